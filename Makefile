@@ -1,0 +1,70 @@
+# polus — top-level build.
+#
+# Every component adds its targets in its own build.mk, so components can grow
+# without touching this file. Everything is built into $(BUILD) (default build/).
+#   make            build the plugin, the tools and the runtime
+#   make SAN=1      the same C tools with AddressSanitizer + UBSan, into build/san
+#   make check      build both, then run every test (tests/run); ends "N passed, N failed"
+#   make demo       live-update the example server under load (see README.md)
+#   make deps       install the Debian 12 packages polus needs (root)
+#   make install PREFIX=/usr/local DESTDIR=
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= gcc
+CXX     ?= g++
+
+ifeq ($(SAN),1)
+BUILD   ?= build/san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+else
+BUILD   ?= build
+SANFLAGS :=
+endif
+
+WARN     := -Wall -Wextra -Werror
+CFLAGS_POLUS := -std=gnu11 -O2 -g $(WARN) $(SANFLAGS) -D_GNU_SOURCE -Iversionfiles -Iruntime -Iinjector
+LDFLAGS_POLUS := $(SANFLAGS)
+
+DEPS_DEBIAN := gcc g++ make binutils gcc-12-plugin-dev libelf-dev libcapstone-dev libyaml-dev pkg-config python3
+
+.PHONY: all check deps install demo clean format-check san
+all: tools
+.PHONY: tools
+tools:
+
+include versionfiles/build.mk
+include gcc-plugin/build.mk
+include runtime/build.mk
+include injector/build.mk
+include examples/build.mk
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_POLUS) -MMD -MP -c -o $@ $<
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+san:
+	$(MAKE) SAN=1
+
+check: all
+	$(MAKE) SAN=1 tools
+	tests/run
+
+deps:
+	apt-get update -qq && apt-get install -y -qq $(DEPS_DEBIAN)
+
+demo: all
+	examples/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/polus
+	for f in $(INSTALL_BIN); do install -m 755 $$f $(DESTDIR)$(PREFIX)/bin/; done
+	for f in $(INSTALL_LIB); do install -m 644 $$f $(DESTDIR)$(PREFIX)/lib/polus/; done
+
+format-check:
+	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build

@@ -1,0 +1,1 @@
+# examples: targets are added here as the component grows.

@@ -1,0 +1,1 @@
+# gcc-plugin: targets are added here as the component grows.

@@ -1,0 +1,1 @@
+# injector: targets are added here as the component grows.

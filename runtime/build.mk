@@ -1,0 +1,1 @@
+# runtime: targets are added here as the component grows.

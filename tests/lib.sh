@@ -1,0 +1,53 @@
+# Shared helpers for polus's shell tests. Source it first: . "$POLUS_TOP/tests/lib.sh"
+# Every process a test starts is registered with track_pid and killed on exit,
+# pass or fail. Waits poll a condition until a deadline; a sleep is never a proof.
+set -u
+: "${POLUS_TOP:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
+: "${POLUS_BUILD:=$POLUS_TOP/build}"
+: "${POLUS_SAN_BUILD:=$POLUS_TOP/build/san}"
+export POLUS_TOP POLUS_BUILD POLUS_SAN_BUILD
+PLUGIN=$POLUS_BUILD/polus.so
+TMP=$(mktemp -d /tmp/polus-t.XXXXXX)
+_tracked=()
+
+track_pid() { _tracked+=("$1"); }
+
+_cleanup() {
+	local p
+	for p in "${_tracked[@]}"; do kill -9 "$p" 2>/dev/null; done
+	for p in "${_tracked[@]}"; do wait "$p" 2>/dev/null; done
+	[ -n "${KEEP_TMP:-}" ] || rm -rf "$TMP"
+}
+trap _cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+skip() { echo "$*"; exit 77; }
+ok() { echo "ok: $*"; }
+
+# wait_for SECONDS CMD...: polls CMD every 20 ms until it succeeds or the deadline passes.
+wait_for() {
+	local secs=$1; shift
+	local end=$(($(date +%s%N) + secs * 1000000000))
+	while ! "$@" 2>/dev/null; do
+		[ "$(date +%s%N)" -lt $end ] || return 1
+		sleep 0.02
+	done
+}
+
+# free_port: a TCP port on 127.0.0.1 that nothing listens on right now.
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# expect_fail RC_WANTED PATTERN CMD...: CMD must exit with a non-zero code (RC_WANTED, or
+# any non-zero if RC_WANTED is '*') and print exactly one line to stderr matching PATTERN.
+expect_fail() {
+	local want=$1 pat=$2; shift 2
+	local out rc
+	out=$("$@" 2>&1 >/dev/null); rc=$?
+	[ $rc -ne 0 ] || fail "expected failure from: $* (got exit 0)"
+	[ "$want" = '*' ] || [ $rc -eq "$want" ] || fail "exit $rc, wanted $want from: $*: $out"
+	[ "$(printf '%s\n' "$out" | grep -c .)" -eq 1 ] || fail "wanted one error line from: $*, got: $out"
+	printf '%s\n' "$out" | grep -Eq -- "$pat" || fail "error line '$out' does not match /$pat/"
+	ok "refused ($rc): $out"
+}

@@ -1,0 +1,59 @@
+/*
+ * versionfile — the patch version file (docs/patch-format.md): parse, emit, free.
+ *
+ * One module shared by polus-mkpatch (emits it), the injector (parses the copy embedded
+ * in a patch) and anything else that reads patches. YAML via libyaml. Functions return 0
+ * or -1; on -1 `err` holds one line saying what is wrong and where. Nothing prints.
+ */
+#ifndef POLUS_VERSIONFILE_H
+#define POLUS_VERSIONFILE_H
+#include <stddef.h>
+#include <stdint.h>
+
+#define VF_FORMAT 1
+
+struct vf_function {
+	char *name;        /* source name; a clone is named by its origin */
+	char *unit;        /* translation unit key (source path relative to the tree) */
+	char *change;      /* "changed" or "new" */
+	char **reasons;
+	size_t nreasons;
+	char *old_symbol;  /* NULL for a new function */
+	uint64_t old_addr; /* st_value in the base binary */
+	uint64_t old_size;
+	char *new_symbol;  /* symbol in the patch .so */
+	uint64_t new_addr; /* st_value in the patch .so */
+	int redirect;      /* write a jump at old_addr */
+};
+
+struct vf_bind {
+	char *symbol; /* undefined symbol of the patch (__polus_b_N) */
+	char *name;   /* variable KEY or function name, for messages */
+	uint64_t addr; /* st_value in the base binary */
+	int tls;      /* a thread-local variable: addr is its offset in the base's TLS segment */
+};
+
+struct vf_patch {
+	int format;
+	char *name;
+	char *created;
+	char *target_build_id; /* lower-case hex */
+	char *target_path;
+	char **requires;
+	size_t nrequires;
+	struct vf_function *functions;
+	size_t nfunctions;
+	struct vf_bind *binds;
+	size_t nbinds;
+	char **warnings;
+	size_t nwarnings;
+};
+
+/* Parses `len` bytes of YAML into `out` (zeroed first). */
+int vf_parse(const char *text, size_t len, struct vf_patch *out, char *err, size_t errlen);
+/* Emits `p` as YAML into a malloc'd NUL-terminated buffer. */
+int vf_emit(const struct vf_patch *p, char **text, size_t *len, char *err, size_t errlen);
+/* Frees everything `p` owns (all strings are malloc'd) and zeroes it. */
+void vf_free(struct vf_patch *p);
+
+#endif
