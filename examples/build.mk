@@ -1,1 +1,27 @@
-# examples: targets are added here as the component grows.
+# examples: the load generator, and the two releases of the example server.
+#
+# Each release is built out of tree: its sources are copied (mtimes kept) into
+# $(BUILD)/examples/vN/ and built there by its own Makefile, the way a user builds a
+# release. With $(BUILD)/polus.so present the build records metadata (-fplugin), so
+# polus-mkpatch later finds v2's recorded sources and working directory in that copy.
+EX_BUILD   := $(BUILD)/examples
+EX_PLUGIN  := $(abspath $(BUILD)/polus.so)
+EX_SERVERS := $(EX_BUILD)/v1/server $(EX_BUILD)/v2/server
+
+.PHONY: examples examples-force
+all: examples
+examples: $(EX_BUILD)/loadgen $(EX_SERVERS)
+
+$(EX_BUILD)/loadgen: $(BUILD)/obj/examples/client/loadgen.o
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS_POLUS) -pthread -o $@ $^
+
+# The release's own Makefile decides what is out of date; the plugin's size and mtime go
+# into its flags stamp so a new plugin rebuilds the release.
+$(EX_BUILD)/%/server: examples-force
+	@mkdir -p $(@D)
+	@cp -p examples/server/$*/*.c examples/server/$*/*.h examples/server/$*/Makefile $(@D)/
+	@if [ -f $(EX_PLUGIN) ]; then \
+		plug="-fplugin=$(EX_PLUGIN)"; stamp=$$(stat -c %s.%Y $(EX_PLUGIN)); \
+	else plug=; stamp=; fi; \
+	$(MAKE) --no-print-directory -C $(@D) CC="$(CC)" CFLAGS="-O2 -g $$plug" STAMP="$$stamp" server
