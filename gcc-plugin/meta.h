@@ -1,0 +1,76 @@
+/*
+ * meta — reads the record-mode metadata of a binary (docs/metadata.md, format 1) into
+ * structs: one meta_unit per translation unit record.
+ *
+ * meta_parse() takes ownership of the section bytes and unescapes fields in place, so
+ * every string of the result points into that buffer (or into the unit's abs_src) and
+ * lives until meta_free(). Unknown line kinds are skipped; an unknown format version, a
+ * record without `end` or a line with too few fields is an error (-1 + message).
+ * Units get a `key`: their absolute source path relative to the common directory of
+ * all units of the build, so one tree built in two places yields the same keys.
+ */
+#ifndef POLUS_META_H
+#define POLUS_META_H
+#include <stddef.h>
+
+#define META_FORMAT 1
+
+struct meta_fn {
+	const char *name, *asm_name, *linkage, *sig, *hash, *hash_noline, *hash_nolayout;
+	int is_static; /* linkage "static" */
+};
+
+struct meta_use {
+	const char *fn, *kind, *target;
+};
+
+/* emit (ASM, ORIGIN), inline (CALLER asm, CALLEE name), ecall (CALLER asm, CALLEE asm) */
+struct meta_pair {
+	const char *a, *b;
+};
+
+struct meta_var {
+	const char *key, *name, *asm_name, *scope, *owner, *type, *size, *access, *inithash,
+		*flags;
+	int tls;
+};
+
+struct meta_type {
+	const char *tag, *kind, *size, *layout;
+};
+
+struct meta_unit {
+	const char *compiler, *driver, *cwd, *src, *profile, *profile_by;
+	char *abs_src;   /* malloc'd: cwd + src, normalized */
+	const char *key; /* abs_src relative to the build's common directory */
+	char *key_buf;   /* set when the key had to be made unique */
+	const char **opts;
+	size_t nopts, capopts;
+	struct meta_fn *fns;
+	size_t nfns, capfns;
+	struct meta_use *uses;
+	size_t nuses, capuses;
+	struct meta_pair *emits, *inlines, *ecalls;
+	size_t nemits, capemits, ninlines, capinlines, necalls, capecalls;
+	struct meta_var *vars;
+	size_t nvars, capvars;
+	struct meta_type *types;
+	size_t ntypes, captypes;
+};
+
+struct meta_build {
+	char *buf; /* the section bytes, owned */
+	size_t len;
+	struct meta_unit *units;
+	size_t nunits, capunits;
+	char *root; /* common directory of the units' sources */
+};
+
+/* Parses `len` bytes at `buf` (malloc'd; ownership moves to `b`, also on error). */
+int meta_parse(char *buf, size_t len, struct meta_build *b, char *err, size_t errlen);
+void meta_free(struct meta_build *b);
+
+/* Returns the value of `opt` when one unit of the build has an option starting with
+ * `prefix` (e.g. "-flto"), else NULL. */
+const char *meta_find_opt(const struct meta_build *b, const char *prefix);
+#endif

@@ -1,0 +1,200 @@
+/*
+ * polus-mkpatch — the patch constructor.
+ *
+ *   polus-mkpatch --diff [--json] [--line-only] OLD NEW
+ *   polus-mkpatch [--line-only] [--quiet] OLD NEW -o PATCH.so
+ *
+ * Both binaries carry the record-mode metadata of their build (.polus.meta, see
+ * docs/metadata.md). --diff lists what changed between them; the patch build then
+ * recompiles the changed units of NEW in patch mode and links them into PATCH.so with
+ * its version file (docs/patch-format.md).
+ *
+ * Exit codes: 0 ok, 1 usage or input error, 2 incompatible builds or a change the
+ * patch cannot carry, 3 internal error.
+ */
+#include "diff.h"
+#include "diff_out.h"
+#include "elfinfo.h"
+#include "meta.h"
+#include "mkpatch_patch.h"
+#include "mkpatch_util.h"
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EXIT_INPUT 1
+#define EXIT_INCOMPATIBLE 2
+#define EXIT_INTERNAL 3
+
+struct args {
+	int diff, json, line_only, allow_option_change, quiet;
+	const char *old, *new, *out;
+};
+
+static void usage(FILE *f)
+{
+	fputs("usage: polus-mkpatch --diff [--json] [--line-only] [--allow-option-change] OLD NEW\n"
+	      "       polus-mkpatch [--line-only] [--allow-option-change] [--quiet] OLD NEW -o "
+	      "PATCH.so\n"
+	      "\n"
+	      "OLD and NEW are binaries built with the polus plugin (-fplugin=polus.so).\n"
+	      "  --diff                 list the functions, variables and types that changed\n"
+	      "  --json                 print the listing as one JSON object\n"
+	      "  --line-only            treat changes of __LINE__ values only as real changes\n"
+	      "  --allow-option-change  accept builds whose code-generation options differ\n"
+	      "  -o PATCH.so            build the patch (and PATCH.yaml beside it)\n"
+	      "  --quiet                no progress lines\n"
+	      "exit: 0 ok, 1 usage/input error, 2 incompatible builds or unsupported change,\n"
+	      "      3 internal error\n",
+	      f);
+}
+
+static int parse_args(int argc, char **argv, struct args *a)
+{
+	static const struct option longopts[] = {
+		{"diff", no_argument, NULL, 'd'},
+		{"json", no_argument, NULL, 'j'},
+		{"line-only", no_argument, NULL, 'l'},
+		{"allow-option-change", no_argument, NULL, 'a'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"output", required_argument, NULL, 'o'},
+		{"help", no_argument, NULL, 'h'},
+		{0, 0, 0, 0},
+	};
+	int c;
+	memset(a, 0, sizeof(*a));
+	while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			a->diff = 1;
+			break;
+		case 'j':
+			a->json = 1;
+			break;
+		case 'l':
+			a->line_only = 1;
+			break;
+		case 'a':
+			a->allow_option_change = 1;
+			break;
+		case 'q':
+			a->quiet = 1;
+			break;
+		case 'o':
+			a->out = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			fputs("polus-mkpatch: bad usage (see --help)\n", stderr);
+			return -1;
+		}
+	}
+	if (argc - optind != 2) {
+		fputs("polus-mkpatch: expected two binaries OLD NEW (see --help)\n", stderr);
+		return -1;
+	}
+	a->old = argv[optind];
+	a->new = argv[optind + 1];
+	if (a->diff && a->out) {
+		fputs("polus-mkpatch: --diff and -o exclude each other\n", stderr);
+		return -1;
+	}
+	if (!a->diff && !a->out) {
+		fputs("polus-mkpatch: give --diff or -o PATCH.so (see --help)\n", stderr);
+		return -1;
+	}
+	if (a->json && !a->diff) {
+		fputs("polus-mkpatch: --json goes with --diff\n", stderr);
+		return -1;
+	}
+	return 0;
+}
+
+/* Reads a binary's metadata; -1 + message when it cannot. */
+static int load_build(const char *path, struct meta_build *b, char *err, size_t errlen)
+{
+	struct elfinfo ei;
+	char *buf;
+	size_t len;
+	char sub[512];
+	int r;
+	if (ei_open(&ei, path, err, errlen))
+		return -1;
+	r = ei_section(&ei, ".polus.meta", &buf, &len, err, errlen);
+	ei_close(&ei);
+	if (r < 0)
+		return -1;
+	if (r == 0)
+		return msg(err, errlen,
+			   "%s: built without the plugin (no .polus.meta section): rebuild with "
+			   "CFLAGS+=-fplugin=.../polus.so",
+			   path);
+	if (meta_parse(buf, len, b, sub, sizeof(sub))) {
+		meta_free(b);
+		return msg(err, errlen, "%s: %s", path, sub);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct args a;
+	struct meta_build ob = {0}, nb = {0};
+	struct diff d = {0};
+	struct diff_opts dopts;
+	char err[1024];
+	int rc = 0;
+
+	if (parse_args(argc, argv, &a))
+		return EXIT_INPUT;
+	dopts.line_only = a.line_only;
+	dopts.allow_option_change = a.allow_option_change;
+
+	if (load_build(a.old, &ob, err, sizeof(err)) || load_build(a.new, &nb, err, sizeof(err))) {
+		fprintf(stderr, "polus-mkpatch: %s\n", err);
+		rc = EXIT_INPUT;
+		goto out;
+	}
+	if (diff_check_compat(&ob, &nb, &dopts, &d, err, sizeof(err))) {
+		fprintf(stderr, "polus-mkpatch: %s\n", err);
+		rc = EXIT_INCOMPATIBLE;
+		goto out;
+	}
+	if (diff_builds(&ob, &nb, &dopts, &d, err, sizeof(err))) {
+		fprintf(stderr, "polus-mkpatch: %s\n", err);
+		rc = EXIT_INTERNAL;
+		goto out;
+	}
+	for (size_t i = 0; i < d.nwarnings; i++)
+		fprintf(stderr, "polus-mkpatch: warning: %s\n", d.warnings[i]);
+	if (a.diff) {
+		if (a.json)
+			diff_print_json(stdout, &d);
+		else
+			diff_print_text(stdout, &d);
+		if (fflush(stdout)) {
+			fputs("polus-mkpatch: cannot write the listing\n", stderr);
+			rc = EXIT_INPUT;
+		}
+		goto out;
+	}
+	{
+		struct patch_opts po = {
+			.old_path = a.old,
+			.new_path = a.new,
+			.out = a.out,
+			.line_only = a.line_only,
+			.quiet = a.quiet,
+			.self = argv[0],
+		};
+		rc = patch_build(&po, &ob, &nb, &d);
+	}
+out:
+	diff_free(&d);
+	meta_free(&ob);
+	meta_free(&nb);
+	return rc;
+}

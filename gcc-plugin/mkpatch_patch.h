@@ -1,0 +1,20 @@
+/*
+ * mkpatch_patch — builds PATCH.so from a diff: writes one plan per changed unit,
+ * recompiles those units of NEW in patch mode, links them, and embeds the version file.
+ * Prints progress unless quiet; on any error removes what it wrote and returns the exit
+ * code (1 input, 2 unsupported change, 3 internal).
+ */
+#ifndef POLUS_MKPATCH_PATCH_H
+#define POLUS_MKPATCH_PATCH_H
+#include "diff.h"
+#include "meta.h"
+
+struct patch_opts {
+	const char *old_path, *new_path, *out;
+	int line_only, quiet;
+	const char *self; /* argv[0], to find polus.so next to the binary */
+};
+
+int patch_build(const struct patch_opts *po, const struct meta_build *ob,
+		const struct meta_build *nb, const struct diff *d);
+#endif
