@@ -1,0 +1,2 @@
+# only line numbers moved: nothing to patch
+nothing()

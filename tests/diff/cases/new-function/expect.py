@@ -1,0 +1,2 @@
+fn("added", "new", [])
+only_functions("added")

@@ -1,0 +1,2 @@
+fn("added", "removed", [])
+only_functions("added")

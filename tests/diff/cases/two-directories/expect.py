@@ -1,0 +1,2 @@
+# __FILE__ and assert's file name differ between the trees: the hash sees past it
+nothing()
