@@ -8,9 +8,12 @@ EX_BUILD   := $(BUILD)/examples
 EX_PLUGIN  := $(abspath $(BUILD)/polus.so)
 EX_SERVERS := $(EX_BUILD)/v1/server $(EX_BUILD)/v2/server
 
+# `all` builds only the load generator: the releases are built by `make examples` (and
+# `make demo`), so that a plugin under development cannot break everyone's `make`.
 .PHONY: examples examples-force
-all: examples
+all: $(EX_BUILD)/loadgen
 examples: $(EX_BUILD)/loadgen $(EX_SERVERS)
+demo: examples
 
 $(EX_BUILD)/loadgen: $(BUILD)/obj/examples/client/loadgen.o
 	@mkdir -p $(@D)

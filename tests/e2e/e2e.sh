@@ -1,0 +1,231 @@
+# Helpers for the end-to-end tests: build releases of the example server, run them,
+# talk to them, load them with loadgen, and drive the polus tools. Source after lib.sh.
+# Every step that needs a polus tool skips the test (exit 77, reason last) while the tool
+# is missing or answers "not implemented"; any other failure of a step fails the test.
+EX_SRC=$POLUS_TOP/examples/server
+LOADGEN=$POLUS_BUILD/examples/loadgen
+HOLD_FIFO=$TMP/hold.fifo
+LONGKEY=k2345678901234567890123456789012 # 32 bytes: TABLE_KEY_MAX, refused by v1's GET
+
+need_loadgen() {
+	[ -x "$LOADGEN" ] || skip "loadgen not built ($LOADGEN missing; run make)"
+}
+
+# need_tool NAME [DIR]: DIR/NAME must exist (DIR defaults to $POLUS_BUILD).
+need_tool() {
+	local p=${2:-$POLUS_BUILD}/$1
+	[ -e "$p" ] || skip "$1 not built yet ($p missing)"
+}
+
+# step LOG CMD...: runs CMD, output to LOG. Skips if CMD is missing or says it is not
+# implemented; on another failure prints LOG and returns CMD's status.
+step() {
+	local log=$1 rc=0
+	shift
+	[ -e "$1" ] || skip "$(basename "$1") not built yet ($1 missing)"
+	"$@" >"$log" 2>&1 || rc=$?
+	[ $rc -eq 0 ] && return 0
+	if grep -qi 'not implemented' "$log"; then
+		skip "$(basename "$1") not implemented yet: $(grep -i -m1 'not implemented' "$log")"
+	fi
+	echo "--- $* (exit $rc):"
+	cat "$log"
+	return $rc
+}
+
+# build_release VER OPT [plain]: builds examples/server/VER with OPT and the plugin (or
+# without it: plain) in $TMP/VER; sets BIN_<VER> to the binary.
+build_release() {
+	local ver=$1 opt=$2 dir=$TMP/$1 plug="-fplugin=$PLUGIN"
+	[ "${3:-}" = plain ] && plug=
+	rm -rf "$dir"
+	cp -r "$EX_SRC/$ver" "$dir"
+	make -s -C "$dir" clean >/dev/null
+	step "$TMP/build-$ver.log" /usr/bin/make -C "$dir" CFLAGS="$opt -g $plug" server ||
+		fail "building $ver with $opt $plug failed"
+	eval "BIN_$ver=\$dir/server"
+}
+
+# has_meta BIN: the binary carries record-mode metadata.
+has_meta() {
+	readelf -S "$1" 2>/dev/null | grep -q '\.polus\.meta'
+}
+
+# meta_of BIN: prints the .polus.meta records.
+meta_of() {
+	local out=$TMP/meta.$$.$RANDOM
+	objcopy --dump-section .polus.meta="$out" "$1" "$out.junk" && tr -d '\0' <"$out"
+	rm -f "$out" "$out.junk"
+}
+
+# start_server BIN [ARGS...]: starts it on a port it picks; sets SRV_PID and SRV_PORT.
+start_server() {
+	local bin=$1 out
+	shift
+	out=$TMP/server.$RANDOM.out
+	[ -p "$HOLD_FIFO" ] || mkfifo "$HOLD_FIFO"
+	"$bin" --port 0 --hold-fifo "$HOLD_FIFO" "$@" >"$out" 2>&1 &
+	SRV_PID=$!
+	track_pid $SRV_PID
+	wait_for 10 grep -q '^listening on 127.0.0.1:' "$out" || fail "server did not start: $(cat "$out")"
+	SRV_PORT=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$out")
+}
+
+# ask PORT LINE...: sends the lines on one connection, prints the replies.
+ask() {
+	local port=$1 fd line
+	shift
+	exec {fd}<>"/dev/tcp/127.0.0.1/$port" || return 1
+	printf '%s\n' "$@" QUIT >&$fd
+	while IFS= read -r -t 10 line <&$fd; do printf '%s\n' "$line"; done
+	exec {fd}>&-
+}
+
+# expect_reply PORT LINE WANT: the reply to LINE must be exactly WANT.
+expect_reply() {
+	local got
+	got=$(ask "$1" "$2")
+	[ "$got" = "$3" ] || fail "'$2' answered '$got', wanted '$3'"
+	ok "'$2' -> '$got'"
+}
+
+# stat_of PORT FIELD: one field of STATS.
+stat_of() {
+	ask "$1" STATS | tr ' ' '\n' | sed -n "s/^$2=//p"
+}
+
+# start_load PORT THREADS: runs loadgen until stop_load; sets LOAD_PID.
+start_load() {
+	"$LOADGEN" --port "$1" --threads "$2" >"$TMP/load.out" 2>"$TMP/load.err" &
+	LOAD_PID=$!
+	track_pid $LOAD_PID
+	wait_for 20 grep -q '^running' "$TMP/load.err" || fail "loadgen did not start: $(cat "$TMP/load.err")"
+}
+
+# stop_load: stops loadgen; fails the test if any request failed. Sets LOAD_SUMMARY.
+stop_load() {
+	local rc=0
+	kill -INT "$LOAD_PID"
+	wait "$LOAD_PID" || rc=$?
+	LOAD_SUMMARY=$(cat "$TMP/load.out")
+	[ $rc -eq 0 ] || fail "loadgen exit $rc: $LOAD_SUMMARY $(cat "$TMP/load.err")"
+	case $LOAD_SUMMARY in
+	*" failed=0 "*) ok "load: $LOAD_SUMMARY" ;;
+	*) fail "load: $LOAD_SUMMARY" ;;
+	esac
+}
+
+# hold_open PORT: starts a HOLD request; returns once the server is inside its handler.
+hold_open() {
+	local line
+	exec {HOLD_FD}<>"/dev/tcp/127.0.0.1/$1" || fail "cannot connect for HOLD"
+	printf 'HOLD\n' >&$HOLD_FD
+	IFS= read -r -t 10 line <&$HOLD_FD || true
+	[ "$line" = HOLDING ] || fail "HOLD answered '$line'"
+}
+
+# hold_release: lets the held request finish; prints its final answer (HELD vN).
+hold_release() {
+	local line=
+	timeout 10 bash -c 'echo go >"$1"' _ "$HOLD_FIFO" || fail "nobody reads the hold fifo"
+	IFS= read -r -t 10 line <&$HOLD_FD || true
+	exec {HOLD_FD}>&-
+	printf '%s\n' "$line"
+}
+
+# nfds PID / nmaps PID: open descriptors; mappings that are not polus's own (the runtime
+# and patch objects: a .so whose path names polus, or a memfd).
+nfds() {
+	ls "/proc/$1/fd" | wc -l
+}
+nmaps() {
+	awk '!($6 ~ /memfd:/ || ($6 ~ /polus/ && $6 ~ /\.so/))' "/proc/$1/maps" | wc -l
+}
+
+# need_polus [INJ_DIR]: the plugin, mkpatch, and polus-apply/-status (from INJ_DIR).
+need_polus() {
+	need_loadgen
+	need_tool polus.so
+	need_tool polus-mkpatch
+	need_tool polus-apply "${1:-$POLUS_BUILD}"
+	need_tool polus-status
+}
+
+# make_patch OPT: builds v1 and v2 with the plugin at OPT and the patch $TMP/p12.so.
+make_patch() {
+	build_release v1 "$1"
+	build_release v2 "$1"
+	has_meta "$BIN_v1" || skip "the plugin records no .polus.meta yet"
+	PATCH=$TMP/p12.so
+	step "$TMP/mkpatch.log" "$POLUS_BUILD/polus-mkpatch" "$BIN_v1" "$BIN_v2" -o "$PATCH" ||
+		fail "polus-mkpatch failed"
+	[ -f "$PATCH" ] || fail "polus-mkpatch wrote no $PATCH"
+	ok "built $(basename "$PATCH"): $(tr '\n' ' ' <"$TMP/mkpatch.log" | cut -c1-300)"
+}
+
+# live_update OPT INJ_DIR: the whole story on one process. v1 runs with state in its
+# counters, a static local and the table; loadgen loads it; a HOLD keeps one invocation
+# of changed code open; polus-apply (from INJ_DIR) applies the patch. Then the fix is
+# live through the direct call (GET) and the table's function pointer (MGET), every
+# piece of state is kept, the held request finishes in v1 while a new one runs v2, no
+# request failed, no system call returned EINTR, and nothing leaked.
+live_update() {
+	local opt=$1 inj=$2 calls0 calls1 fds0 fds1 maps0 maps1 req0 req1 keys0 held
+	need_polus "$inj"
+	make_patch "$opt"
+
+	start_server "$BIN_v1" --threads 4
+	expect_reply "$SRV_PORT" "SET $LONGKEY long" OK
+	expect_reply "$SRV_PORT" "SET plain kept" OK
+	ask "$SRV_PORT" "INCR hits" "INCR hits" "INCR hits" >/dev/null
+	expect_reply "$SRV_PORT" "GET $LONGKEY" "ERR bad key"
+	start_load "$SRV_PORT" 2
+	hold_open "$SRV_PORT"
+	calls0=$(stat_of "$SRV_PORT" stats_calls)
+	req0=$(stat_of "$SRV_PORT" requests)
+	keys0=$(stat_of "$SRV_PORT" keys)
+	fds0=$(nfds "$SRV_PID")
+	maps0=$(nmaps "$SRV_PID")
+	ask "$SRV_PORT" HBRESET >/dev/null
+
+	step "$TMP/apply.log" "$inj/polus-apply" "$SRV_PID" "$PATCH" || fail "polus-apply failed"
+	ok "applied: $(tail -n 3 "$TMP/apply.log" | tr '\n' ' ')"
+	echo "pause seen by the heartbeat: $(stat_of "$SRV_PORT" hb_max_gap_us) us" \
+		"(period $(stat_of "$SRV_PORT" hb_period_us) us)"
+
+	expect_reply "$SRV_PORT" VERSION "VERSION v2"
+	expect_reply "$SRV_PORT" "GET $LONGKEY" "VALUE long"
+	expect_reply "$SRV_PORT" "MGET $LONGKEY plain" "VALUES long kept"
+	expect_reply "$SRV_PORT" "INCR hits" "INT 4"
+	calls1=$(stat_of "$SRV_PORT" stats_calls)
+	[ "$calls1" -eq $((calls0 + 4)) ] || fail "static local stats_calls: $calls0 before, $calls1 after"
+	ok "static local kept: stats_calls $calls0 -> $calls1"
+	req1=$(stat_of "$SRV_PORT" requests)
+	[ "$req1" -gt "$req0" ] || fail "request counter went from $req0 to $req1"
+	[ "$(stat_of "$SRV_PORT" keys)" -ge "$keys0" ] || fail "table lost keys"
+	ok "counters and table kept: requests $req0 -> $req1, keys >= $keys0"
+
+	held=$(hold_release)
+	[ "$held" = "HELD v1" ] || fail "the held invocation answered '$held', wanted 'HELD v1'"
+	ok "held invocation finished in old code: $held"
+	hold_open "$SRV_PORT"
+	held=$(hold_release)
+	[ "$held" = "HELD v2" ] || fail "a new HOLD answered '$held', wanted 'HELD v2'"
+	ok "new invocation runs new code: $held"
+
+	stop_load
+	case $LOAD_SUMMARY in *" v2="*) ;; *) fail "loadgen never saw v2: $LOAD_SUMMARY" ;; esac
+	[ "$(stat_of "$SRV_PORT" eintr)" = 0 ] || fail "a system call of the target returned EINTR"
+	ok "no EINTR in the target"
+
+	fds1=$(nfds "$SRV_PID")
+	maps1=$(nmaps "$SRV_PID")
+	[ "$fds1" -le "$fds0" ] || fail "descriptors: $fds0 before, $fds1 after: $(ls -l /proc/$SRV_PID/fd)"
+	[ "$maps1" -le $((maps0 + 2)) ] ||
+		fail "mappings besides polus's own: $maps0 before, $maps1 after: $(cat /proc/$SRV_PID/maps)"
+	ok "no leak: fds $fds0 -> $fds1, other mappings $maps0 -> $maps1"
+
+	step "$TMP/status.log" "$POLUS_BUILD/polus-status" "$SRV_PID" || fail "polus-status failed"
+	grep -q p12 "$TMP/status.log" || fail "polus-status does not show p12: $(cat "$TMP/status.log")"
+	ok "polus-status: $(tr '\n' ' ' <"$TMP/status.log" | cut -c1-300)"
+}
