@@ -1,2 +1,19 @@
-# gcc-plugin: targets are added here as the component grows.
-include gcc-plugin/mkpatch.mk
+# gcc-plugin: polus.so (record and patch mode). C-style C++ against GCC's plugin headers;
+# not built in SAN=1 builds (it runs inside cc1, which is not sanitized).
+ifneq ($(SAN),1)
+GCC_PLUGIN_DIR := $(shell $(CC) -print-file-name=plugin)
+POLUS_PLUGIN_SRCS := $(wildcard gcc-plugin/polus*.cc)
+POLUS_PLUGIN_OBJS := $(patsubst %.cc,$(BUILD)/obj/%.o,$(POLUS_PLUGIN_SRCS))
+POLUS_PLUGIN_CXXFLAGS := -shared -fPIC -fno-rtti -fno-exceptions -O2 -g $(WARN) \
+	-Wno-unused-parameter -I$(GCC_PLUGIN_DIR)/include
+
+$(BUILD)/obj/gcc-plugin/%.o: gcc-plugin/%.cc gcc-plugin/polus.h gcc-plugin/polus-common.h
+	@mkdir -p $(dir $@)
+	$(CXX) $(POLUS_PLUGIN_CXXFLAGS) -c -o $@ $<
+
+$(BUILD)/polus.so: $(POLUS_PLUGIN_OBJS)
+	$(CXX) -shared -fPIC -o $@ $^
+
+all: $(BUILD)/polus.so
+INSTALL_LIB += $(BUILD)/polus.so
+endif

@@ -1,0 +1,484 @@
+/* polus-record.cc — record mode: what one translation unit defines, uses and emits.
+ *
+ * Facts are collected where GCC shows them and written once, at PLUGIN_FINISH_UNIT,
+ * as one record (docs/metadata.md) into .polus.meta:
+ *   fn      PLUGIN_FINISH_PARSE_FUNCTION (every definition, unused statics included);
+ *           hashes and `use` lines from a GIMPLE pass right after `cfg` (before any
+ *           inlining); a definition that never reaches `cfg` (an unused static that
+ *           the compiler drops) is hashed from its GENERIC body when its cgraph node
+ *           is removed: it differs from any GIMPLE hash, so using it later shows as a
+ *           change, and two unused versions compare equal when unchanged.
+ *   inline  the cgraph node-removal hook: a removed node with inlined_to set is an
+ *           inline decision, early or IPA (walking BLOCKs misses folded calls).
+ *   emit, ecall  a GIMPLE pass just after `optimized` (the last GIMPLE pass, -O0 too): every body really emitted,
+ *           clones (.constprop/.isra/.part) included, and its direct calls.
+ *   var     PLUGIN_FINISH_DECL; the final assembler name from the varpool at the end
+ *           (never DECL_ASSEMBLER_NAME: on static locals it renumbers `x.N`).
+ *   type    PLUGIN_FINISH_TYPE (tagged), or the typedef's PLUGIN_FINISH_DECL.
+ * Everything here only reads GCC's data: the loaded sections must stay byte-identical. */
+#include "polus-common.h"
+#include "polus.h"
+#include "version.h"
+
+const char *polus_profile_setter = "plugin";
+
+struct fn_rec {
+	char *name, *asm_name, *linkage, *sig;
+	bool hashed, xfn;
+	struct polus_hash3 h;
+	struct pbuf uses;
+};
+
+struct var_rec {
+	int uid;
+	char *key, *name, *scope, *owner, *type, *access, *inithash, *flags;
+	long long size;
+	char *final_asm;
+};
+
+static vec<fn_rec *> g_fns;
+static vec<var_rec *> g_vars;
+static hash_map<int_hash<int, -1, -2>, int> *g_fn_by_uid, *g_var_by_uid;
+static hash_set<nofree_string_hash> *g_inline_seen;
+static struct pbuf g_inline, g_emit, g_types;
+static hash_map<int_hash<int, -1, -2>, int> *g_anon_types; /* uid -> 1 while pending */
+
+static char *hex16(uint64_t v)
+{
+	char buf[17];
+	snprintf(buf, sizeof buf, "%016llx", (unsigned long long)v);
+	return xstrdup(buf);
+}
+
+static char *type_string(tree t)
+{
+	struct pbuf b = {};
+	polus_type_text(&b, t);
+	char *s = xstrdup(b.p ? b.p : "-");
+	pbuf_free(&b);
+	return s;
+}
+
+static fn_rec *fn_get(tree decl, bool create)
+{
+	int uid = DECL_UID(decl);
+	int *ix = g_fn_by_uid->get(uid);
+	if (ix)
+		return g_fns[*ix];
+	if (!create)
+		return NULL;
+	fn_rec *f = XCNEW(fn_rec);
+	const char *n = polus_decl_name(decl);
+	f->name = xstrdup(n ? n : "-");
+	g_fn_by_uid->put(uid, g_fns.length());
+	g_fns.safe_push(f);
+	return f;
+}
+
+static void fn_fill_decl(fn_rec *f, tree decl)
+{
+	free(f->linkage);
+	free(f->sig);
+	free(f->asm_name);
+	const char *l = DECL_WEAK(decl) ? "weak" : TREE_PUBLIC(decl) ? "global" : "static";
+	f->linkage = concat(l, DECL_DECLARED_INLINE_P(decl) ? ",inline" : "", NULL);
+	f->sig = type_string(TREE_TYPE(decl));
+	f->asm_name = xstrdup(polus_raw_asm_name(decl));
+	f->xfn = DECL_EXTERNAL(decl);
+}
+
+static void on_finish_parse_function(void *gcc_data, void *)
+{
+	tree decl = (tree)gcc_data;
+	if (!decl || TREE_CODE(decl) != FUNCTION_DECL)
+		return;
+	fn_fill_decl(fn_get(decl, true), decl);
+}
+
+/* ---- uses, deduplicated per function ---- */
+struct use_ctx {
+	fn_rec *f;
+	hash_set<nofree_string_hash> *seen;
+};
+
+static void on_use(const char *kind, const char *target, void *data)
+{
+	struct use_ctx *u = (struct use_ctx *)data;
+	char key[600];
+	snprintf(key, sizeof key, "%s\t%s", kind, target);
+	if (u->seen->contains(key))
+		return;
+	u->seen->add(xstrdup(key));
+	pbuf_puts(&u->f->uses, "use");
+	pbuf_field(&u->f->uses, u->f->name);
+	pbuf_field(&u->f->uses, kind);
+	pbuf_field(&u->f->uses, target);
+	pbuf_puts(&u->f->uses, "\n");
+}
+
+static void hash_function(fn_rec *f, tree decl, tree generic_body)
+{
+	hash_set<nofree_string_hash> seen;
+	struct use_ctx u = { f, &seen };
+	f->uses.len = 0;
+	if (generic_body)
+		polus_hash_generic(decl, generic_body, &f->h, on_use, &u);
+	else
+		polus_hash_gimple_body(decl, &f->h, on_use, &u);
+	f->hashed = true;
+	for (hash_set<nofree_string_hash>::iterator it = seen.begin(); it != seen.end(); ++it)
+		free(const_cast<char *>(*it));
+}
+
+/* ---- the pass after cfg ---- */
+static const pass_data hash_pass_data = {
+	GIMPLE_PASS, "polus_hash", OPTGROUP_NONE, TV_NONE, PROP_cfg, 0, 0, 0, 0,
+};
+
+struct hash_pass : gimple_opt_pass {
+	hash_pass(gcc::context *ctx) : gimple_opt_pass(hash_pass_data, ctx) {}
+	unsigned int execute(function *fun) final override
+	{
+		tree decl = fun->decl;
+		fn_rec *f = fn_get(decl, true);
+		if (!f->linkage)
+			fn_fill_decl(f, decl);
+		else {
+			free(f->asm_name);
+			f->asm_name = xstrdup(polus_raw_asm_name(decl));
+		}
+		hash_function(f, decl, NULL_TREE);
+		return 0;
+	}
+};
+
+/* ---- the pass after optimized: emitted bodies and their direct calls ---- */
+static const pass_data emit_pass_data = {
+	GIMPLE_PASS, "polus_emit", OPTGROUP_NONE, TV_NONE, PROP_cfg, 0, 0, 0, 0,
+};
+
+struct emit_pass : gimple_opt_pass {
+	emit_pass(gcc::context *ctx) : gimple_opt_pass(emit_pass_data, ctx) {}
+	unsigned int execute(function *fun) final override
+	{
+		tree decl = fun->decl;
+		const char *asm_name = polus_raw_asm_name(decl);
+		/* Clone decls carry their own DECL_NAME (work.constprop): the origin is the
+		 * source name, up to the first '.'. */
+		const char *dn = polus_decl_name(decl);
+		char origin[512];
+		snprintf(origin, sizeof origin, "%s", dn ? dn : asm_name);
+		char *dot = strchr(origin, '.');
+		if (dot && dot != origin)
+			*dot = 0;
+		pbuf_puts(&g_emit, "emit");
+		pbuf_field(&g_emit, asm_name);
+		pbuf_field(&g_emit, origin);
+		pbuf_puts(&g_emit, "\n");
+		hash_set<nofree_string_hash> seen;
+		basic_block bb;
+		FOR_EACH_BB_FN (bb, fun) {
+			for (gimple_stmt_iterator gsi = gsi_start_bb(bb); !gsi_end_p(gsi);
+			     gsi_next(&gsi)) {
+				gimple *s = gsi_stmt(gsi);
+				if (!is_gimple_call(s))
+					continue;
+				tree callee = gimple_call_fndecl(s);
+				if (!callee)
+					continue;
+				const char *cn = polus_raw_asm_name(callee);
+				if (seen.contains(cn))
+					continue;
+				seen.add(cn);
+				pbuf_puts(&g_emit, "ecall");
+				pbuf_field(&g_emit, asm_name);
+				pbuf_field(&g_emit, cn);
+				pbuf_puts(&g_emit, "\n");
+			}
+		}
+		return 0;
+	}
+};
+
+/* ---- inlining and dropped definitions, from the node-removal hook ---- */
+static void on_node_removed(cgraph_node *node, void *)
+{
+	if (node->inlined_to) {
+		const char *caller = polus_raw_asm_name(node->inlined_to->decl);
+		const char *callee = polus_decl_name(node->decl);
+		if (!callee)
+			return;
+		char key[600];
+		snprintf(key, sizeof key, "%s\t%s", caller, callee);
+		if (g_inline_seen->contains(key))
+			return;
+		g_inline_seen->add(xstrdup(key));
+		pbuf_puts(&g_inline, "inline");
+		pbuf_field(&g_inline, caller);
+		pbuf_field(&g_inline, callee);
+		pbuf_puts(&g_inline, "\n");
+		return;
+	}
+	fn_rec *f = fn_get(node->decl, false);
+	if (f && !f->hashed && DECL_SAVED_TREE(node->decl) && !gimple_has_body_p(node->decl))
+		hash_function(f, node->decl, DECL_SAVED_TREE(node->decl));
+}
+
+/* ---- variables ---- */
+static void on_var_decl(tree decl)
+{
+	if (!TREE_STATIC(decl) || DECL_EXTERNAL(decl))
+		return;
+	int uid = DECL_UID(decl);
+	var_rec *v;
+	int *ix = g_var_by_uid->get(uid);
+	if (ix) {
+		v = g_vars[*ix];
+		free(v->inithash);
+		free(v->type);
+		free(v->access);
+	} else {
+		v = XCNEW(var_rec);
+		v->uid = uid;
+		v->key = xstrdup(polus_var_key(decl));
+		const char *n = polus_decl_name(decl);
+		v->name = xstrdup(n ? n : "-");
+		bool local = DECL_CONTEXT(decl) && TREE_CODE(DECL_CONTEXT(decl)) == FUNCTION_DECL;
+		v->scope = xstrdup(local ? "local" : TREE_PUBLIC(decl) ? "global" : "static");
+		const char *o = local ? polus_decl_name(DECL_CONTEXT(decl)) : NULL;
+		v->owner = xstrdup(o ? o : "-");
+		g_var_by_uid->put(uid, g_vars.length());
+		g_vars.safe_push(v);
+	}
+	v->type = type_string(TREE_TYPE(decl));
+	v->size = DECL_SIZE_UNIT(decl) && tree_fits_shwi_p(DECL_SIZE_UNIT(decl)) ?
+			  tree_to_shwi(DECL_SIZE_UNIT(decl)) :
+			  -1;
+	v->access = xstrdup(TREE_READONLY(decl) ? "ro" : "rw");
+	tree init = DECL_INITIAL(decl);
+	if (init && init != error_mark_node) {
+		struct polus_hash3 h;
+		polus_hash_generic(NULL_TREE, init, &h, NULL, NULL);
+		v->inithash = hex16(h.h[0]);
+	} else {
+		v->inithash = xstrdup("-");
+	}
+	free(v->flags);
+	char fl[64] = "";
+	if (DECL_THREAD_LOCAL_P(decl))
+		strcat(fl, ",tls");
+	if (DECL_WEAK(decl))
+		strcat(fl, ",weak");
+	if (TREE_THIS_VOLATILE(decl))
+		strcat(fl, ",volatile");
+	v->flags = xstrdup(fl[0] ? fl + 1 : "-");
+}
+
+/* ---- struct/union layouts ---- */
+static hash_set<int_hash<int, -1, -2>> *g_types_written;
+
+static void write_type(tree t, const char *tag)
+{
+	/* PLUGIN_FINISH_TYPE fires again for every variant and redeclaration. */
+	int uid = TYPE_UID(TYPE_MAIN_VARIANT(t));
+	if (g_types_written->contains(uid))
+		return;
+	g_types_written->add(uid);
+	pbuf_puts(&g_types, "type");
+	pbuf_field(&g_types, tag);
+	pbuf_field(&g_types, TREE_CODE(t) == UNION_TYPE ? "union" : "struct");
+	pbuf_printf(&g_types, "\t%lld", (long long)int_size_in_bytes(t));
+	struct pbuf lay = {};
+	for (tree f = TYPE_FIELDS(t); f; f = DECL_CHAIN(f)) {
+		if (TREE_CODE(f) != FIELD_DECL)
+			continue;
+		if (lay.len)
+			pbuf_puts(&lay, ";");
+		const char *n = polus_decl_name(f);
+		pbuf_puts(&lay, n ? n : "<anon>");
+		pbuf_puts(&lay, ":");
+		polus_type_text(&lay, TREE_TYPE(f));
+		long long pos = tree_fits_shwi_p(bit_position(f)) ? tree_to_shwi(bit_position(f)) : -1;
+		long long sz = DECL_SIZE(f) && tree_fits_shwi_p(DECL_SIZE(f)) ? tree_to_shwi(DECL_SIZE(f)) :
+										     -1;
+		pbuf_printf(&lay, "@%lld/%lld", pos, sz);
+	}
+	pbuf_field(&g_types, lay.p ? lay.p : "");
+	pbuf_free(&lay);
+	pbuf_puts(&g_types, "\n");
+}
+
+static void on_finish_type(void *gcc_data, void *)
+{
+	tree t = (tree)gcc_data;
+	if (!t || (TREE_CODE(t) != RECORD_TYPE && TREE_CODE(t) != UNION_TYPE) || !COMPLETE_TYPE_P(t))
+		return;
+	const char *tag = polus_type_tag(t);
+	if (tag)
+		write_type(t, tag);
+	else
+		g_anon_types->put(TYPE_UID(TYPE_MAIN_VARIANT(t)), 1);
+}
+
+static void on_finish_decl(void *gcc_data, void *)
+{
+	tree decl = (tree)gcc_data;
+	if (!decl)
+		return;
+	if (TREE_CODE(decl) == VAR_DECL) {
+		on_var_decl(decl);
+		return;
+	}
+	if (TREE_CODE(decl) == TYPE_DECL && DECL_NAME(decl) && DECL_ORIGINAL_TYPE(decl)) {
+		tree t = TYPE_MAIN_VARIANT(DECL_ORIGINAL_TYPE(decl));
+		if (!RECORD_OR_UNION_TYPE_P(t) || TYPE_NAME(t))
+			return;
+		int *pending = g_anon_types->get(TYPE_UID(t));
+		if (polus_type_tag(t))
+			return;
+		polus_note_typedef_tag(t, IDENTIFIER_POINTER(DECL_NAME(decl)));
+		if (pending && *pending) {
+			*pending = 0;
+			write_type(t, IDENTIFIER_POINTER(DECL_NAME(decl)));
+		}
+	}
+}
+
+/* ---- the record ---- */
+static void write_options(struct pbuf *b)
+{
+	const char *s = getenv("COLLECT_GCC_OPTIONS");
+	if (!s)
+		return;
+	struct pbuf tok = {};
+	while (*s) {
+		while (*s == ' ')
+			s++;
+		if (!*s)
+			break;
+		tok.len = 0;
+		pbuf_add(&tok, "", 0);
+		while (*s && *s != ' ') {
+			if (*s == '\'') {
+				const char *e = strchr(s + 1, '\'');
+				if (!e)
+					e = s + strlen(s);
+				pbuf_add(&tok, s + 1, e - s - 1);
+				s = *e ? e + 1 : e;
+			} else if (*s == '\\' && s[1]) {
+				pbuf_add(&tok, s + 1, 1);
+				s += 2;
+			} else {
+				pbuf_add(&tok, s, 1);
+				s++;
+			}
+		}
+		pbuf_puts(b, "opt");
+		pbuf_field(b, tok.p);
+		pbuf_puts(b, "\n");
+	}
+	pbuf_free(&tok);
+}
+
+static void line2(struct pbuf *b, const char *kind, const char *v)
+{
+	pbuf_puts(b, kind);
+	pbuf_field(b, v);
+	pbuf_puts(b, "\n");
+}
+
+static void on_finish_unit(void *, void *)
+{
+	if (seen_error())
+		return;
+	varpool_node *vn;
+	FOR_EACH_VARIABLE (vn) {
+		int *ix = g_var_by_uid->get(DECL_UID(vn->decl));
+		if (!ix || !TREE_ASM_WRITTEN(vn->decl) || !DECL_ASSEMBLER_NAME_SET_P(vn->decl))
+			continue;
+		free(g_vars[*ix]->final_asm);
+		g_vars[*ix]->final_asm = xstrdup(polus_raw_asm_name(vn->decl));
+	}
+
+	struct pbuf b = {};
+	pbuf_puts(&b, "polus-meta\t1\n");
+	line2(&b, "compiler", version_string);
+	line2(&b, "driver", getenv("COLLECT_GCC"));
+	line2(&b, "cwd", getpwd());
+	line2(&b, "src", main_input_filename);
+	write_options(&b);
+	pbuf_puts(&b, "profile\tinline-clone");
+	pbuf_field(&b, polus_profile_setter);
+	pbuf_puts(&b, "\n");
+	for (unsigned i = 0; i < g_fns.length(); i++) {
+		fn_rec *f = g_fns[i];
+		if (!f->linkage)
+			continue;
+		/* `xfn`: an extern inline (gnu_inline) body, never emitted out of line here;
+		 * same fields as `fn` (an extension: readers ignore unknown kinds). */
+		pbuf_puts(&b, f->xfn ? "xfn" : "fn");
+		pbuf_field(&b, f->name);
+		pbuf_field(&b, f->asm_name);
+		pbuf_field(&b, f->linkage);
+		pbuf_field(&b, f->sig);
+		for (int k = 0; k < 3; k++) {
+			if (f->hashed)
+				pbuf_printf(&b, "\t%016llx", (unsigned long long)f->h.h[k]);
+			else
+				pbuf_puts(&b, "\t-");
+		}
+		pbuf_puts(&b, "\n");
+		if (f->uses.len)
+			pbuf_add(&b, f->uses.p, f->uses.len);
+	}
+	if (g_inline.len)
+		pbuf_add(&b, g_inline.p, g_inline.len);
+	if (g_emit.len)
+		pbuf_add(&b, g_emit.p, g_emit.len);
+	for (unsigned i = 0; i < g_vars.length(); i++) {
+		var_rec *v = g_vars[i];
+		pbuf_puts(&b, "var");
+		pbuf_field(&b, v->key);
+		pbuf_field(&b, v->name);
+		pbuf_field(&b, v->final_asm);
+		pbuf_field(&b, v->scope);
+		pbuf_field(&b, v->owner);
+		pbuf_field(&b, v->type);
+		pbuf_printf(&b, "\t%lld", v->size);
+		pbuf_field(&b, v->access);
+		pbuf_field(&b, v->inithash);
+		pbuf_field(&b, v->flags);
+		pbuf_puts(&b, "\n");
+	}
+	if (g_types.len)
+		pbuf_add(&b, g_types.p, g_types.len);
+	pbuf_puts(&b, "end\n");
+	polus_emit_meta_section(&b);
+	pbuf_free(&b);
+}
+
+/* main_input_filename and the symbol table exist only once the unit starts. */
+static void on_start_unit(void *, void *)
+{
+	polus_hash_init_paths();
+	symtab->add_cgraph_removal_hook(on_node_removed, NULL);
+}
+
+void polus_record_register(const char *plugin_name)
+{
+	g_fn_by_uid = new hash_map<int_hash<int, -1, -2>, int>;
+	g_var_by_uid = new hash_map<int_hash<int, -1, -2>, int>;
+	g_anon_types = new hash_map<int_hash<int, -1, -2>, int>;
+	g_inline_seen = new hash_set<nofree_string_hash>;
+	g_types_written = new hash_set<int_hash<int, -1, -2>>;
+	register_callback(plugin_name, PLUGIN_START_UNIT, on_start_unit, NULL);
+	register_callback(plugin_name, PLUGIN_FINISH_PARSE_FUNCTION, on_finish_parse_function, NULL);
+	register_callback(plugin_name, PLUGIN_FINISH_DECL, on_finish_decl, NULL);
+	register_callback(plugin_name, PLUGIN_FINISH_TYPE, on_finish_type, NULL);
+	register_callback(plugin_name, PLUGIN_FINISH_UNIT, on_finish_unit, NULL);
+
+	struct register_pass_info hp = { new hash_pass(g), "cfg", 1, PASS_POS_INSERT_AFTER };
+	register_callback(plugin_name, PLUGIN_PASS_MANAGER_SETUP, NULL, &hp);
+	struct register_pass_info ep = { new emit_pass(g), "optimized", 1, PASS_POS_INSERT_AFTER };
+	register_callback(plugin_name, PLUGIN_PASS_MANAGER_SETUP, NULL, &ep);
+}

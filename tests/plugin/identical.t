@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Record mode is a pure observer: objects and a linked executable built with
+# -fplugin=polus.so have the same loaded sections (every SHF_ALLOC section) and the
+# same defined symbols as the same build with -flive-patching=inline-clone and no
+# plugin, at -O0/-O2/-O3, with and without -g. Also checks that the profile is really
+# in force: a case where -fipa-ra changes the code differs from plain -O2.
+. "$POLUS_TOP/tests/lib.sh"
+[ -f "$PLUGIN" ] || skip "build/polus.so not built"
+FIX=$POLUS_TOP/tests/plugin/fixtures
+cd "$TMP" || exit 1
+
+# alloc_dump OBJ: every SHF_ALLOC section's name and bytes, then the defined symbols.
+# The build-id note is left out: ld computes it over the whole file, metadata included.
+alloc_dump() {
+	local obj=$1 sec
+	for sec in $(readelf -SW "$obj" | awk '
+		/^ *\[ *[0-9]+\]/ { sub(/^ *\[ *[0-9]+\] */, ""); if ($0 ~ /^NULL/) next;
+		  name=$1; flags=$7; if (flags ~ /A/ && name != ".note.gnu.build-id") print name }'); do
+		echo "== $sec"
+		objcopy -O binary --only-section="$sec" --set-section-flags "$sec=alloc,load,contents" \
+			"$obj" /dev/stdout 2>/dev/null | od -An -tx1 -v
+	done
+	echo "== symbols"
+	nm --defined-only "$obj" | grep -v ' [Nn] ' | sort
+}
+
+n=0
+for opt in -O0 -O2 -O3; do
+	for g in "" -g; do
+		for src in helpers main; do
+			gcc $opt $g -flive-patching=inline-clone -c "$FIX/$src.c" -o ref-$src.o || fail "ref compile"
+			gcc $opt $g -fplugin="$PLUGIN" -c "$FIX/$src.c" -o plg-$src.o || fail "plugin compile $src $opt $g"
+			readelf -S plg-$src.o | grep -q '\.polus\.meta' || fail "no .polus.meta in $src $opt $g"
+			alloc_dump ref-$src.o >ref.txt
+			alloc_dump plg-$src.o >plg.txt
+			diff -q ref.txt plg.txt >/dev/null || { diff ref.txt plg.txt | head -20; fail "$src.c $opt $g: loaded sections or symbols differ"; }
+			n=$((n + 1))
+		done
+		gcc $opt $g ref-helpers.o ref-main.o -o ref.exe || fail "ref link"
+		gcc $opt $g plg-helpers.o plg-main.o -o plg.exe || fail "plugin link"
+		alloc_dump ref.exe >ref.txt
+		alloc_dump plg.exe >plg.txt
+		diff -q ref.txt plg.txt >/dev/null || { diff ref.txt plg.txt | head -20; fail "executable $opt $g differs"; }
+		readelf -S plg.exe | grep -q '\.polus\.meta' || fail "no .polus.meta in the executable"
+		[ "$(./plg.exe 4)" = "$(./ref.exe 4)" ] || fail "executables behave differently"
+	done
+done
+ok "$n objects and 6 executables identical in their loaded image"
+
+# The profile is in force: main.c's chain() keeps values in call-clobbered registers
+# across ipa_ra_callee() only under -fipa-ra (plain -O2).
+gcc -O2 -c "$FIX/main.c" -o plain.o
+gcc -O2 -flive-patching=inline-clone -c "$FIX/main.c" -o lp.o
+gcc -O2 -fplugin="$PLUGIN" -c "$FIX/main.c" -o plg.o
+alloc_dump plain.o >plain.txt
+alloc_dump lp.o >lp.txt
+alloc_dump plg.o >plg.txt
+cmp -s plain.txt lp.txt && fail "fixture does not show the profile (plain -O2 == inline-clone)"
+cmp -s lp.txt plg.txt || fail "plugin build differs from -flive-patching=inline-clone"
+ok "profile in force: differs from plain -O2, matches -flive-patching=inline-clone"
+objcopy -O binary --only-section=.polus.meta --set-section-flags .polus.meta=alloc plg.o meta.txt
+grep -q "^profile	inline-clone	plugin$" meta.txt || fail "profile line: $(grep ^profile meta.txt)"
+gcc -O2 -flive-patching=inline-clone -fplugin="$PLUGIN" -c "$FIX/main.c" -o user.o
+objcopy -O binary --only-section=.polus.meta --set-section-flags .polus.meta=alloc user.o meta2.txt
+grep -q "^profile	inline-clone	user$" meta2.txt || fail "profile line (user): $(grep ^profile meta2.txt)"
+ok "profile line says who set it"
