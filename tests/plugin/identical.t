@@ -18,7 +18,7 @@ alloc_dump() {
 		  name=$1; flags=$7; if (flags ~ /A/ && name != ".note.gnu.build-id") print name }'); do
 		echo "== $sec"
 		objcopy -O binary --only-section="$sec" --set-section-flags "$sec=alloc,load,contents" \
-			"$obj" /dev/stdout 2>/dev/null | od -An -tx1 -v
+			"$obj" sec.bin 2>/dev/null && od -An -tx1 -v sec.bin; rm -f sec.bin
 	done
 	echo "== symbols"
 	nm --defined-only "$obj" | grep -v ' [Nn] ' | sort
