@@ -1,9 +1,439 @@
+/*
+ * mkpatch_patch — the patch build (polus-mkpatch OLD NEW -o PATCH.so).
+ *
+ * Phases: report_diff, make_plans (mkpatch_plan), compile_units (each planned unit of
+ * NEW recompiled from its recorded driver/cwd/src/opt in patch mode), link_patch
+ * (<driver> -shared -nostartfiles), write_version_file (symbols of the linked patch and
+ * of OLD into docs/patch-format.md's YAML), embed_and_publish (objcopy the YAML into the
+ * .so, then rename both into place). Everything is built under temporary names so an
+ * error leaves no partial PATCH.so behind.
+ */
 #include "mkpatch_patch.h"
+#include "elfinfo.h"
+#include "mkpatch_plan.h"
+#include "mkpatch_run.h"
+#include "mkpatch_util.h"
+#include "versionfile.h"
+#include <errno.h>
+#include <gelf.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define EXIT_INPUT 1
+#define EXIT_UNSUPPORTED 2
+#define EXIT_INTERNAL 3
+
+struct pb {
+	const struct patch_opts *po;
+	const struct meta_build *ob, *nb;
+	const struct diff *d;
+	struct elfinfo old;
+	struct plan plan;
+	char build_id[130];
+	char *tmpdir;
+	char *plugin;
+	char *tmp_so, *tmp_yaml, *out_yaml;
+	int step, nsteps;
+	char err[1024];
+};
+
+static void progress(struct pb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void progress(struct pb *b, const char *fmt, ...)
+{
+	va_list ap;
+	if (b->po->quiet)
+		return;
+	va_start(ap, fmt);
+	printf("[%d/%d] ", ++b->step, b->nsteps);
+	vprintf(fmt, ap);
+	putchar('\n');
+	fflush(stdout);
+	va_end(ap);
+}
+
+/* polus.so: $POLUS_PLUGIN, else next to this binary (or one level up, for build/san). */
+static int find_plugin(struct pb *b)
+{
+	const char *env = getenv("POLUS_PLUGIN");
+	char self[PATH_MAX];
+	ssize_t n;
+	if (env && *env) {
+		if (access(env, R_OK))
+			return msg(b->err, sizeof(b->err), "POLUS_PLUGIN=%s: %m", env);
+		b->plugin = xstrdup(env);
+		return 0;
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return msg(b->err, sizeof(b->err), "cannot find my own path: %m");
+	self[n] = 0;
+	char *dir = dirname(self);
+	const char *tries[] = {"%s/polus.so", "%s/../polus.so"};
+	for (size_t i = 0; i < 2; i++) {
+		char *p = xasprintf(tries[i], dir);
+		if (!access(p, R_OK)) {
+			b->plugin = p;
+			return 0;
+		}
+		free(p);
+	}
+	return msg(b->err, sizeof(b->err),
+		   "polus.so not found next to %s/polus-mkpatch: set POLUS_PLUGIN", dir);
+}
+
+static size_t count_fns(const struct diff *d, enum d_state s)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < d->nfns; i++)
+		n += d->fns[i].state == s;
+	return n;
+}
+
+static int report_diff(struct pb *b)
+{
+	size_t ch = count_fns(b->d, DS_CHANGED), nw = count_fns(b->d, DS_NEW),
+	       ln = count_fns(b->d, DS_LINE);
+	if (b->po->line_only)
+		progress(b, "diff: %zu functions changed, %zu new, %zu line-only included", ch, nw,
+			 ln);
+	else
+		progress(b, "diff: %zu functions changed, %zu new (%zu line-only left out%s)", ch,
+			 nw, ln, ln ? ": --line-only includes them" : "");
+	return 0;
+}
+
+static int make_plans(struct pb *b)
+{
+	int r;
+	if (ei_load_symbols(&b->old, b->err, sizeof(b->err)) ||
+	    ei_build_id(&b->old, b->build_id, sizeof(b->build_id), b->err, sizeof(b->err)))
+		return EXIT_INPUT;
+	r = plan_make(&b->plan, b->ob, b->nb, b->d, &b->old, b->po->line_only, b->err,
+		      sizeof(b->err));
+	if (r == -2)
+		return EXIT_UNSUPPORTED;
+	if (r)
+		return EXIT_INPUT;
+	if (!b->plan.nkeeps) {
+		msg(b->err, sizeof(b->err), "nothing to patch: no function changed%s",
+		    b->plan.nline_left_out ? " (only __LINE__ values: pass --line-only)" : "");
+		return EXIT_INPUT;
+	}
+	for (size_t i = 0; i < b->plan.nwarnings; i++)
+		fprintf(stderr, "polus-mkpatch: warning: %s\n", b->plan.warnings[i]);
+	for (size_t i = 0; i < b->plan.nunits; i++) {
+		struct plan_unit *pu = &b->plan.units[i];
+		pu->plan_path = xasprintf("%s/unit%zu.plan", b->tmpdir, i);
+		pu->obj_path = xasprintf("%s/unit%zu.o", b->tmpdir, i);
+		if (plan_write(&b->plan, pu, pu->plan_path, b->err, sizeof(b->err)))
+			return EXIT_INTERNAL;
+	}
+	progress(b, "plan: %zu unit%s to recompile, %zu function%s kept, %zu bind%s",
+		 b->plan.nunits, b->plan.nunits == 1 ? "" : "s", b->plan.nkeeps,
+		 b->plan.nkeeps == 1 ? "" : "s", b->plan.nbinds, b->plan.nbinds == 1 ? "" : "s");
+	return 0;
+}
+
+/* Recorded options minus output, dependency and record-mode plugin options. */
+static int drop_option(const char *o, int *skip_next)
+{
+	static const char *const with_arg[] = {"-o", "-MF", "-MT", "-MQ", "-dumpdir",
+					       "-dumpbase", "-dumpbase-ext", "-auxbase",
+					       "-auxbase-strip"};
+	static const char *const exact[] = {"-c", "-S", "-E", "-fpic", "-fPIC", "-fpie",
+					    "-fPIE", "-fno-pic", "-fno-PIC", "-fno-pie",
+					    "-fno-PIE", "-pipe"};
+	*skip_next = 0;
+	for (size_t i = 0; i < sizeof(with_arg) / sizeof(with_arg[0]); i++)
+		if (!strcmp(o, with_arg[i])) {
+			*skip_next = 1;
+			return 1;
+		}
+	for (size_t i = 0; i < sizeof(exact) / sizeof(exact[0]); i++)
+		if (!strcmp(o, exact[i]))
+			return 1;
+	return !strncmp(o, "-M", 2) || !strncmp(o, "-Wp,-M", 6) || !strncmp(o, "-fplugin", 8) ||
+	       !strncmp(o, "-o", 2);
+}
+
+static int compile_units(struct pb *b)
+{
+	for (size_t i = 0; i < b->plan.nunits; i++) {
+		const struct plan_unit *pu = &b->plan.units[i];
+		const struct meta_unit *u = pu->u;
+		struct argv_buf a = {0};
+		int skip = 0;
+		char *arg;
+		argv_add(&a, u->driver);
+		for (size_t k = 0; k < u->nopts; k++) {
+			if (skip) {
+				skip = 0;
+				continue;
+			}
+			if (!drop_option(u->opts[k], &skip))
+				argv_add(&a, u->opts[k]);
+		}
+		argv_add(&a, "-fPIC");
+		argv_add(&a, "-ffunction-sections");
+		argv_add(&a, "-fdata-sections");
+		argv_add(&a, "-fno-semantic-interposition");
+		arg = xasprintf("-fplugin=%s", b->plugin);
+		argv_add(&a, arg);
+		free(arg);
+		argv_add(&a, "-fplugin-arg-polus-mode=patch");
+		arg = xasprintf("-fplugin-arg-polus-plan=%s", pu->plan_path);
+		argv_add(&a, arg);
+		free(arg);
+		argv_add(&a, "-c");
+		argv_add(&a, "-o");
+		argv_add(&a, pu->obj_path);
+		argv_add(&a, u->src);
+		progress(b, "compile %s (%zu kept, %zu bound)", u->key, pu->nkeeps, pu->nbinds);
+		int r = run_argv(a.v, u->cwd, b->err, sizeof(b->err));
+		argv_free(&a);
+		if (r) {
+			char sub[sizeof(b->err)];
+			memcpy(sub, b->err, sizeof(sub));
+			msg(b->err, sizeof(b->err), "recompiling %s in patch mode failed: %s", u->key,
+			    sub);
+			return EXIT_INTERNAL;
+		}
+	}
+	return 0;
+}
+
+static int link_patch(struct pb *b)
+{
+	struct argv_buf a = {0};
+	int r;
+	argv_add(&a, b->plan.units[0].u->driver);
+	argv_add(&a, "-shared");
+	argv_add(&a, "-Wl,--gc-sections");
+	argv_add(&a, "-Wl,--build-id");
+	argv_add(&a, "-nostartfiles");
+	argv_add(&a, "-o");
+	argv_add(&a, b->tmp_so);
+	for (size_t i = 0; i < b->plan.nunits; i++)
+		argv_add(&a, b->plan.units[i].obj_path);
+	progress(b, "link %s", b->po->out);
+	r = run_argv(a.v, NULL, b->err, sizeof(b->err));
+	argv_free(&a);
+	if (r) {
+		char sub[sizeof(b->err)];
+		memcpy(sub, b->err, sizeof(sub));
+		msg(b->err, sizeof(b->err), "linking the patch failed: %s", sub);
+		return EXIT_INTERNAL;
+	}
+	return 0;
+}
+
+static char *patch_name(const char *out)
+{
+	char *copy = xstrdup(out);
+	char *base = xstrdup(basename(copy));
+	size_t n = strlen(base);
+	if (n > 3 && !strcmp(base + n - 3, ".so"))
+		base[n - 3] = 0;
+	free(copy);
+	return base;
+}
+
+static int fill_functions(struct pb *b, struct elfinfo *patch, struct vf_patch *vf)
+{
+	vf->functions = xcalloc(b->plan.nkeeps, sizeof(struct vf_function));
+	for (size_t i = 0; i < b->plan.nunits; i++) {
+		const struct plan_unit *pu = &b->plan.units[i];
+		for (size_t k = 0; k < pu->nkeeps; k++) {
+			const struct plan_keep *kp = &pu->keeps[k];
+			const struct d_item *it = kp->it;
+			const struct ei_sym *ns = ei_find(patch, kp->symbol, NULL, 0);
+			const char *nsym = kp->symbol;
+			if (!ns) {
+				ns = ei_find(patch, kp->symbol, NULL, 1);
+			}
+			if (!ns) {
+				const struct meta_fn *nf = it->new;
+				ns = ei_find(patch, nf->asm_name, NULL, nf->is_static);
+				nsym = nf->asm_name;
+			}
+			if (!ns)
+				return msg(b->err, sizeof(b->err),
+					   "the patch has no symbol %s for kept function %s (%s): "
+					   "patch mode did not emit it",
+					   kp->symbol, it->name, it->unit);
+			struct vf_function *f = &vf->functions[vf->nfunctions++];
+			f->name = xstrdup(it->name);
+			f->unit = xstrdup(it->unit);
+			f->change = xstrdup(it->state == DS_NEW ? "new" : "changed");
+			f->reasons = xcalloc(it->nreasons, sizeof(char *));
+			for (size_t r = 0; r < it->nreasons; r++)
+				f->reasons[f->nreasons++] = xstrdup(it->reasons[r]);
+			if (kp->old) {
+				f->old_symbol = xstrdup(kp->old->name);
+				f->old_addr = kp->old->value;
+				f->old_size = kp->old->size;
+			}
+			f->new_symbol = xstrdup(nsym);
+			f->new_addr = ns->value;
+			f->redirect = kp->redirect;
+		}
+	}
+	return 0;
+}
+
+/* Binds the linked patch still refers to (gc-sections drops unused ones). */
+static void fill_binds(struct pb *b, struct elfinfo *patch, struct vf_patch *vf)
+{
+	vf->binds = xcalloc(b->plan.nbinds, sizeof(struct vf_bind));
+	for (size_t i = 0; i < b->plan.nbinds; i++) {
+		const struct plan_bind *pb = &b->plan.binds[i];
+		int present = 0;
+		for (size_t s = 0; s < patch->nsyms && !present; s++)
+			present = !strcmp(patch->syms[s].name, pb->symbol);
+		if (!present)
+			continue;
+		struct vf_bind *vb = &vf->binds[vf->nbinds++];
+		vb->symbol = xstrdup(pb->symbol);
+		vb->name = xstrdup(pb->name);
+		vb->addr = pb->addr;
+		vb->tls = pb->tls;
+	}
+}
+
+static int write_version_file(struct pb *b)
+{
+	struct elfinfo patch;
+	struct vf_patch vf = {0};
+	char stamp[32], real[PATH_MAX], sub[512];
+	char *text = NULL;
+	size_t len = 0;
+	time_t now = time(NULL);
+	int rc = EXIT_INTERNAL;
+
+	if (ei_open(&patch, b->tmp_so, b->err, sizeof(b->err)))
+		return EXIT_INTERNAL;
+	if (ei_load_symbols(&patch, b->err, sizeof(b->err)))
+		goto out;
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	vf.format = VF_FORMAT;
+	vf.name = patch_name(b->po->out);
+	vf.created = xstrdup(stamp);
+	vf.target_build_id = xstrdup(b->build_id);
+	vf.target_path = xstrdup(realpath(b->po->old_path, real) ? real : b->po->old_path);
+	if (fill_functions(b, &patch, &vf))
+		goto out;
+	fill_binds(b, &patch, &vf);
+	vf.warnings = xcalloc(b->plan.nwarnings, sizeof(char *));
+	for (size_t i = 0; i < b->plan.nwarnings; i++)
+		vf.warnings[vf.nwarnings++] = xstrdup(b->plan.warnings[i]);
+	if (vf_emit(&vf, &text, &len, sub, sizeof(sub))) {
+		msg(b->err, sizeof(b->err), "writing the version file: %s", sub);
+		goto out;
+	}
+	FILE *f = fopen(b->tmp_yaml, "w");
+	if (!f || fwrite(text, 1, len, f) != len || fclose(f)) {
+		msg(b->err, sizeof(b->err), "%s: cannot write: %m", b->tmp_yaml);
+		goto out;
+	}
+	progress(b, "version file %s: %zu function%s, %zu bind%s, %zu warning%s", b->out_yaml,
+		 vf.nfunctions, vf.nfunctions == 1 ? "" : "s", vf.nbinds,
+		 vf.nbinds == 1 ? "" : "s", vf.nwarnings, vf.nwarnings == 1 ? "" : "s");
+	rc = 0;
+out:
+	free(text);
+	vf_free(&vf);
+	ei_close(&patch);
+	return rc;
+}
+
+static int embed_and_publish(struct pb *b)
+{
+	char *sect = xasprintf(".polus.version=%s", b->tmp_yaml);
+	char *const argv[] = {"objcopy", "--add-section", sect, (char *)b->tmp_so, NULL};
+	int r = run_argv(argv, NULL, b->err, sizeof(b->err));
+	free(sect);
+	if (r)
+		return EXIT_INTERNAL;
+	if (rename(b->tmp_yaml, b->out_yaml) || rename(b->tmp_so, b->po->out))
+		return msg(b->err, sizeof(b->err), "%s: cannot write: %m", b->po->out),
+		       EXIT_INPUT;
+	return 0;
+}
+
+static int setup(struct pb *b)
+{
+	const char *out = b->po->out;
+	size_t n = strlen(out);
+	char tmpl[] = "/tmp/polus-mkpatch.XXXXXX";
+	if (n > 3 && !strcmp(out + n - 3, ".so"))
+		b->out_yaml = xasprintf("%.*s.yaml", (int)(n - 3), out);
+	else
+		b->out_yaml = xasprintf("%s.yaml", out);
+	/* beside the outputs, so the final rename stays on one file system */
+	b->tmp_so = xasprintf("%s.tmp%d", out, (int)getpid());
+	b->tmp_yaml = xasprintf("%s.tmp%d", b->out_yaml, (int)getpid());
+	if (!mkdtemp(tmpl))
+		return msg(b->err, sizeof(b->err), "mkdtemp: %m");
+	b->tmpdir = xstrdup(tmpl);
+	return 0;
+}
+
+static void cleanup(struct pb *b, int failed)
+{
+	if (failed) {
+		if (b->tmp_so)
+			unlink(b->tmp_so);
+		if (b->tmp_yaml)
+			unlink(b->tmp_yaml);
+	}
+	if (b->tmpdir && !getenv("POLUS_KEEP_TMP")) {
+		for (size_t i = 0; i < b->plan.nunits; i++) {
+			if (b->plan.units[i].plan_path)
+				unlink(b->plan.units[i].plan_path);
+			if (b->plan.units[i].obj_path)
+				unlink(b->plan.units[i].obj_path);
+		}
+		rmdir(b->tmpdir);
+	} else if (b->tmpdir) {
+		fprintf(stderr, "polus-mkpatch: kept %s\n", b->tmpdir);
+	}
+	free(b->tmpdir);
+	free(b->plugin);
+	free(b->tmp_so);
+	free(b->tmp_yaml);
+	free(b->out_yaml);
+	plan_free(&b->plan);
+	ei_close(&b->old);
+}
+
 int patch_build(const struct patch_opts *po, const struct meta_build *ob,
 		const struct meta_build *nb, const struct diff *d)
 {
-	(void)po; (void)ob; (void)nb; (void)d;
-	fputs("polus-mkpatch: patch build not implemented yet\n", stderr);
-	return 3;
+	struct pb b = {.po = po, .ob = ob, .nb = nb, .d = d};
+	int rc;
+	b.old.fd = -1;
+	if ((rc = setup(&b) ? EXIT_INTERNAL : 0) ||
+	    (rc = find_plugin(&b) ? EXIT_INPUT : 0) ||
+	    (rc = ei_open(&b.old, po->old_path, b.err, sizeof(b.err)) ? EXIT_INPUT : 0))
+		goto out;
+	b.nsteps = 5;
+	if ((rc = report_diff(&b)) || (rc = make_plans(&b)))
+		goto out;
+	b.nsteps = 5 + (int)b.plan.nunits;
+	if ((rc = compile_units(&b)) || (rc = link_patch(&b)) || (rc = write_version_file(&b)) ||
+	    (rc = embed_and_publish(&b)))
+		goto out;
+	progress(&b, "done: %s and %s", po->out, b.out_yaml);
+out:
+	if (rc)
+		fprintf(stderr, "polus-mkpatch: %s\n", b.err);
+	cleanup(&b, rc != 0);
+	return rc;
 }

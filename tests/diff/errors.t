@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # polus-mkpatch's refusals on hand-written metadata: one clear stderr line, distinct exit
 # codes (1 usage/input, 2 incompatible builds), nothing on stdout.
-. "$POLUS_TOP/tests/lib.sh"
+: "${POLUS_TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
+. "$POLUS_TOP/tests/lib.sh" || exit 1
 MK=${MKPATCH:-$POLUS_BUILD/polus-mkpatch}
 [ -x "$MK" ] || fail "$MK not built (make tools)"
 

@@ -2,7 +2,8 @@
 # polus-mkpatch --diff on hand-written metadata (fixtures/*/v{1,2}-*.meta, '|' = tab):
 # tests the reader (records concatenated by the linker, unknown kinds, escapes,
 # relative/absolute paths in two directories) and the diff rules without the plugin.
-. "$POLUS_TOP/tests/lib.sh"
+: "${POLUS_TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
+. "$POLUS_TOP/tests/lib.sh" || exit 1
 MK=${MKPATCH:-$POLUS_BUILD/polus-mkpatch}
 [ -x "$MK" ] || fail "$MK not built (make tools)"
 

@@ -5,4 +5,5 @@ assert clone, "precondition: -O2 did not clone work() in v1 (no work.* symbol)"
 fn("work", "changed", ["body"])
 fn("first", "changed", ["calls-clone:" + clone])
 fn("second", "changed", ["calls-clone:" + clone])
+maybe("main", ["calls-clone:" + clone, "inlined:first", "inlined:second"])
 only_functions("work", "first", "second")

@@ -1,0 +1,381 @@
+/*
+ * mkpatch_plan — what each recompiled unit keeps and binds (see mkpatch_plan.h).
+ *
+ * Phases (plan_make): refuse_unsupported_variables, select_units, then per unit
+ * plan_keeps (changed/new functions, their OLD symbols and redirects), bind_own (the
+ * unit's unchanged functions and variables) and bind_external (globals of other units
+ * that the unit refers to).
+ */
+#include "mkpatch_plan.h"
+#include "mkpatch_util.h"
+#include <gelf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct pctx {
+	struct plan *p;
+	const struct meta_build *ob, *nb;
+	const struct diff *d;
+	const struct elfinfo *old;
+	int line_only;
+	struct smap bind_at;     /* "addr/tls" -> bind index */
+	struct smap global_fn;   /* NEW global function name -> fn item */
+	struct smap global_var;  /* NEW global variable key -> var item */
+	struct smap thread_entry; /* functions whose address goes to pthread_create */
+	char *err;
+	size_t errlen;
+};
+
+int plan_in_patch(const struct d_item *it, int line_only)
+{
+	return it->state == DS_CHANGED || it->state == DS_NEW ||
+	       (it->state == DS_LINE && line_only);
+}
+
+static void pwarn(struct plan *p, char *w)
+{
+	VEC_PUSH(p->warnings, p->nwarnings, p->capwarnings, w);
+}
+
+static int has_reason(const struct d_item *it, const char *r)
+{
+	for (size_t i = 0; i < it->nreasons; i++)
+		if (!strcmp(it->reasons[i], r))
+			return 1;
+	return 0;
+}
+
+static int refuse_unsupported_variables(struct pctx *c)
+{
+	for (size_t i = 0; i < c->d->nvars; i++) {
+		const struct d_item *it = &c->d->vars[i];
+		const struct meta_var *ov = it->old, *nv = it->new;
+		if (it->state == DS_NEW && nv->tls)
+			return msg(c->err, c->errlen,
+				   "new thread-local variable %s (%s): not supported yet", it->key,
+				   it->unit);
+		if (it->state != DS_CHANGED)
+			continue;
+		if (ov->tls || nv->tls)
+			return msg(c->err, c->errlen,
+				   "thread-local variable %s (%s) changed: not supported yet",
+				   it->key, it->unit);
+		if (has_reason(it, "type"))
+			return msg(c->err, c->errlen,
+				   "variable %s (%s) changed type: not supported yet (%s %s -> %s %s)",
+				   it->key, it->unit, ov->type, ov->size, nv->type, nv->size);
+		if (has_reason(it, "access"))
+			return msg(c->err, c->errlen,
+				   "variable %s (%s) changed type: not supported yet (%s -> %s)",
+				   it->key, it->unit, ov->access, nv->access);
+		if (!strcmp(nv->access, "rw"))
+			pwarn(c->p, xasprintf("variable %s (%s): initializer changed; the running "
+					      "program keeps its live value",
+					      it->key, it->unit));
+	}
+	return 0;
+}
+
+/* A variable whose OLD storage the patch uses: unchanged, or writable with only a new
+ * initializer (the live value wins). */
+static int var_bindable(const struct d_item *it)
+{
+	const struct meta_var *ov = it->old;
+	if (!ov || !it->new || !strcmp(ov->asm_name, "-"))
+		return 0;
+	if (it->state == DS_SAME)
+		return 1;
+	return it->state == DS_CHANGED && it->nreasons == 1 && has_reason(it, "init") &&
+	       !strcmp(ov->access, "rw");
+}
+
+static const struct ei_sym *old_symbol(struct pctx *c, int ou, const char *asm_name, int local,
+				       int want_fn)
+{
+	const struct ei_sym *s;
+	if (!asm_name || !strcmp(asm_name, "-"))
+		return NULL;
+	s = ei_find(c->old, asm_name, local ? c->ob->units[ou].src : NULL, local);
+	if (!s)
+		return NULL;
+	if (want_fn && s->type != STT_FUNC && s->type != STT_GNU_IFUNC)
+		return NULL;
+	if (!want_fn && s->type != STT_OBJECT && s->type != STT_TLS && s->type != STT_NOTYPE)
+		return NULL;
+	return s;
+}
+
+static size_t add_bind(struct pctx *c, struct plan_unit *pu, const char *name,
+		       const struct ei_sym *s, int is_fn)
+{
+	int tls = s->type == STT_TLS;
+	char *k = xasprintf("%llx/%d", (unsigned long long)s->value, tls);
+	long idx = smap_get(&c->bind_at, k);
+	if (idx < 0) {
+		struct plan_bind b = {
+			.symbol = xasprintf("__polus_b_%zu", c->p->nbinds),
+			.name = name,
+			.addr = s->value,
+			.tls = tls,
+			.is_fn = is_fn,
+		};
+		VEC_PUSH(c->p->binds, c->p->nbinds, c->p->capbinds, b);
+		idx = (long)(c->p->nbinds - 1);
+		smap_put(&c->bind_at, k, idx);
+	}
+	free(k);
+	for (size_t i = 0; i < pu->nbinds; i++)
+		if (pu->binds[i] == (size_t)idx)
+			return (size_t)idx;
+	VEC_PUSH(pu->binds, pu->nbinds, pu->capbinds, (size_t)idx);
+	return (size_t)idx;
+}
+
+static int is_local_var(const struct meta_var *v)
+{
+	return strcmp(v->scope, "global") != 0;
+}
+
+static void index_globals(struct pctx *c)
+{
+	for (size_t i = 0; i < c->d->nfns; i++) {
+		const struct d_item *it = &c->d->fns[i];
+		const struct meta_fn *nf = it->new;
+		if (nf && !nf->is_static)
+			smap_put(&c->global_fn, nf->name, (long)i);
+	}
+	for (size_t i = 0; i < c->d->nvars; i++) {
+		const struct d_item *it = &c->d->vars[i];
+		const struct meta_var *nv = it->new;
+		if (nv && !is_local_var(nv))
+			smap_put(&c->global_var, nv->key, (long)i);
+	}
+	/* a function whose address is taken by a function that starts threads */
+	const struct meta_build *bs[2] = {c->ob, c->nb};
+	for (int b = 0; b < 2; b++)
+		for (size_t ui = 0; ui < bs[b]->nunits; ui++) {
+			const struct meta_unit *u = &bs[b]->units[ui];
+			for (size_t i = 0; i < u->nuses; i++) {
+				if (strcmp(u->uses[i].kind, "addr"))
+					continue;
+				for (size_t j = 0; j < u->nuses; j++)
+					if (!strcmp(u->uses[j].fn, u->uses[i].fn) &&
+					    !strcmp(u->uses[j].kind, "call") &&
+					    !strcmp(u->uses[j].target, "pthread_create"))
+						smap_put(&c->thread_entry, u->uses[i].target, 1);
+			}
+		}
+}
+
+static void warn_never_returns(struct pctx *c, const struct d_item *it)
+{
+	if (it->state == DS_NEW)
+		return;
+	if (!strcmp(it->name, "main"))
+		pwarn(c->p, xasprintf("%s: changed, but it never returns: running threads keep "
+				      "the old code there",
+				      it->name));
+	else if (smap_get(&c->thread_entry, it->name) >= 0)
+		pwarn(c->p, xasprintf("%s: changed, but it is a thread entry (passed to "
+				      "pthread_create) and may never return: running threads "
+				      "keep the old code there",
+				      it->name));
+	else if (!strcmp(it->name, "_start") || !strcmp(it->name, "_init") ||
+		 !strncmp(it->name, "__libc_csu", 10))
+		pwarn(c->p, xasprintf("%s: changed, but it is start-up code: it already ran",
+				      it->name));
+}
+
+static void plan_keeps(struct pctx *c, struct plan_unit *pu)
+{
+	for (size_t i = 0; i < c->d->nfns; i++) {
+		const struct d_item *it = &c->d->fns[i];
+		if (it->nu != pu->nu || !plan_in_patch(it, c->line_only))
+			continue;
+		struct plan_keep k = {.it = it};
+		k.symbol = xasprintf("__polus_f_%zu", c->p->nkeeps++);
+		if (it->old) {
+			const struct meta_fn *of = it->old, *nf = it->new;
+			k.old = old_symbol(c, it->ou, of->asm_name, of->is_static, 1);
+			k.redirect = k.old != NULL;
+			if (k.old && strcmp(of->sig, nf->sig)) {
+				k.redirect = 0;
+				pwarn(c->p, xasprintf("%s: signature changed (%s -> %s): not "
+						      "redirected; old callers keep the old code",
+						      it->name, of->sig, nf->sig));
+			}
+			warn_never_returns(c, it);
+		}
+		VEC_PUSH(pu->keeps, pu->nkeeps, pu->capkeeps, k);
+	}
+}
+
+static int bind_own(struct pctx *c, struct plan_unit *pu)
+{
+	for (size_t i = 0; i < c->d->nfns; i++) {
+		const struct d_item *it = &c->d->fns[i];
+		if (it->nu != pu->nu || !it->old || plan_in_patch(it, c->line_only))
+			continue;
+		const struct meta_fn *of = it->old;
+		const struct ei_sym *s = old_symbol(c, it->ou, of->asm_name, of->is_static, 1);
+		if (s) /* else inlined everywhere or only a clone: the patch gets a copy */
+			add_bind(c, pu, it->name, s, 1);
+	}
+	for (size_t i = 0; i < c->d->nvars; i++) {
+		const struct d_item *it = &c->d->vars[i];
+		if (it->nu != pu->nu || !var_bindable(it))
+			continue;
+		const struct meta_var *ov = it->old;
+		const struct ei_sym *s = old_symbol(c, it->ou, ov->asm_name, is_local_var(ov), 0);
+		if (!s)
+			return msg(c->err, c->errlen,
+				   "variable %s (%s) has storage in OLD (%s) but OLD's symbol table "
+				   "does not name it: was OLD stripped?",
+				   it->key, it->unit, ov->asm_name);
+		add_bind(c, pu, it->key, s, 0);
+	}
+	return 0;
+}
+
+static int defined_in_unit(const struct meta_unit *u, const char *name, int var)
+{
+	if (var) {
+		for (size_t i = 0; i < u->nvars; i++)
+			if (!strcmp(u->vars[i].key, name))
+				return 1;
+		return 0;
+	}
+	for (size_t i = 0; i < u->nfns; i++)
+		if (!strcmp(u->fns[i].name, name))
+			return 1;
+	return 0;
+}
+
+static int bind_external(struct pctx *c, struct plan_unit *pu)
+{
+	const struct meta_unit *u = pu->u;
+	for (size_t i = 0; i < u->nuses; i++) {
+		const struct meta_use *us = &u->uses[i];
+		int var = !strcmp(us->kind, "read") || !strcmp(us->kind, "write");
+		int fn = !strcmp(us->kind, "call") || !strcmp(us->kind, "addr");
+		if ((!var && !fn) || defined_in_unit(u, us->target, var))
+			continue;
+		long idx = smap_get(var ? &c->global_var : &c->global_fn, us->target);
+		if (idx < 0)
+			continue; /* a shared library's: resolved against the target's libs */
+		const struct d_item *it = var ? &c->d->vars[idx] : &c->d->fns[idx];
+		if (fn) {
+			const struct meta_fn *of = it->old;
+			if (!of || of->is_static || plan_in_patch(it, c->line_only))
+				continue; /* new or changed: linked from its own patch unit */
+			const struct ei_sym *s = old_symbol(c, it->ou, of->asm_name, 0, 1);
+			if (s)
+				add_bind(c, pu, it->name, s, 1);
+			continue;
+		}
+		if (!var_bindable(it))
+			continue;
+		const struct meta_var *ov = it->old;
+		const struct ei_sym *s = old_symbol(c, it->ou, ov->asm_name, 0, 0);
+		if (!s)
+			return msg(c->err, c->errlen,
+				   "variable %s (%s) has storage in OLD (%s) but OLD's symbol table "
+				   "does not name it: was OLD stripped?",
+				   it->key, it->unit, ov->asm_name);
+		add_bind(c, pu, it->key, s, 0);
+	}
+	return 0;
+}
+
+/* Units of NEW to recompile: those with a function to keep or a variable the patch
+ * must define (new, or read-only with a new value). */
+static void select_units(struct pctx *c)
+{
+	for (size_t j = 0; j < c->nb->nunits; j++) {
+		int want = 0;
+		for (size_t i = 0; i < c->d->nfns && !want; i++)
+			want = c->d->fns[i].nu == (int)j && plan_in_patch(&c->d->fns[i], c->line_only);
+		for (size_t i = 0; i < c->d->nvars && !want; i++) {
+			const struct d_item *it = &c->d->vars[i];
+			want = it->nu == (int)j &&
+			       (it->state == DS_NEW || (it->state == DS_CHANGED && !var_bindable(it)));
+		}
+		if (!want)
+			continue;
+		struct plan_unit pu = {.u = &c->nb->units[j], .nu = (int)j};
+		VEC_PUSH(c->p->units, c->p->nunits, c->p->capunits, pu);
+	}
+	for (size_t i = 0; i < c->d->nfns; i++)
+		if (c->d->fns[i].state == DS_LINE && !c->line_only)
+			c->p->nline_left_out++;
+}
+
+int plan_make(struct plan *p, const struct meta_build *ob, const struct meta_build *nb,
+	      const struct diff *d, const struct elfinfo *old, int line_only, char *err,
+	      size_t errlen)
+{
+	struct pctx c = {.p = p, .ob = ob, .nb = nb, .d = d, .old = old, .line_only = line_only,
+			 .err = err, .errlen = errlen};
+	int rc = 0;
+	memset(p, 0, sizeof(*p));
+	if (refuse_unsupported_variables(&c)) {
+		rc = -2;
+		goto out;
+	}
+	index_globals(&c);
+	select_units(&c);
+	for (size_t i = 0; i < p->nunits; i++) {
+		plan_keeps(&c, &p->units[i]);
+		if (bind_own(&c, &p->units[i]) || bind_external(&c, &p->units[i])) {
+			rc = -1;
+			goto out;
+		}
+	}
+out:
+	smap_free(&c.bind_at);
+	smap_free(&c.global_fn);
+	smap_free(&c.global_var);
+	smap_free(&c.thread_entry);
+	return rc;
+}
+
+int plan_write(const struct plan *p, const struct plan_unit *pu, const char *path, char *err,
+	       size_t errlen)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return msg(err, errlen, "%s: cannot create: %m", path);
+	fprintf(f, "polus-plan\t1\n");
+	for (size_t i = 0; i < pu->nkeeps; i++)
+		fprintf(f, "keep\t%s\t%s\n", pu->keeps[i].it->name, pu->keeps[i].symbol);
+	for (size_t i = 0; i < pu->nbinds; i++) {
+		const struct plan_bind *b = &p->binds[pu->binds[i]];
+		fprintf(f, "%s\t%s\t%s%s\n", b->is_fn ? "bind-fn" : "bind-var", b->name, b->symbol,
+			b->tls ? "\ttls" : "");
+	}
+	if (fclose(f))
+		return msg(err, errlen, "%s: write failed: %m", path);
+	return 0;
+}
+
+void plan_free(struct plan *p)
+{
+	for (size_t i = 0; i < p->nunits; i++) {
+		struct plan_unit *pu = &p->units[i];
+		for (size_t k = 0; k < pu->nkeeps; k++)
+			free(pu->keeps[k].symbol);
+		free(pu->keeps);
+		free(pu->binds);
+		free(pu->plan_path);
+		free(pu->obj_path);
+	}
+	free(p->units);
+	for (size_t i = 0; i < p->nbinds; i++)
+		free(p->binds[i].symbol);
+	free(p->binds);
+	for (size_t i = 0; i < p->nwarnings; i++)
+		free(p->warnings[i]);
+	free(p->warnings);
+	memset(p, 0, sizeof(*p));
+}

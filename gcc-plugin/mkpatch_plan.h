@@ -1,0 +1,65 @@
+/*
+ * mkpatch_plan — decides what goes into a patch and writes the per-unit plan files that
+ * the plugin's patch mode reads.
+ *
+ * Plan file (one per recompiled unit): first line `polus-plan<TAB>1`, then
+ *   keep<TAB>NAME<TAB>SYMBOL          a changed or new function, emitted as SYMBOL
+ *   bind-fn<TAB>NAME<TAB>SYMBOL       an unchanged function with an out-of-line copy in OLD
+ *   bind-var<TAB>KEY<TAB>SYMBOL[<TAB>tls]  an unchanged variable with storage in OLD
+ * Binds cover the unit's own unchanged functions/variables and its references to
+ * globals defined in other units of OLD. Unchanged functions without an out-of-line
+ * copy in OLD get no line: the patch carries its own copy.
+ * One OLD address gets one bind symbol (__polus_b_N) across the whole patch.
+ */
+#ifndef POLUS_MKPATCH_PLAN_H
+#define POLUS_MKPATCH_PLAN_H
+#include "diff.h"
+#include "elfinfo.h"
+#include "meta.h"
+#include <stdint.h>
+
+struct plan_keep {
+	const struct d_item *it;
+	char *symbol;                /* __polus_f_N */
+	const struct ei_sym *old;    /* OLD's out-of-line copy, or NULL */
+	int redirect;
+};
+
+struct plan_bind {
+	char *symbol; /* __polus_b_N */
+	const char *name;
+	uint64_t addr;
+	int tls, is_fn;
+};
+
+struct plan_unit {
+	const struct meta_unit *u; /* NEW's record */
+	int nu;
+	struct plan_keep *keeps;
+	size_t nkeeps, capkeeps;
+	size_t *binds; /* indices into plan.binds */
+	size_t nbinds, capbinds;
+	char *plan_path, *obj_path;
+};
+
+struct plan {
+	struct plan_unit *units;
+	size_t nunits, capunits;
+	struct plan_bind *binds;
+	size_t nbinds, capbinds;
+	char **warnings;
+	size_t nwarnings, capwarnings;
+	size_t nkeeps, nline_left_out;
+};
+
+/* Returns 0, -1 (+ message) for an input problem, -2 (+ message naming the variable or
+ * function) for a change the patch cannot carry yet. */
+int plan_make(struct plan *p, const struct meta_build *ob, const struct meta_build *nb,
+	      const struct diff *d, const struct elfinfo *old, int line_only, char *err,
+	      size_t errlen);
+int plan_write(const struct plan *p, const struct plan_unit *pu, const char *path, char *err,
+	       size_t errlen);
+void plan_free(struct plan *p);
+/* Whether a diff item belongs in the patch. */
+int plan_in_patch(const struct d_item *it, int line_only);
+#endif

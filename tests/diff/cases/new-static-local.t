@@ -1,0 +1,3 @@
+#!/usr/bin/env bash
+# the new-static-local case of ../run-case (cases/new-static-local/)
+exec ../run-case new-static-local
