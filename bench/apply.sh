@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# What applying a patch costs the running program.
+#   bench/apply.sh [--quick]    (REPEAT=N applies per thread count, default 3)
+# 1. Pause and end-to-end time of `polus-apply` on the example server (v1 -> v2, built
+#    -O2 with the plugin) with 1, 4, 16 and 64 worker threads, under load from loadgen
+#    (2 threads). Pause = the longest gap of the server's own heartbeat thread (200 us
+#    period) during the apply; the same measured over an equal window without an apply is
+#    the noise floor. End to end = polus-apply's wall time. Loadgen's failed requests are
+#    counted (they must be 0).
+# 2. The example's throughput (loadgen, 2 threads, SECS=3 s) just before and just after
+#    the update, in the same process.
+# 3. The cost of a patched call: bench/callcost (a trivial function called in a loop)
+#    release 1 live-updated to release 2 (a jump at the old entry) against release 2 built
+#    and run natively.
+# Parts whose tools do not exist yet are skipped, saying so.
+. "$(dirname "$0")/lib.sh"
+SECS=${SECS:-3}
+threads=(1 4 16 64)
+case ${1:-} in
+--quick) threads=(1 4); REPEAT=1 ;;
+--help | -h) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+"") ;;
+*) echo "apply.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
+esac
+loadgen=$BUILD/examples/loadgen
+mkpatch=$BUILD/polus-mkpatch
+apply=$BUILD/polus-apply
+
+# missing WHAT: says a part is skipped; returns 0 if something is missing.
+missing() {
+	local t
+	for t in "$@"; do
+		if [ ! -e "$t" ]; then
+			echo "SKIPPED $part: $(basename "$t") not built yet ($t)"
+			return 0
+		fi
+	done
+	return 1
+}
+# try LOG CMD...: runs a polus tool; on failure says why and returns non-zero.
+try() {
+	local log=$1
+	shift
+	"$@" >"$log" 2>&1 && return 0
+	if grep -qi 'not implemented' "$log"; then
+		echo "SKIPPED $part: $(grep -i -m1 'not implemented' "$log")"
+	else
+		echo "FAILED $part: $* : $(tail -n 3 "$log" | tr '\n' ' ')"
+		status=1
+	fi
+	return 1
+}
+status=0
+
+start_server() { # BIN THREADS: sets pid, port
+	local out=$work/server.$RANDOM
+	"$1" --port 0 --threads "$2" >"$out" 2>&1 &
+	pid=$!
+	pids+=($pid)
+	for _ in $(seq 500); do grep -q '^listening' "$out" && break; sleep 0.02; done
+	port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$out")
+	[ -n "$port" ]
+}
+ask() { # LINE: one request, one reply
+	local fd line
+	exec {fd}<>"/dev/tcp/127.0.0.1/$port" || return 1
+	printf '%s\nQUIT\n' "$1" >&$fd
+	IFS= read -r -t 10 line <&$fd
+	exec {fd}>&-
+	printf '%s\n' "$line"
+}
+stat_of() { ask STATS | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+start_load() {
+	"$loadgen" --port "$port" --threads 2 >"$work/load.out" 2>"$work/load.err" &
+	lpid=$!
+	pids+=($lpid)
+	for _ in $(seq 500); do grep -q '^running' "$work/load.err" && break; sleep 0.02; done
+}
+stop_load() { # prints loadgen's summary; returns its status
+	kill -INT "$lpid"
+	wait "$lpid"
+	local rc=$?
+	cat "$work/load.out"
+	return $rc
+}
+
+machine
+part="apply pause and time"
+patch_ready=0
+if ! missing "$PLUGIN" "$mkpatch" "$loadgen"; then
+	for v in v1 v2; do
+		cp -r "$top/examples/server/$v" "$work/$v"
+		make -s -C "$work/$v" clean >/dev/null
+		make -s -C "$work/$v" CFLAGS="-O2 -g -fplugin=$PLUGIN" server >/dev/null || exit 1
+	done
+	try "$work/mkpatch.log" "$mkpatch" "$work/v1/server" "$work/v2/server" -o "$work/p12.so" &&
+		patch_ready=1
+fi
+if [ $patch_ready = 1 ] && ! missing "$apply"; then
+	echo "== $part: example server -O2, loadgen 2 threads, median of $REPEAT"
+	for t in "${threads[@]}"; do
+		ends=() pauses=() floors=() fails=0
+		for ((r = 1; r <= REPEAT; r++)); do
+			start_server "$work/v1/server" "$t" || exit 1
+			start_load
+			sleep 0.5
+			ask HBRESET >/dev/null
+			t0=$(date +%s%N)
+			try "$work/apply.log" "$apply" --quiet "$pid" "$work/p12.so" || break 2
+			t1=$(date +%s%N)
+			pauses+=("$(stat_of hb_max_gap_us)")
+			ends+=($(((t1 - t0) / 1000)))
+			# The noise floor: the heartbeat's longest gap over as long, with no apply.
+			ask HBRESET >/dev/null
+			sleep "$(awk -v us=$(((t1 - t0) / 1000)) 'BEGIN {printf "%.3f", us / 1e6}')"
+			floors+=("$(stat_of hb_max_gap_us)")
+			[ "$(ask VERSION)" = "VERSION v2" ] || { echo "FAILED $part: not v2 after the apply"; status=1; }
+			summary=$(stop_load) || fails=$((fails + 1))
+			kill -9 "$pid"
+			wait "$pid" 2>/dev/null
+		done
+		printf '  %2d workers: apply %8.1f ms end to end   pause %6d us   (floor without apply %6d us)   loadgen runs with failures: %d\n' \
+			"$t" "$(awk -v u="$(median "${ends[@]}")" 'BEGIN {print u / 1000}')" \
+			"$(median "${pauses[@]}")" "$(median "${floors[@]}")" "$fails"
+		echo "      runs: apply us ${ends[*]}; pause us ${pauses[*]}; floor us ${floors[*]}; last load: $summary"
+	done
+fi
+
+part="throughput before/after"
+if [ $patch_ready = 0 ]; then
+	echo "SKIPPED $part: no patch to apply (see above)"
+elif ! missing "$apply"; then
+	echo "== $part: example server -O2, 4 workers, loadgen 2 threads x $SECS s"
+	start_server "$work/v1/server" 4 || exit 1
+	before=$("$loadgen" --port "$port" --threads 2 --duration "$SECS")
+	if try "$work/apply.log" "$apply" --quiet "$pid" "$work/p12.so"; then
+		after=$("$loadgen" --port "$port" --threads 2 --duration "$SECS")
+		b=$(echo "$before" | sed 's/.* rps=\([0-9]*\).*/\1/') a=$(echo "$after" | sed 's/.* rps=\([0-9]*\).*/\1/')
+		echo "  before: $before"
+		echo "  after:  $after"
+		echo "  after/before rps: $(ratio "$a" "$b")"
+	fi
+	kill -9 "$pid"
+fi
+
+part="patched-call overhead"
+if ! missing "$PLUGIN" "$mkpatch" "$apply"; then
+	for v in v1 v2; do
+		mkdir -p "$work/cc-$v"
+		cp "$top/bench/callcost/$v/callcost.c" "$work/cc-$v/"
+		(cd "$work/cc-$v" && gcc -O2 -g -fplugin="$PLUGIN" -c callcost.c && gcc -o callcost callcost.o) || exit 1
+	done
+	# ns NAME FILE SKIP: median ns_per_call of 9 batches after the first SKIP lines.
+	ns() {
+		local want=$(($3 + 9))
+		for _ in $(seq 1500); do [ "$(wc -l <"$2")" -ge $want ] && break; sleep 0.02; done
+		median $(sed -n "$(($3 + 1)),${want}p" "$2" | sed 's/ns_per_call=\([0-9.]*\).*/\1/')
+	}
+	if try "$work/cc.log" "$mkpatch" "$work/cc-v1/callcost" "$work/cc-v2/callcost" -o "$work/cc.so"; then
+		"$work/cc-v2/callcost" >"$work/cc-v2.out" &
+		p2=$!
+		pids+=($p2)
+		native=$(ns v2 "$work/cc-v2.out" 1)
+		kill -9 $p2
+		"$work/cc-v1/callcost" >"$work/cc-v1.out" &
+		p1=$!
+		pids+=($p1)
+		unpatched=$(ns v1 "$work/cc-v1.out" 1)
+		n=$(wc -l <"$work/cc-v1.out")
+		if try "$work/cc-apply.log" "$apply" --quiet "$p1" "$work/cc.so"; then
+			patched=$(ns v1 "$work/cc-v1.out" $((n + 2)))
+			echo "== $part: ns per call of a trivial function (median of 9 batches of 20M calls)"
+			echo "  v1 unpatched $unpatched ns   v2 native $native ns   v1 patched to v2 $patched ns   patched/native $(ratio "$patched" "$native")"
+		fi
+		kill -9 $p1
+	fi
+fi
+exit $status

@@ -1,0 +1,55 @@
+# Shared helpers for the bench scripts: medians, timing, the SQLite amalgamation.
+# Figures are printed, never asserted; every ratio is against a baseline measured in the
+# same invocation, on the same machine.
+set -u
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${BUILD:-$top/build}
+PLUGIN=$BUILD/polus.so
+CACHE=$top/bench/.cache
+REPEAT=${REPEAT:-3}
+work=$(mktemp -d /tmp/polus-bench.XXXXXX)
+pids=()
+
+bench_cleanup() {
+	local p
+	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+	rm -rf "$work"
+}
+trap bench_cleanup EXIT
+
+# median N...: the median of the numbers (the lower middle one for an even count).
+median() {
+	printf '%s\n' "$@" | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'
+}
+
+# ratio A B: A / B with 3 decimals.
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN {if (b == 0) print "n/a"; else printf "%.3f\n", a / b}'
+}
+
+# ms CMD...: runs CMD (output discarded), prints its wall time in ms; fails if CMD fails.
+ms() {
+	local t0 t1
+	t0=$(date +%s%N)
+	"$@" >/dev/null 2>"$work/ms.err" || { cat "$work/ms.err" >&2; return 1; }
+	t1=$(date +%s%N)
+	echo $(((t1 - t0) / 1000000))
+}
+
+# sqlite_src: prints the path of sqlite3.c (SQLite 3.51.0), fetched once into bench/.cache
+# from the npm package better-sqlite3@12.4.6, which ships the amalgamation.
+sqlite_src() {
+	local src=$CACHE/package/deps/sqlite3/sqlite3.c
+	if [ ! -f "$src" ]; then
+		mkdir -p "$CACHE"
+		(cd "$CACHE" && npm pack --silent better-sqlite3@12.4.6 >/dev/null &&
+			tar xzf better-sqlite3-12.4.6.tgz package/deps/sqlite3/) >&2 || return 1
+	fi
+	printf '%s\n' "$src"
+}
+
+machine() {
+	echo "machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)," \
+		"$(gcc --version | head -1), load $(cut -d' ' -f1-3 /proc/loadavg)"
+}
