@@ -1,1 +1,17 @@
-# injector: targets are added here as the component grows.
+# injector: polus-apply and polus-status (C; ptrace, libelf, capstone).
+INJ_BASE_OBJS := $(patsubst %,$(BUILD)/obj/injector/%.o,procfs elfinfo target jsonout) \
+	$(BUILD)/obj/runtime/registry.o
+INJ_APPLY_OBJS := $(patsubst %,$(BUILD)/obj/injector/%.o,apply_main ptrace_ctl remote_syscall \
+	seccomp_eval loader symresolve patch_site) $(INJ_BASE_OBJS) \
+	$(BUILD)/obj/versionfiles/versionfile.o
+
+$(BUILD)/polus-apply: $(INJ_APPLY_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_POLUS) -o $@ $^ -lelf -lcapstone -lyaml
+
+$(BUILD)/polus-status: $(BUILD)/obj/injector/status_main.o $(INJ_BASE_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_POLUS) -o $@ $^ -lelf
+
+tools: $(BUILD)/polus-apply $(BUILD)/polus-status
+INSTALL_BIN += $(BUILD)/polus-apply $(BUILD)/polus-status

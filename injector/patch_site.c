@@ -1,0 +1,172 @@
+/*
+ * patch_site — capstone checks of a patch site and the jump itself (see patch_site.h).
+ */
+#include "patch_site.h"
+#include "procfs.h"
+
+#include <capstone/capstone.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+
+#define MAX_FUNC (1u << 20)
+
+static const uint8_t endbr64[4] = { 0xf3, 0x0f, 0x1e, 0xfa };
+
+int ps_prepare(int memfd, struct ps_site *s, char *err, size_t errlen)
+{
+	csh cs;
+	cs_insn *insn = NULL;
+	uint8_t *code;
+	size_t count, len = s->size;
+	int rc = 0;
+	if (len > MAX_FUNC)
+		len = MAX_FUNC;
+	if (len < PS_JMP_LEN) {
+		snprintf(err, errlen, "function %s is too short for a jump (%llu bytes)", s->name,
+			 (unsigned long long)s->size);
+		return -EINVAL;
+	}
+	if (!(code = malloc(len)))
+		return -ENOMEM;
+	if (pf_mem_read(memfd, s->func, code, len) != 0) {
+		snprintf(err, errlen, "cannot read function %s at 0x%llx in the target", s->name,
+			 (unsigned long long)s->func);
+		free(code);
+		return -EIO;
+	}
+	s->site = s->func;
+	if (len >= 4 && memcmp(code, endbr64, 4) == 0)
+		s->site += 4;
+	if (s->site + PS_JMP_LEN > s->func + len) {
+		snprintf(err, errlen, "function %s is too short for a jump (%llu bytes)", s->name,
+			 (unsigned long long)s->size);
+		free(code);
+		return -EINVAL;
+	}
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK) {
+		free(code);
+		return -ENOMEM;
+	}
+	cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
+	count = cs_disasm(cs, code, len, s->func, 0, &insn);
+	/* the span: whole instructions from the site covering PS_JMP_LEN bytes */
+	s->end = 0;
+	for (size_t i = 0; i < count; i++) {
+		uint64_t a = insn[i].address, e = a + insn[i].size;
+		if (a < s->site && e > s->site) {
+			snprintf(err, errlen, "function %s: the site is not an instruction boundary",
+				 s->name);
+			rc = -EINVAL;
+			goto out;
+		}
+		if (a >= s->site && a < s->site + PS_JMP_LEN)
+			s->end = e;
+	}
+	if (!s->end || s->end < s->site + PS_JMP_LEN) {
+		snprintf(err, errlen, "function %s: cannot decode its first instructions", s->name);
+		rc = -EINVAL;
+		goto out;
+	}
+	if (s->end > s->func + s->size) {
+		snprintf(err, errlen, "function %s is too short for a jump (%llu bytes)", s->name,
+			 (unsigned long long)s->size);
+		rc = -EINVAL;
+		goto out;
+	}
+	/* a direct branch of the function into the span would land in the jump's middle */
+	for (size_t i = 0; i < count; i++) {
+		cs_detail *d = insn[i].detail;
+		if (!d)
+			continue;
+		int branch = 0;
+		for (uint8_t g = 0; g < d->groups_count; g++)
+			if (d->groups[g] == CS_GRP_JUMP || d->groups[g] == CS_GRP_CALL)
+				branch = 1;
+		if (!branch)
+			continue;
+		for (uint8_t o = 0; o < d->x86.op_count; o++) {
+			const cs_x86_op *op = &d->x86.operands[o];
+			if (op->type == X86_OP_IMM && (uint64_t)op->imm > s->site &&
+			    (uint64_t)op->imm < s->end) {
+				snprintf(err, errlen,
+					 "function %s: the instruction at +0x%llx branches into the "
+					 "bytes the jump would replace",
+					 s->name, (unsigned long long)(insn[i].address - s->func));
+				rc = -EINVAL;
+				goto out;
+			}
+		}
+	}
+	s->norig = PS_JMP_LEN;
+	memcpy(s->orig, code + (s->site - s->func), PS_JMP_LEN);
+out:
+	cs_free(insn, count);
+	cs_close(&cs);
+	free(code);
+	return rc;
+}
+
+static const struct ps_site *inside(const struct ps_site *sites, size_t n, uint64_t a)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a > sites[i].site && a < sites[i].end)
+			return &sites[i];
+	return NULL;
+}
+
+int ps_busy(const struct ps_site *sites, size_t n, struct pt_group *g, int memfd, char *err,
+	    size_t errlen)
+{
+	uint64_t *stk = malloc(PS_STACK_SCAN);
+	if (!stk)
+		return -ENOMEM;
+	for (size_t i = 0; i < g->n; i++) {
+		struct pt_thread *t = &g->v[i];
+		struct user_regs_struct r;
+		const struct ps_site *s;
+		if (t->state != PT_STOPPED)
+			continue;
+		if (ptrace(PTRACE_GETREGS, t->tid, 0, &r) != 0)
+			continue;
+		if ((s = inside(sites, n, r.rip))) {
+			snprintf(err, errlen, "thread %d is executing the first bytes of %s",
+				 (int)t->tid, s->name);
+			free(stk);
+			return 1;
+		}
+		/* Read as much of the stack above rsp as is mapped, up to the bound. */
+		uint64_t base = r.rsp & ~7ull;
+		size_t got = 0;
+		for (size_t want = PS_STACK_SCAN; want >= 4096 && !got; want /= 2) {
+			size_t lim = want - (size_t)(base & 4095);
+			if (pf_mem_read(memfd, base, stk, lim) == 0)
+				got = lim;
+		}
+		for (size_t k = 0; k < got / 8; k++)
+			if ((s = inside(sites, n, stk[k]))) {
+				snprintf(err, errlen,
+					 "thread %d has a return address or signal frame inside the "
+					 "first bytes of %s",
+					 (int)t->tid, s->name);
+				free(stk);
+				return 1;
+			}
+	}
+	free(stk);
+	return 0;
+}
+
+int ps_write(int memfd, const struct ps_site *s)
+{
+	int64_t rel = (int64_t)(s->target - (s->site + PS_JMP_LEN));
+	uint8_t j[PS_JMP_LEN];
+	int32_t r32 = (int32_t)rel;
+	if (rel != r32)
+		return -ERANGE;
+	j[0] = 0xe9;
+	memcpy(j + 1, &r32, 4);
+	return pf_mem_write(memfd, s->site, j, sizeof(j));
+}

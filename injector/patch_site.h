@@ -1,0 +1,44 @@
+/*
+ * patch_site — where the jump to new code goes, and whether it is safe to write now.
+ *
+ * ps_prepare reads a function of the target and, with capstone, finds the site (its
+ * entry, after an endbr64 if there is one) and the span of whole instructions that a
+ * 5-byte `jmp rel32` there overwrites; it refuses a function shorter than that, and one
+ * whose own code branches into the span. ps_busy then checks the stopped threads: none
+ * may have rip strictly inside a span, nor a return address or signal-frame ip
+ * (found by a conservative scan of PS_STACK_SCAN bytes above rsp). ps_write writes the
+ * jump. Nothing prints.
+ */
+#ifndef POLUS_PATCH_SITE_H
+#define POLUS_PATCH_SITE_H
+#include "ptrace_ctl.h"
+#include <stddef.h>
+#include <stdint.h>
+
+#define PS_JMP_LEN 5
+#define PS_STACK_SCAN (32 * 1024)
+
+struct ps_site {
+	const char *name;
+	uint64_t func, size; /* run-time address and size of the old function */
+	uint64_t site;       /* where the jump goes */
+	uint64_t end;        /* end of the last instruction the jump overlaps */
+	uint64_t target;     /* new code, run-time */
+	uint8_t orig[16];    /* bytes at site before the jump */
+	size_t norig;        /* = PS_JMP_LEN */
+};
+
+/* 0, -EINVAL (too short / branch into the span / cannot decode: err says), -EIO. */
+int ps_prepare(int memfd, struct ps_site *s, char *err, size_t errlen);
+
+/*
+ * 0 if no stopped thread of g is inside any site's span; else 1, with the first offending
+ * function and thread named in err.
+ */
+int ps_busy(const struct ps_site *sites, size_t n, struct pt_group *g, int memfd, char *err,
+	    size_t errlen);
+
+/* Writes `jmp target` at the site; rel32 must reach (-ERANGE otherwise). */
+int ps_write(int memfd, const struct ps_site *s);
+
+#endif

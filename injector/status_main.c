@@ -1,0 +1,161 @@
+/*
+ * polus-status PID — the polus patches applied to a running process.
+ *
+ * Reads the registry mapping ("polus:registry", runtime/registry.h) through
+ * /proc/PID/mem without stopping the process. Exit: 0, 1 bad input (no such process,
+ * no permission), 4 internal error (an unreadable registry).
+ */
+#include "jsonout.h"
+#include "procfs.h"
+#include "registry.h"
+#include "target.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: polus-status [--json] PID\n"
+		   "Lists the polus patches applied to process PID: for each, when it was applied,\n"
+		   "the pause it caused, and the functions it redirects (old -> new address).\n"
+		   "  -j, --json    print one JSON object\n"
+		   "  -h, --help    this text\n");
+}
+
+static void fmt_time(uint64_t ns, char *buf, size_t len)
+{
+	time_t s = (time_t)(ns / 1000000000u);
+	struct tm tm;
+	gmtime_r(&s, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void print_text(pid_t pid, const struct reg_patch *v, size_t n)
+{
+	char when[64];
+	if (!n) {
+		printf("process %d: no polus patches applied\n", (int)pid);
+		return;
+	}
+	printf("process %d: %zu polus patch%s\n", (int)pid, n, n == 1 ? "" : "es");
+	for (size_t i = 0; i < n; i++) {
+		fmt_time(v[i].applied_ns, when, sizeof(when));
+		printf("patch %s  build %s  %s  applied %s  pause %.2f ms  at 0x%llx\n", v[i].name,
+		       v[i].build_id[0] ? v[i].build_id : "-", v[i].state, when,
+		       (double)v[i].pause_ns / 1e6, (unsigned long long)v[i].load_addr);
+		for (size_t k = 0; k < v[i].nfns; k++)
+			printf("  %s  0x%llx -> 0x%llx\n", v[i].fns[k].name,
+			       (unsigned long long)v[i].fns[k].old_addr,
+			       (unsigned long long)v[i].fns[k].new_addr);
+	}
+}
+
+static void print_json(pid_t pid, const struct reg_patch *v, size_t n)
+{
+	char when[64];
+	printf("{\"pid\":%d,\"patches\":[", (int)pid);
+	for (size_t i = 0; i < n; i++) {
+		fmt_time(v[i].applied_ns, when, sizeof(when));
+		printf("%s{\"name\":", i ? "," : "");
+		json_str(stdout, v[i].name);
+		printf(",\"build_id\":");
+		json_str(stdout, v[i].build_id);
+		printf(",\"state\":");
+		json_str(stdout, v[i].state);
+		printf(",\"applied\":\"%s\",\"applied_ns\":%llu,\"pause_ns\":%llu,"
+		       "\"load_addr\":\"0x%llx\",\"functions\":[",
+		       when, (unsigned long long)v[i].applied_ns, (unsigned long long)v[i].pause_ns,
+		       (unsigned long long)v[i].load_addr);
+		for (size_t k = 0; k < v[i].nfns; k++) {
+			const struct reg_fn *f = &v[i].fns[k];
+			printf("%s{\"name\":", k ? "," : "");
+			json_str(stdout, f->name);
+			printf(",\"old_addr\":\"0x%llx\",\"new_addr\":\"0x%llx\",\"orig_bytes\":\"",
+			       (unsigned long long)f->old_addr, (unsigned long long)f->new_addr);
+			for (size_t b = 0; b < f->norig; b++)
+				printf("%02x", f->orig[b]);
+			printf("\"}");
+		}
+		printf("]}");
+	}
+	printf("]}\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = { { "json", no_argument, 0, 'j' },
+					      { "help", no_argument, 0, 'h' },
+					      { 0, 0, 0, 0 } };
+	int c, json = 0, memfd, rc;
+	char *end, *text = NULL, err[1024];
+	struct pf_maps maps;
+	struct reg_patch *v = NULL;
+	size_t n = 0, used;
+	uint64_t start;
+	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': json = 1; break;
+		case 'h': usage(stdout); return 0;
+		default:
+			fprintf(stderr, "polus-status: bad option (see --help)\n");
+			return 1;
+		}
+	}
+	if (argc - optind != 1) {
+		fprintf(stderr, "polus-status: expected one PID (see --help)\n");
+		return 1;
+	}
+	long pid = strtol(argv[optind], &end, 10);
+	if (*end || pid <= 0 || pid > 0x7fffffff) {
+		fprintf(stderr, "polus-status: not a process id: %s\n", argv[optind]);
+		return 1;
+	}
+	if ((rc = pf_maps_read((pid_t)pid, &maps)) != 0) {
+		if (rc == -ENOENT || rc == -ESRCH)
+			fprintf(stderr, "polus-status: no such process: %ld\n", pid);
+		else
+			fprintf(stderr, "polus-status: cannot read the map of process %ld: %s\n", pid,
+				strerror(-rc));
+		return 1;
+	}
+	rc = tg_registry_find(&maps, &start, &start);
+	if (rc == -ENOENT) {
+		pf_maps_free(&maps);
+		if (json)
+			printf("{\"pid\":%ld,\"patches\":[]}\n", pid);
+		else
+			printf("process %ld: no polus patches applied\n", pid);
+		return 0;
+	}
+	if ((memfd = pf_mem_open((pid_t)pid, 0)) < 0) {
+		fprintf(stderr, "polus-status: cannot read the memory of process %ld: %s\n", pid,
+			strerror(-memfd));
+		pf_maps_free(&maps);
+		return 1;
+	}
+	rc = tg_registry_read(memfd, &maps, &text, &used, &start);
+	close(memfd);
+	pf_maps_free(&maps);
+	if (rc) {
+		fprintf(stderr, "polus-status: cannot read the registry of process %ld: %s\n", pid,
+			strerror(-rc));
+		return 4;
+	}
+	if (reg_decode(text, used, &v, &n, err, sizeof(err)) != 0) {
+		fprintf(stderr, "polus-status: process %ld: %s\n", pid, err);
+		free(text);
+		return 4;
+	}
+	free(text);
+	if (json)
+		print_json((pid_t)pid, v, n);
+	else
+		print_text((pid_t)pid, v, n);
+	reg_free(v, n);
+	return 0;
+}

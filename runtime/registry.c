@@ -1,0 +1,255 @@
+/*
+ * registry — encode and decode the text records of runtime/registry.h.
+ * Shared by polus-apply (writes), polus-status (reads) and later the runtime.
+ */
+#include "registry.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct sbuf {
+	char *p;
+	size_t len, cap;
+	int oom;
+};
+
+static void sb_putc(struct sbuf *b, char c)
+{
+	if (b->oom)
+		return;
+	if (b->len + 2 > b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 256;
+		char *n = realloc(b->p, cap);
+		if (!n) {
+			b->oom = 1;
+			return;
+		}
+		b->p = n;
+		b->cap = cap;
+	}
+	b->p[b->len++] = c;
+	b->p[b->len] = 0;
+}
+
+static void sb_puts(struct sbuf *b, const char *s)
+{
+	while (*s)
+		sb_putc(b, *s++);
+}
+
+__attribute__((format(printf, 2, 3))) static void sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+	char tmp[128];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	sb_puts(b, tmp);
+}
+
+/* A field, escaped; empty or NULL is "-". */
+static void sb_field(struct sbuf *b, const char *s)
+{
+	sb_putc(b, '\t');
+	if (!s || !*s) {
+		sb_putc(b, '-');
+		return;
+	}
+	for (; *s; s++) {
+		if (*s == '\\')
+			sb_puts(b, "\\\\");
+		else if (*s == '\t')
+			sb_puts(b, "\\t");
+		else if (*s == '\n')
+			sb_puts(b, "\\n");
+		else
+			sb_putc(b, *s);
+	}
+}
+
+int reg_encode(const struct reg_patch *p, char **buf, size_t *len)
+{
+	struct sbuf b = { *buf, *buf ? *len : 0, *buf ? *len + 1 : 0, 0 };
+	if (!*buf)
+		sb_puts(&b, REG_MAGIC);
+	sb_puts(&b, "patch");
+	sb_field(&b, p->name);
+	sb_field(&b, p->build_id);
+	sb_printf(&b, "\t%" PRIu64 "\t%020" PRIu64 "\t0x%" PRIx64, p->applied_ns, p->pause_ns,
+		  p->load_addr);
+	sb_field(&b, p->state ? p->state : "applied");
+	sb_putc(&b, '\n');
+	for (size_t i = 0; i < p->nfns; i++) {
+		const struct reg_fn *f = &p->fns[i];
+		sb_puts(&b, "fn");
+		sb_field(&b, f->name);
+		sb_printf(&b, "\t0x%" PRIx64 "\t0x%" PRIx64 "\t", f->old_addr, f->new_addr);
+		if (!f->norig)
+			sb_putc(&b, '-');
+		for (size_t k = 0; k < f->norig && k < REG_MAX_ORIG; k++)
+			sb_printf(&b, "%02x", f->orig[k]);
+		sb_putc(&b, '\n');
+	}
+	sb_puts(&b, "end\n");
+	if (b.oom) {
+		free(b.p);
+		*buf = NULL;
+		return -1;
+	}
+	*buf = b.p;
+	*len = b.len;
+	return 0;
+}
+
+/* Splits one line (NUL-terminated, modified in place) into at most `max` unescaped fields. */
+static size_t split_fields(char *line, char **f, size_t max)
+{
+	size_t n = 0;
+	char *s = line;
+	while (n < max) {
+		char *start = s, *w = s;
+		while (*s && *s != '\t') {
+			if (*s == '\\' && s[1]) {
+				s++;
+				*w++ = *s == 't' ? '\t' : *s == 'n' ? '\n' : *s;
+				s++;
+			} else {
+				*w++ = *s++;
+			}
+		}
+		int more = *s == '\t';
+		*w = 0;
+		f[n++] = strcmp(start, "-") == 0 ? start + 1 /* "" */ : start;
+		if (!more)
+			break;
+		s++;
+	}
+	return n;
+}
+
+static int parse_u64(const char *s, uint64_t *v, int base)
+{
+	char *end;
+	if (!*s)
+		return -1;
+	*v = strtoull(s, &end, base);
+	return *end ? -1 : 0;
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+void reg_free(struct reg_patch *p, size_t n)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		free(p[i].name);
+		free(p[i].build_id);
+		free(p[i].state);
+		for (size_t k = 0; k < p[i].nfns; k++)
+			free(p[i].fns[k].name);
+		free(p[i].fns);
+	}
+	free(p);
+}
+
+int reg_decode(const char *text, size_t len, struct reg_patch **out, size_t *n, char *err,
+	       size_t errlen)
+{
+	size_t tl = strnlen(text, len);
+	char *copy = malloc(tl + 1);
+	struct reg_patch *v = NULL, *cur = NULL;
+	size_t nv = 0;
+	unsigned lineno = 0;
+	*out = NULL;
+	*n = 0;
+	if (!copy) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	memcpy(copy, text, tl);
+	copy[tl] = 0;
+	if (strncmp(copy, REG_MAGIC, strlen(REG_MAGIC)) != 0) {
+		snprintf(err, errlen, "registry: bad header (not a polus registry, or another version)");
+		goto fail;
+	}
+	for (char *line = copy, *next; line && *line; line = next) {
+		char *f[8];
+		size_t nf;
+		lineno++;
+		next = strchr(line, '\n');
+		if (!next) {
+			snprintf(err, errlen, "registry line %u: truncated", lineno);
+			goto fail;
+		}
+		*next++ = 0;
+		nf = split_fields(line, f, 8);
+		if (strcmp(f[0], "patch") == 0) {
+			struct reg_patch *nvp;
+			if (nf < 7)
+				goto bad;
+			nvp = realloc(v, (nv + 1) * sizeof(*v));
+			if (!nvp)
+				goto oom;
+			v = nvp;
+			cur = &v[nv++];
+			memset(cur, 0, sizeof(*cur));
+			cur->name = strdup(f[1]);
+			cur->build_id = strdup(f[2]);
+			cur->state = strdup(f[6]);
+			if (!cur->name || !cur->build_id || !cur->state)
+				goto oom;
+			if (parse_u64(f[3], &cur->applied_ns, 10) || parse_u64(f[4], &cur->pause_ns, 10) ||
+			    parse_u64(f[5], &cur->load_addr, 16))
+				goto bad;
+		} else if (strcmp(f[0], "fn") == 0) {
+			struct reg_fn *nf2, *fn;
+			if (!cur || nf < 5)
+				goto bad;
+			nf2 = realloc(cur->fns, (cur->nfns + 1) * sizeof(*nf2));
+			if (!nf2)
+				goto oom;
+			cur->fns = nf2;
+			fn = &cur->fns[cur->nfns++];
+			memset(fn, 0, sizeof(*fn));
+			if (!(fn->name = strdup(f[1])))
+				goto oom;
+			if (parse_u64(f[2], &fn->old_addr, 16) || parse_u64(f[3], &fn->new_addr, 16))
+				goto bad;
+			for (const char *h = f[4]; h[0]; h += 2) {
+				if (!h[1] || hexval(h[0]) < 0 || hexval(h[1]) < 0 ||
+				    fn->norig >= REG_MAX_ORIG)
+					goto bad;
+				fn->orig[fn->norig++] = (uint8_t)(hexval(h[0]) << 4 | hexval(h[1]));
+			}
+		} else if (strcmp(f[0], "end") == 0) {
+			cur = NULL;
+		}
+		/* the header line and unknown kinds are skipped */
+	}
+	free(copy);
+	*out = v;
+	*n = nv;
+	return 0;
+bad:
+	snprintf(err, errlen, "registry line %u: malformed record", lineno);
+	goto fail;
+oom:
+	snprintf(err, errlen, "out of memory");
+fail:
+	reg_free(v, nv);
+	free(copy);
+	return -1;
+}
