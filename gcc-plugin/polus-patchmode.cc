@@ -1,8 +1,242 @@
+/* polus-patchmode.cc — patch mode: compile a unit of the new release into patch code.
+ *
+ * The plan (written by polus-mkpatch) names, per unit:
+ *   keep      NAME SYMBOL        changed/new function: exported as SYMBOL (default
+ *                                visibility, `used`), so the injector finds it;
+ *   bind-fn   NAME SYMBOL        unchanged function of the running program: every call
+ *                                and address refers to the external SYMBOL; the unit's
+ *                                own body is dropped;
+ *   bind-var  KEY SYMBOL [tls]   variable of the running program (KEY = NAME or
+ *                                OWNER/NAME): every reference goes to the external
+ *                                SYMBOL (GOT under -fPIC; initial-exec TLS for tls);
+ *                                the unit's own definition is dropped.
+ * Everything else compiles normally, and its references follow the same rules.
+ *
+ * How: the declarations themselves are turned into external declarations named SYMBOL,
+ * once the whole unit is parsed and lowered (PLUGIN_ALL_IPA_PASSES_START: before any
+ * inlining, cloning or IPA analysis). Doing it on the decls rather than on each use
+ * catches every reference at once: function bodies, initializers of other variables,
+ * asm operands, references parsed before the definition. Doing it after parsing keeps
+ * the C front end's redeclaration checks (static after non-static) out of the way. */
 #include "polus-common.h"
 #include "polus.h"
-int polus_patch_load_plan(const char *, char *err, size_t errlen)
+
+struct plan_entry {
+	char *symbol;
+	bool tls;
+	bool done;
+};
+
+typedef hash_map<nofree_string_hash, plan_entry> plan_map;
+static plan_map *g_keep, *g_bind_fn, *g_bind_var;
+
+static char *trim_nl(char *s)
 {
-	snprintf(err, errlen, "patch mode is not implemented yet");
-	return -1;
+	size_t n = strlen(s);
+	while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+		s[--n] = 0;
+	return s;
 }
-void polus_patch_register(const char *) {}
+
+int polus_patch_load_plan(const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		snprintf(err, errlen, "cannot read plan %s: %s", path, xstrerror(errno));
+		return -1;
+	}
+	g_keep = new plan_map;
+	g_bind_fn = new plan_map;
+	g_bind_var = new plan_map;
+	char line[4096];
+	int lineno = 0, rc = 0;
+	while (fgets(line, sizeof line, f)) {
+		lineno++;
+		trim_nl(line);
+		char *fields[5] = {};
+		int nf = 0;
+		for (char *p = line; p && nf < 5;) {
+			fields[nf++] = p;
+			p = strchr(p, '\t');
+			if (p)
+				*p++ = 0;
+		}
+		if (lineno == 1) {
+			if (nf != 2 || strcmp(fields[0], "polus-plan") || strcmp(fields[1], "1")) {
+				snprintf(err, errlen, "%s: not a polus plan (want 'polus-plan<TAB>1')",
+					 path);
+				rc = -1;
+				break;
+			}
+			continue;
+		}
+		if (!line[0])
+			continue;
+		plan_map *m = NULL;
+		if (!strcmp(fields[0], "keep"))
+			m = g_keep;
+		else if (!strcmp(fields[0], "bind-fn"))
+			m = g_bind_fn;
+		else if (!strcmp(fields[0], "bind-var"))
+			m = g_bind_var;
+		bool tls = nf == 4 && m == g_bind_var && !strcmp(fields[3], "tls");
+		if (!m || nf < 3 || (nf > 3 && !tls) || !fields[1][0] || !fields[2][0]) {
+			snprintf(err, errlen, "%s:%d: bad plan line (want keep|bind-fn|bind-var, NAME, "
+					      "SYMBOL[, tls])",
+				 path, lineno);
+			rc = -1;
+			break;
+		}
+		plan_entry e = { xstrdup(fields[2]), tls, false };
+		m->put(xstrdup(fields[1]), e);
+	}
+	if (!rc && lineno == 0) {
+		snprintf(err, errlen, "%s: empty plan", path);
+		rc = -1;
+	}
+	fclose(f);
+	return rc;
+}
+
+static void set_name(tree decl, const char *symbol)
+{
+	symtab->change_decl_assembler_name(decl, get_identifier(symbol));
+}
+
+static void make_default_visibility(tree decl)
+{
+	TREE_PUBLIC(decl) = 1;
+	DECL_VISIBILITY(decl) = VISIBILITY_DEFAULT;
+	DECL_VISIBILITY_SPECIFIED(decl) = 1;
+}
+
+/* The unit's function NAME becomes an external declaration of SYMBOL: its body (if
+ * any) is dropped, every existing call edge and reference now leads outside. */
+static void bind_function(cgraph_node *node, const char *symbol)
+{
+	tree decl = node->decl;
+	if (node->definition) {
+		if (gimple_has_body_p(decl) || DECL_STRUCT_FUNCTION(decl))
+			node->release_body();
+		node->reset();
+	}
+	node->force_output = 0;
+	node->forced_by_abi = 0;
+	node->lowered = 0;
+	node->no_reorder = 0;
+	DECL_EXTERNAL(decl) = 1;
+	TREE_STATIC(decl) = 0;
+	DECL_INITIAL(decl) = NULL_TREE;
+	DECL_SAVED_TREE(decl) = NULL_TREE;
+	DECL_WEAK(decl) = 0;
+	DECL_COMDAT(decl) = 0;
+	DECL_DECLARED_INLINE_P(decl) = 0;
+	DECL_DISREGARD_INLINE_LIMITS(decl) = 0;
+	DECL_PRESERVE_P(decl) = 0;
+	make_default_visibility(decl);
+	set_name(decl, symbol);
+}
+
+static void keep_function(cgraph_node *node, const char *symbol)
+{
+	tree decl = node->decl;
+	make_default_visibility(decl);
+	DECL_PRESERVE_P(decl) = 1;
+	DECL_COMDAT(decl) = 0;
+	DECL_WEAK(decl) = 0;
+	node->force_output = 1;
+	node->set_comdat_group(NULL);
+	set_name(decl, symbol);
+}
+
+static void bind_variable(varpool_node *node, const char *symbol, bool tls)
+{
+	tree decl = node->decl;
+	if (node->definition) {
+		node->remove_all_references();
+		node->definition = 0;
+		node->analyzed = 0;
+	}
+	node->force_output = 0;
+	node->forced_by_abi = 0;
+	node->no_reorder = 0;
+	DECL_EXTERNAL(decl) = 1;
+	TREE_STATIC(decl) = 0;
+	DECL_INITIAL(decl) = NULL_TREE;
+	DECL_COMMON(decl) = 0;
+	DECL_WEAK(decl) = 0;
+	DECL_COMDAT(decl) = 0;
+	DECL_PRESERVE_P(decl) = 0;
+	make_default_visibility(decl);
+	if (tls || DECL_THREAD_LOCAL_P(decl))
+		set_decl_tls_model(decl, TLS_MODEL_INITIAL_EXEC);
+	set_name(decl, symbol);
+}
+
+static void on_all_ipa_passes_start(void *, void *)
+{
+	if (seen_error())
+		return;
+	cgraph_node *cn;
+	auto_vec<cgraph_node *> fns;
+	FOR_EACH_FUNCTION (cn)
+		fns.safe_push(cn);
+	for (unsigned i = 0; i < fns.length(); i++) {
+		cn = fns[i];
+		const char *name = polus_decl_name(cn->decl);
+		if (!name || (DECL_CONTEXT(cn->decl) &&
+			      TREE_CODE(DECL_CONTEXT(cn->decl)) == FUNCTION_DECL))
+			continue; /* nested functions are not in plans */
+		plan_entry *e;
+		if ((e = g_bind_fn->get(name))) {
+			bind_function(cn, e->symbol);
+			e->done = true;
+		} else if ((e = g_keep->get(name)) && cn->definition) {
+			keep_function(cn, e->symbol);
+			e->done = true;
+		}
+	}
+	varpool_node *vn;
+	auto_vec<varpool_node *> vars;
+	FOR_EACH_VARIABLE (vn)
+		vars.safe_push(vn);
+	for (unsigned i = 0; i < vars.length(); i++) {
+		vn = vars[i];
+		if (!DECL_NAME(vn->decl))
+			continue;
+		plan_entry *e = g_bind_var->get(polus_var_key(vn->decl));
+		if (!e)
+			continue;
+		if (e->tls != !!DECL_THREAD_LOCAL_P(vn->decl)) {
+			error_at(UNKNOWN_LOCATION, "polus: plan binds %qs as %s, but it is %s in this unit",
+			      polus_var_key(vn->decl), e->tls ? "thread-local" : "not thread-local",
+			      DECL_THREAD_LOCAL_P(vn->decl) ? "thread-local" : "not thread-local");
+			return;
+		}
+		bind_variable(vn, e->symbol, e->tls);
+		e->done = true;
+	}
+	/* A `keep` whose function is not defined here is a plan/unit mismatch. */
+	for (plan_map::iterator it = g_keep->begin(); it != g_keep->end(); ++it)
+		if (!(*it).second.done)
+			error_at(UNKNOWN_LOCATION, "polus: plan keeps %qs, but this unit does not define it", (*it).first);
+}
+
+/* A kept function must survive until the plan is applied, even an unreferenced static
+ * (a new function nothing in this unit calls yet): mark it `used` as soon as it exists. */
+static void on_finish_parse_function(void *gcc_data, void *)
+{
+	tree decl = (tree)gcc_data;
+	const char *name = decl ? polus_decl_name(decl) : NULL;
+	if (!name || !g_keep->get(name))
+		return;
+	DECL_PRESERVE_P(decl) = 1;
+	if (cgraph_node *n = cgraph_node::get(decl))
+		n->force_output = 1;
+}
+
+void polus_patch_register(const char *plugin_name)
+{
+	register_callback(plugin_name, PLUGIN_FINISH_PARSE_FUNCTION, on_finish_parse_function, NULL);
+	register_callback(plugin_name, PLUGIN_ALL_IPA_PASSES_START, on_all_ipa_passes_start, NULL);
+}

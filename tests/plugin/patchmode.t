@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Patch mode: release 2 of a small program, compiled with a hand-written plan as
+# polus-mkpatch does it, links into a shared object where kept functions are exported
+# under their SYMBOL, bound functions and variables are undefined __polus_b_N reached
+# through the GOT/PLT (initial-exec TLS for tls), and no bound definition or copy of a
+# bound variable is left. A host that defines the __polus_b_N then dlopens the patch
+# and sees the patch update its own variables.
+. "$POLUS_TOP/tests/lib.sh"
+[ -f "$PLUGIN" ] || skip "build/polus.so not built"
+FIX=$POLUS_TOP/tests/plugin/fixtures/patch
+cd "$TMP" || exit 1
+
+printf 'polus-plan\t1\n' >plan
+printf 'keep\tcompute\tpolus_new_compute\n' >>plan
+printf 'bind-fn\thelper\t__polus_b_0\n' >>plan
+printf 'bind-fn\tutil\t__polus_b_1\n' >>plan
+printf 'bind-var\tcounter\t__polus_b_2\n' >>plan
+printf 'bind-var\thits\t__polus_b_3\n' >>plan
+printf 'bind-var\ttcount\t__polus_b_4\ttls\n' >>plan
+printf 'bind-var\tstep/calls\t__polus_b_5\n' >>plan
+printf 'bind-fn\tmain\t__polus_b_6\n' >>plan
+
+gcc -O2 -rdynamic "$FIX/host.c" -o host -ldl || fail "host build"
+PATCHFLAGS="-fPIC -ffunction-sections -fdata-sections -fno-semantic-interposition"
+for opt in -O0 "-O2" "-O2 -g" "-O3"; do
+	gcc $opt $PATCHFLAGS -fplugin="$PLUGIN" -fplugin-arg-polus-mode=patch \
+		-fplugin-arg-polus-plan=plan -c "$FIX/v2.c" -o v2.o || fail "patch compile $opt"
+	gcc -shared -Wl,--gc-sections v2.o -o patch.so || fail "patch link $opt"
+	syms=$(nm patch.so)
+	dyn=$(nm -D patch.so)
+	relocs=$(readelf -rW patch.so)
+	# kept: defined, global, exported
+	grep -q ' T polus_new_compute$' <<<"$dyn" || fail "$opt: polus_new_compute not exported: $dyn"
+	grep -Eq ' (compute|helper|util|main)$' <<<"$syms" && fail "$opt: a bound or renamed function is defined: $syms"
+	# bound: undefined, reached through GOT/PLT or TPOFF
+	for n in 0 1 2 3 4 5; do
+		grep -q " U __polus_b_$n$" <<<"$dyn" || fail "$opt: __polus_b_$n not undefined"
+	done
+	grep -q '__polus_b_6' <<<"$syms" && fail "$opt: unreferenced bound main left a reference"
+	for n in 2 3 5; do
+		grep -q "R_X86_64_GLOB_DAT .* __polus_b_$n + 0" <<<"$relocs" || fail "$opt: __polus_b_$n not via GOT"
+	done
+	grep -q "R_X86_64_TPOFF64 .* __polus_b_4 + 0" <<<"$relocs" || fail "$opt: tcount not initial-exec"
+	grep -q "R_X86_64_JUMP_SLOT .* __polus_b_1 + 0" <<<"$relocs" || fail "$opt: util not via PLT"
+	grep -q "R_X86_64_64 .* __polus_b_0 + 0" <<<"$relocs" || fail "$opt: hook's initializer does not bind helper"
+	# no copies of bound variables
+	grep -Eq ' [bBdDrR] (counter|hits|tcount|calls(\.[0-9]+)?)$' <<<"$syms" && fail "$opt: copy of a bound variable: $syms"
+	readelf -S v2.o | grep -q '\.polus\.meta' && fail "$opt: patch object carries record metadata"
+	out=$(./host ./patch.so) || fail "$opt: host failed: $out"
+	[ "$out" = "143 1 11 21 31 1" ] || fail "$opt: host saw '$out', wanted '143 1 11 21 31 1'"
+	ok "patch mode $opt"
+done
+
+# A bad plan is one clear error.
+printf 'polus-plan\t1\nreplace\tx\ty\n' >bad.plan
+expect_fail '*' "bad.plan:2: bad plan line" gcc -c "$FIX/v2.c" -o bad.o -fplugin="$PLUGIN" \
+	-fplugin-arg-polus-mode=patch -fplugin-arg-polus-plan=bad.plan
+printf 'something else\n' >bad2.plan
+expect_fail '*' "not a polus plan" gcc -c "$FIX/v2.c" -o bad.o -fplugin="$PLUGIN" \
+	-fplugin-arg-polus-mode=patch -fplugin-arg-polus-plan=bad2.plan
+expect_fail '*' "cannot read plan" gcc -c "$FIX/v2.c" -o bad.o -fplugin="$PLUGIN" \
+	-fplugin-arg-polus-mode=patch -fplugin-arg-polus-plan=missing.plan
+printf 'polus-plan\t1\nkeep\tnot_here\tx\n' >bad3.plan
+expect_fail '*' "keeps .not_here., but this unit does not define it" gcc -c "$FIX/v2.c" -o bad.o \
+	-fplugin="$PLUGIN" -fplugin-arg-polus-mode=patch -fplugin-arg-polus-plan=bad3.plan
