@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The same patch applied to three fresh v1 processes under load, with the sanitized
+# injector: every apply succeeds, makes v2 live, fails no request, and changes each
+# process the same way (the same number of new mappings, no new descriptor): neither the
+# injector nor what it leaves behind depends on a previous run.
+. "$POLUS_TOP/tests/lib.sh"
+. ./e2e.sh
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+need_polus "$POLUS_SAN_BUILD"
+make_patch -O2
+deltas=()
+for i in 1 2 3; do
+	start_server "$BIN_v1" --threads 2
+	start_load "$SRV_PORT" 2
+	fds0=$(nfds "$SRV_PID")
+	all0=$(wc -l <"/proc/$SRV_PID/maps")
+	step "$TMP/apply$i.log" "$POLUS_SAN_BUILD/polus-apply" "$SRV_PID" "$PATCH" || fail "apply $i failed"
+	! grep -q 'Sanitizer' "$TMP/apply$i.log" || fail "sanitizer report: $(cat "$TMP/apply$i.log")"
+	expect_reply "$SRV_PORT" VERSION "VERSION v2"
+	fds1=$(nfds "$SRV_PID")
+	[ "$fds1" -le "$fds0" ] || fail "run $i: descriptors $fds0 -> $fds1"
+	deltas+=($(($(wc -l <"/proc/$SRV_PID/maps") - all0)))
+	stop_load
+	kill -9 "$SRV_PID"
+	wait "$SRV_PID" 2>/dev/null
+done
+echo "mappings added per apply: ${deltas[*]}"
+[ "${deltas[0]}" = "${deltas[1]}" ] && [ "${deltas[1]}" = "${deltas[2]}" ] ||
+	fail "applies changed the processes differently: ${deltas[*]} new mappings"
+ok "three applies, same footprint each: ${deltas[0]} new mappings"
