@@ -18,6 +18,7 @@
 #include "meta.h"
 #include "mkpatch_patch.h"
 #include "mkpatch_util.h"
+#include "versionfile.h"
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +30,7 @@
 
 struct args {
 	int diff, json, line_only, allow_option_change, quiet;
-	const char *old, *new, *out;
+	const char *old, *new, *out, *show;
 };
 
 static void usage(FILE *f)
@@ -37,6 +38,7 @@ static void usage(FILE *f)
 	fputs("usage: polus-mkpatch --diff [--json] [--line-only] [--allow-option-change] OLD NEW\n"
 	      "       polus-mkpatch [--line-only] [--allow-option-change] [--quiet] OLD NEW -o "
 	      "PATCH.so\n"
+	      "       polus-mkpatch --show PATCH.so\n"
 	      "\n"
 	      "OLD and NEW are binaries built with the polus plugin (-fplugin=polus.so).\n"
 	      "  --diff                 list the functions, variables and types that changed\n"
@@ -45,6 +47,7 @@ static void usage(FILE *f)
 	      "  --allow-option-change  accept builds whose code-generation options differ\n"
 	      "  -o PATCH.so            build the patch (and PATCH.yaml beside it)\n"
 	      "  --quiet                no progress lines\n"
+	      "  --show PATCH.so        check and print the version file embedded in a patch\n"
 	      "exit: 0 ok, 1 usage/input error, 2 incompatible builds or unsupported change,\n"
 	      "      3 internal error\n",
 	      f);
@@ -60,6 +63,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{"quiet", no_argument, NULL, 'q'},
 		{"output", required_argument, NULL, 'o'},
 		{"help", no_argument, NULL, 'h'},
+		{"show", required_argument, NULL, 's'},
 		{0, 0, 0, 0},
 	};
 	int c;
@@ -84,6 +88,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case 'o':
 			a->out = optarg;
 			break;
+		case 's':
+			a->show = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -91,6 +98,13 @@ static int parse_args(int argc, char **argv, struct args *a)
 			fputs("polus-mkpatch: bad usage (see --help)\n", stderr);
 			return -1;
 		}
+	}
+	if (a->show) {
+		if (argc != optind || a->diff || a->out) {
+			fputs("polus-mkpatch: --show takes one patch and nothing else\n", stderr);
+			return -1;
+		}
+		return 0;
 	}
 	if (argc - optind != 2) {
 		fputs("polus-mkpatch: expected two binaries OLD NEW (see --help)\n", stderr);
@@ -139,6 +153,45 @@ static int load_build(const char *path, struct meta_build *b, char *err, size_t 
 	return 0;
 }
 
+/* --show: the embedded version file, parsed by versionfiles and emitted again. */
+static int show_patch(const char *path)
+{
+	struct elfinfo ei;
+	struct vf_patch vf;
+	char err[1024], *buf = NULL, *text = NULL;
+	size_t len, tlen;
+	int r, rc = EXIT_INPUT;
+	if (ei_open(&ei, path, err, sizeof(err))) {
+		fprintf(stderr, "polus-mkpatch: %s\n", err);
+		return EXIT_INPUT;
+	}
+	r = ei_section(&ei, ".polus.version", &buf, &len, err, sizeof(err));
+	ei_close(&ei);
+	if (r <= 0) {
+		if (!r)
+			snprintf(err, sizeof(err), "%s: no .polus.version section: not a polus patch",
+				 path);
+		fprintf(stderr, "polus-mkpatch: %s\n", err);
+		return EXIT_INPUT;
+	}
+	if (vf_parse(buf, len, &vf, err, sizeof(err))) {
+		fprintf(stderr, "polus-mkpatch: %s: %s\n", path, err);
+		free(buf);
+		return EXIT_INPUT;
+	}
+	if (vf_emit(&vf, &text, &tlen, err, sizeof(err))) {
+		fprintf(stderr, "polus-mkpatch: %s: %s\n", path, err);
+		rc = EXIT_INTERNAL;
+	} else {
+		fwrite(text, 1, tlen, stdout);
+		rc = fflush(stdout) ? EXIT_INPUT : 0;
+	}
+	free(text);
+	free(buf);
+	vf_free(&vf);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct args a;
@@ -150,6 +203,8 @@ int main(int argc, char **argv)
 
 	if (parse_args(argc, argv, &a))
 		return EXIT_INPUT;
+	if (a.show)
+		return show_patch(a.show);
 	dopts.line_only = a.line_only;
 	dopts.allow_option_change = a.allow_option_change;
 

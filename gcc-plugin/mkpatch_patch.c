@@ -38,20 +38,24 @@ struct pb {
 	struct plan plan;
 	char build_id[130];
 	char *tmpdir;
-	char *plugin;
+	char *plugin, *plugin_base;
 	char *tmp_so, *tmp_yaml, *out_yaml;
-	int step, nsteps;
 	char err[1024];
 };
 
-static void progress(struct pb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void progress(struct pb *b, const char *fmt, ...)
+#define NSTEPS 4
+
+/* One progress line for step `step` of NSTEPS (0: no step number). */
+static void progress(struct pb *b, int step, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void progress(struct pb *b, int step, const char *fmt, ...)
 {
 	va_list ap;
 	if (b->po->quiet)
 		return;
 	va_start(ap, fmt);
-	printf("[%d/%d] ", ++b->step, b->nsteps);
+	if (step)
+		printf("[%d/%d] ", step, NSTEPS);
 	vprintf(fmt, ap);
 	putchar('\n');
 	fflush(stdout);
@@ -101,11 +105,11 @@ static int report_diff(struct pb *b)
 	size_t ch = count_fns(b->d, DS_CHANGED), nw = count_fns(b->d, DS_NEW),
 	       ln = count_fns(b->d, DS_LINE);
 	if (b->po->line_only)
-		progress(b, "diff: %zu functions changed, %zu new, %zu line-only included", ch, nw,
-			 ln);
+		progress(b, 1, "diff: %zu function%s changed, %zu new, %zu line-only included", ch,
+			 ch == 1 ? "" : "s", nw, ln);
 	else
-		progress(b, "diff: %zu functions changed, %zu new (%zu line-only left out%s)", ch,
-			 nw, ln, ln ? ": --line-only includes them" : "");
+		progress(b, 1, "diff: %zu function%s changed, %zu new (%zu line-only left out%s)",
+			 ch, ch == 1 ? "" : "s", nw, ln, ln ? ": --line-only includes them" : "");
 	return 0;
 }
 
@@ -135,7 +139,7 @@ static int make_plans(struct pb *b)
 		if (plan_write(&b->plan, pu, pu->plan_path, b->err, sizeof(b->err)))
 			return EXIT_INTERNAL;
 	}
-	progress(b, "plan: %zu unit%s to recompile, %zu function%s kept, %zu bind%s",
+	progress(b, 2, "plan: %zu unit%s to recompile, %zu function%s kept, %zu bind%s",
 		 b->plan.nunits, b->plan.nunits == 1 ? "" : "s", b->plan.nkeeps,
 		 b->plan.nkeeps == 1 ? "" : "s", b->plan.nbinds, b->plan.nbinds == 1 ? "" : "s");
 	return 0;
@@ -165,6 +169,9 @@ static int drop_option(const char *o, int *skip_next)
 
 static int compile_units(struct pb *b)
 {
+	const char *slash = strrchr(b->plugin, '/');
+	b->plugin_base = xstrdup(slash ? slash + 1 : b->plugin);
+	b->plugin_base[strcspn(b->plugin_base, ".")] = 0;
 	for (size_t i = 0; i < b->plan.nunits; i++) {
 		const struct plan_unit *pu = &b->plan.units[i];
 		const struct meta_unit *u = pu->u;
@@ -187,15 +194,18 @@ static int compile_units(struct pb *b)
 		arg = xasprintf("-fplugin=%s", b->plugin);
 		argv_add(&a, arg);
 		free(arg);
-		argv_add(&a, "-fplugin-arg-polus-mode=patch");
-		arg = xasprintf("-fplugin-arg-polus-plan=%s", pu->plan_path);
+		/* gcc names plugin arguments by the plugin file's base name */
+		arg = xasprintf("-fplugin-arg-%s-mode=patch", b->plugin_base);
+		argv_add(&a, arg);
+		free(arg);
+		arg = xasprintf("-fplugin-arg-%s-plan=%s", b->plugin_base, pu->plan_path);
 		argv_add(&a, arg);
 		free(arg);
 		argv_add(&a, "-c");
 		argv_add(&a, "-o");
 		argv_add(&a, pu->obj_path);
 		argv_add(&a, u->src);
-		progress(b, "compile %s (%zu kept, %zu bound)", u->key, pu->nkeeps, pu->nbinds);
+		progress(b, 3, "compile %s (%zu kept, %zu bound)", u->key, pu->nkeeps, pu->nbinds);
 		int r = run_argv(a.v, u->cwd, b->err, sizeof(b->err));
 		argv_free(&a);
 		if (r) {
@@ -222,7 +232,6 @@ static int link_patch(struct pb *b)
 	argv_add(&a, b->tmp_so);
 	for (size_t i = 0; i < b->plan.nunits; i++)
 		argv_add(&a, b->plan.units[i].obj_path);
-	progress(b, "link %s", b->po->out);
 	r = run_argv(a.v, NULL, b->err, sizeof(b->err));
 	argv_free(&a);
 	if (r) {
@@ -342,7 +351,7 @@ static int write_version_file(struct pb *b)
 		msg(b->err, sizeof(b->err), "%s: cannot write: %m", b->tmp_yaml);
 		goto out;
 	}
-	progress(b, "version file %s: %zu function%s, %zu bind%s, %zu warning%s", b->out_yaml,
+	progress(b, 4, "link %s: %zu function%s, %zu bind%s, %zu warning%s", b->po->out,
 		 vf.nfunctions, vf.nfunctions == 1 ? "" : "s", vf.nbinds,
 		 vf.nbinds == 1 ? "" : "s", vf.nwarnings, vf.nwarnings == 1 ? "" : "s");
 	rc = 0;
@@ -376,6 +385,11 @@ static int setup(struct pb *b)
 		b->out_yaml = xasprintf("%.*s.yaml", (int)(n - 3), out);
 	else
 		b->out_yaml = xasprintf("%s.yaml", out);
+	char *copy = xstrdup(out);
+	int writable = !access(dirname(copy), W_OK);
+	free(copy);
+	if (!writable)
+		return msg(b->err, sizeof(b->err), "%s: cannot write there: %m", out);
 	/* beside the outputs, so the final rename stays on one file system */
 	b->tmp_so = xasprintf("%s.tmp%d", out, (int)getpid());
 	b->tmp_yaml = xasprintf("%s.tmp%d", b->out_yaml, (int)getpid());
@@ -406,6 +420,7 @@ static void cleanup(struct pb *b, int failed)
 	}
 	free(b->tmpdir);
 	free(b->plugin);
+	free(b->plugin_base);
 	free(b->tmp_so);
 	free(b->tmp_yaml);
 	free(b->out_yaml);
@@ -419,18 +434,16 @@ int patch_build(const struct patch_opts *po, const struct meta_build *ob,
 	struct pb b = {.po = po, .ob = ob, .nb = nb, .d = d};
 	int rc;
 	b.old.fd = -1;
-	if ((rc = setup(&b) ? EXIT_INTERNAL : 0) ||
+	if ((rc = setup(&b) ? EXIT_INPUT : 0) ||
 	    (rc = find_plugin(&b) ? EXIT_INPUT : 0) ||
 	    (rc = ei_open(&b.old, po->old_path, b.err, sizeof(b.err)) ? EXIT_INPUT : 0))
 		goto out;
-	b.nsteps = 5;
 	if ((rc = report_diff(&b)) || (rc = make_plans(&b)))
 		goto out;
-	b.nsteps = 5 + (int)b.plan.nunits;
 	if ((rc = compile_units(&b)) || (rc = link_patch(&b)) || (rc = write_version_file(&b)) ||
 	    (rc = embed_and_publish(&b)))
 		goto out;
-	progress(&b, "done: %s and %s", po->out, b.out_yaml);
+	progress(&b, 0, "done: %s (version file %s)", po->out, b.out_yaml);
 out:
 	if (rc)
 		fprintf(stderr, "polus-mkpatch: %s\n", b.err);

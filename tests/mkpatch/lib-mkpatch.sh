@@ -1,0 +1,55 @@
+# Shared setup of the tests/mkpatch tests: source after tests/lib.sh.
+#   need_recording_plugin   skip unless $PLUGIN writes .polus.meta records
+#   build_stub              $TMP/stub/polus.so, a stand-in for patch mode (stub-plugin.cc)
+#   build_prog DIR SRC      copy SRC (a release's sources) to DIR and build DIR/prog
+MK=${MKPATCH:-$POLUS_BUILD/polus-mkpatch}
+[ -x "$MK" ] || fail "$MK not built (make tools)"
+HERE=$(cd "$(dirname "$0")" && pwd)
+
+need_recording_plugin() {
+	[ -f "$PLUGIN" ] || skip "needs the plugin: $PLUGIN is not built yet"
+	echo 'int probe(int x) { return x + 1; }' > "$TMP/probe.c"
+	gcc -O2 -fplugin="$PLUGIN" -c -o "$TMP/probe.o" "$TMP/probe.c" 2> "$TMP/probe.err" ||
+		skip "needs the plugin: record mode fails: $(head -n 1 "$TMP/probe.err")"
+	objcopy --dump-section .polus.meta="$TMP/probe.meta" "$TMP/probe.o" "$TMP/probe2.o" 2>/dev/null
+	head -n 1 "$TMP/probe.meta" 2>/dev/null | grep -q $'^polus-meta\t1$' ||
+		skip "needs the plugin: $PLUGIN does not write .polus.meta records yet"
+}
+
+build_stub() {
+	mkdir -p "$TMP/stub"
+	g++ -shared -fPIC -fno-rtti -fno-exceptions -O2 -I"$(gcc -print-file-name=plugin)/include" \
+		-o "$TMP/stub/polus.so" "$HERE/stub-plugin.cc" || fail "building the stub plugin"
+}
+
+build_prog() {
+	local dir=$1 src=$2
+	mkdir -p "$dir" && cp "$src"/* "$dir"/ || fail "copy $src"
+	(cd "$dir" && gcc -O2 -g -fplugin="$PLUGIN" -o prog main.c util.c) || fail "building $dir"
+}
+
+# nm_addr BINARY SYMBOL [FILE]: 0x address of SYMBOL (a local one after STT_FILE FILE).
+nm_addr() {
+	python3 - "$@" <<'PY'
+import subprocess, sys
+binary, sym = sys.argv[1], sys.argv[2]
+want_file = sys.argv[3] if len(sys.argv) > 3 else None
+out = subprocess.run(["readelf", "-sW", binary], capture_output=True, text=True).stdout
+cur = None
+sec = None
+for line in out.splitlines():
+    if "Symbol table" in line:
+        sec = ".symtab" if "'.symtab'" in line else ".dynsym"
+        continue
+    f = line.split()
+    if sec != ".symtab" or len(f) < 8 or not f[0].endswith(":"):
+        continue
+    if f[3] == "FILE":
+        cur = f[7]
+        continue
+    if f[7] == sym and f[6] != "UND" and (want_file is None or (f[4] == "LOCAL" and cur and cur.endswith(want_file))):
+        print(hex(int(f[1], 16)))
+        sys.exit(0)
+sys.exit(1)
+PY
+}

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# What polus-mkpatch refuses to build, each with one line naming the variable or the
+# reason, a distinct exit code and nothing left behind (record mode of the real plugin,
+# patch mode stubbed: stub-plugin.cc).
+: "${POLUS_TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
+. "$POLUS_TOP/tests/lib.sh" || exit 1
+. "$(dirname "$0")/lib-mkpatch.sh" || exit 1
+need_recording_plugin
+build_stub
+export POLUS_PLUGIN=$TMP/stub/polus.so
+cd "$TMP" || fail "cd"
+mkdir out
+build_prog v1 "$HERE/prog/v1"
+
+# variant NAME MAIN-SED [COMMON-SED]: release 1 edited (main.c, common.h), built as NAME/prog
+variant() {
+	mkdir -p "$1.src" && cp "$HERE"/prog/v1/* "$1.src"/ || fail "copy"
+	sed -i "$2" "$1.src/main.c" || fail "sed"
+	[ -z "${3:-}" ] || sed -i "$3" "$1.src/common.h" || fail "sed"
+	build_prog "$1" "$1.src"
+}
+nothing_left() {
+	[ -z "$(ls -A out)" ] || fail "left behind: $(ls out)"
+}
+
+variant type 's/^int counter = 5;/long counter = 5;/' 's/^extern int counter;/extern long counter;/'
+expect_fail 2 'variable counter \(main.c\) changed type: not supported yet' "$MK" -q v1/prog type/prog -o out/p.so
+nothing_left
+
+variant newtls 's/^int limit = 10;/int limit = 10;\n__thread int tl;/; s/return bump(x) \* 2 + helper(x) + limit;/return bump(x) * 2 + helper(x) + limit + tl++;/'
+expect_fail 2 'new thread-local variable tl \(main.c\): not supported yet' "$MK" -q v1/prog newtls/prog -o out/p.so
+nothing_left
+
+variant tls1 's/^int limit = 10;/int limit = 10;\n__thread int tcount;/; s/return bump(x) \* 2 + helper(x) + limit;/return bump(x) * 2 + helper(x) + limit + tcount++;/'
+variant tls2 's/^int limit = 10;/int limit = 10;\n__thread long tcount;/; s/return bump(x) \* 2 + helper(x) + limit;/return bump(x) * 2 + helper(x) + limit + tcount++;/'
+expect_fail 2 'thread-local variable tcount \(main.c\) changed: not supported yet' "$MK" -q tls1/prog tls2/prog -o out/p.so
+nothing_left
+
+expect_fail 1 'nothing to patch: no function changed$' "$MK" -q v1/prog v1/prog -o out/p.so
+nothing_left
+
+variant lineonly 's|^__attribute__((noinline)) int checked(int x)$|/* one more line */\n&|'
+expect_fail 1 'nothing to patch: no function changed \(only __LINE__ values: pass --line-only\)' \
+	"$MK" -q v1/prog lineonly/prog -o out/p.so
+nothing_left
+"$MK" -q --line-only v1/prog lineonly/prog -o out/lo.so || fail "--line-only build"
+"$MK" --show out/lo.so > lo.yaml || fail "--show"
+python3 -c '
+import sys, yaml
+v = yaml.safe_load(open(sys.argv[1]))
+f = {x["name"]: x for x in v["functions"]}
+assert "checked" in f and f["checked"]["reasons"] == ["line-only"], f
+assert f["checked"]["redirect"] is True, f' lo.yaml || fail "line-only patch"
+ok "--line-only puts line-only functions in the patch"
+rm -f out/*
+
+# patch mode failing (here: a plugin that does not load) leaves nothing behind; the
+# compiler's own messages come first, polus-mkpatch's line last
+mkdir bad && echo "not a plugin" > bad/polus.so
+POLUS_PLUGIN=$TMP/bad/polus.so "$MK" -q --line-only v1/prog lineonly/prog -o out/p.so 2> bad.err
+rc=$?
+cat bad.err
+[ $rc = 3 ] || fail "exit $rc, wanted 3"
+tail -n 1 bad.err | grep -q '^polus-mkpatch: recompiling main.c in patch mode failed: gcc exited with status 1$' ||
+	fail "last line"
+nothing_left
+ok "failed compile: exit 3, nothing left"
