@@ -82,7 +82,19 @@ struct apply {
 	char err[1024];
 };
 
-static int quiet, json;
+static int quiet, json, trace;
+static uint64_t trace_t0;
+
+/* POLUS_TRACE=1: the time of each phase on stderr, to see where a pause goes. */
+static void tmark(const char *what)
+{
+	if (!trace)
+		return;
+	uint64_t t = pt_now_ns();
+	if (!trace_t0)
+		trace_t0 = t;
+	fprintf(stderr, "polus-apply: trace %8.3f ms %s\n", (double)(t - trace_t0) / 1e6, what);
+}
 
 __attribute__((format(printf, 1, 2))) static void step(const char *fmt, ...)
 {
@@ -345,6 +357,11 @@ static int rsys(struct apply *a, long *res, long nr, long a0, long a1, long a2, 
 {
 	long args[6] = { a0, a1, a2, a3, a4, a5 };
 	int rc = rs_call(&a->rs, nr, args, res);
+	if (trace) {
+		char what[64];
+		snprintf(what, sizeof(what), "syscall %ld = %ld", nr, *res);
+		tmark(what);
+	}
 	if (rc)
 		fail(a, EX_INTERNAL, "remote system call %ld in thread %d failed: %s", nr,
 		     (int)a->rs.t->tid, strerror(-rc));
@@ -436,6 +453,7 @@ static int load_patch(struct apply *a)
 	uint64_t span = a->lp.span_hi - a->lp.span_lo;
 	if ((rc = choose_thread(a)))
 		return rc;
+	tmark("thread chosen");
 	snprintf(name, sizeof(name), "polus:%s", a->lp.vf.name ? a->lp.vf.name : "patch");
 	if ((rc = remote_memfd(a, name, MFD_EXEC, &fd)))
 		return rc;
@@ -477,6 +495,7 @@ static int load_patch(struct apply *a)
 	if ((rc = pf_mem_write(a->memfd, a->map_addr, a->img.buf, a->img.len)) != 0)
 		return fail(a, EX_INTERNAL, "cannot write the patch into process %d: %s",
 			    (int)a->pid, strerror(-rc));
+	tmark("image written");
 	if ((rc = ld_each_prot(&a->lp, &a->img, mprotect_cb, a)))
 		return rc;
 	step("loaded %s at 0x%llx (%u relocations, %u binds, %u library symbols)",
@@ -658,14 +677,18 @@ static int run(struct apply *a)
 		return rc;
 	step("process %d runs build %s; patch %s applies", (int)a->pid, a->tg.build_id,
 	     a->lp.vf.name ? a->lp.vf.name : a->path);
+	tmark("checks done");
 	if ((rc = stop_threads(a)))
 		return rc;
-	if ((rc = load_patch(a)) || (rc = switch_funcs(a))) {
+	tmark("threads stopped");
+	if ((rc = load_patch(a)) || (tmark("loaded"), rc = switch_funcs(a))) {
 		undo(a);
 		release(a);
 		return rc;
 	}
+	tmark("switched");
 	release(a);
+	tmark("released");
 	/* the pause is known now: fill it into our record in place */
 	a->rec.pause_ns = a->pause_ns;
 	if (write_record(a) != 0)
@@ -700,6 +723,7 @@ int main(int argc, char **argv)
 	}
 	memset(&a, 0, sizeof(a));
 	a.memfd = -1;
+	trace = getenv("POLUS_TRACE") && *getenv("POLUS_TRACE") == '1';
 	long pid = strtol(argv[optind], &end, 10);
 	if (*end || pid <= 0 || pid > 0x7fffffff) {
 		fprintf(stderr, "polus-apply: not a process id: %s\n", argv[optind]);

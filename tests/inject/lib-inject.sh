@@ -1,0 +1,112 @@
+# Helpers of the injector tests (tests/inject/*.t). Source after tests/lib.sh.
+# build_fixtures: compiles the target, the fixture patch and the helpers into $FX.
+# start_target [ARGS]: starts $FX/target with log $TLOG, sets TPID, waits for "ready".
+APPLY=${APPLY:-$POLUS_BUILD/polus-apply}
+STATUS=${STATUS:-$POLUS_BUILD/polus-status}
+FX=$TMP/fx
+FIXSRC=$POLUS_TOP/tests/inject/fixtures
+
+need_tools() {
+	[ -x "$APPLY" ] && [ -x "$STATUS" ] || skip "polus-apply/polus-status not built (make tools)"
+	[ -f "$POLUS_BUILD/obj/versionfiles/versionfile.o" ] || skip "versionfile.o not built"
+}
+
+sym_addr() { nm "$1" | awk -v s="$2" '$3 == s { print $1; exit }'; }
+sym_size() { nm -S "$1" | awk -v s="$2" '$4 == s { print $2; exit }'; }
+build_id() { readelf -n "$1" | awk '/Build ID/ { print $3; exit }'; }
+
+# Arguments of mkvf for the usual parts of the fixture patch $SO against $FX/target.
+f_compute() { echo "compute:$(sym_addr "$FX/target" compute):$(sym_size "$FX/target" compute):$(sym_addr "${SO:-$FX/patch-raw.so}" compute):1"; }
+f_busy() { echo "busy_fn:$(sym_addr "$FX/target" busy_fn):$(sym_size "$FX/target" busy_fn):$(sym_addr "${SO:-$FX/patch-raw.so}" busy_fn_new):1"; }
+b_calls() { echo "__polus_b_0:calls:$(sym_addr "$FX/target" calls):0"; }
+b_helper() { echo "__polus_b_1:base_helper:$(sym_addr "$FX/target" base_helper):0"; }
+b_tls() { echo "__polus_b_2:tls_calls:$(sym_addr "$FX/target" tls_calls):1"; }
+
+# embed OUT SO YAML: OUT = SO with YAML as its .polus.version section.
+embed() {
+	cp "$2" "$1"
+	objcopy --add-section .polus.version="$3" "$1" || fail "objcopy failed"
+}
+
+# make_patch_raw OUT SO NAME BUILD-ID [mkvf options...]: full control over the version file.
+make_patch_raw() {
+	local out=$1 so=$2 name=$3 bid=$4; shift 4
+	"$FX/mkvf" "$name" "$bid" "$@" >"$out.yaml" || fail "mkvf failed"
+	embed "$out" "$so" "$out.yaml"
+}
+
+# make_patch OUT NAME [mkvf options...]: the fixture patch for $FX/target (compute
+# redirected, the three binds) plus any extra mkvf options.
+make_patch() {
+	local out=$1 name=$2; shift 2
+	make_patch_raw "$out" "$FX/patch-raw.so" "$name" "$(build_id "$FX/target")" \
+		-f "$(f_compute)" -b "$(b_calls)" -b "$(b_helper)" -b "$(b_tls)" "$@"
+}
+
+build_fixtures() {
+	mkdir -p "$FX"
+	# the build profile of DESIGN.md: without it -fipa-ra lets callers keep values in
+	# registers the old compute() did not touch (seen: a garbage result after the switch)
+	gcc -O2 -g -flive-patching=inline-clone -pthread -o "$FX/target" "$FIXSRC/target.c" || fail "cannot build target"
+	gcc -O2 -fPIC -shared -o "$FX/patch-raw.so" "$FIXSRC/patch.c" || fail "cannot build patch"
+	gcc -O2 -I"$POLUS_TOP/versionfiles" -o "$FX/mkvf" "$FIXSRC/mkvf.c" \
+		"$POLUS_BUILD/obj/versionfiles/versionfile.o" -lyaml || fail "cannot build mkvf"
+	gcc -O2 -o "$FX/holdtrace" "$FIXSRC/holdtrace.c" || fail "cannot build holdtrace"
+	make_patch "$FX/p1.so" p1
+}
+
+# make_patch_variant OUT NAME: the fixture patch again, with a build-id of its own (the
+# injector refuses a patch that is already applied).
+make_patch_variant() {
+	local out=$1 name=$2 so=$FX/patch-$2.so; shift 2
+	gcc -O2 -fPIC -shared -Wl,--build-id=0x$(printf '%s' "$name" | md5sum | cut -c1-32) \
+		-o "$so" "$FIXSRC/patch.c" || fail "cannot build patch"
+	SO=$so make_patch_raw "$out" "$so" "$name" "$(build_id "$FX/target")" \
+		-f "$(SO=$so f_compute)" -b "$(b_calls)" -b "$(b_helper)" -b "$(b_tls)" "$@"
+}
+
+TLOG=$TMP/target.log
+start_target() {
+	: >"$TLOG"
+	"$FX/target" "$TLOG" "$@" &
+	TPID=$!
+	track_pid $TPID
+	wait_for 10 grep -q '^ready' "$TLOG" || fail "target did not start: $(cat "$TLOG")"
+	PORT=$(sed -n 's/^ready port=//p' "$TLOG")
+}
+
+# thread_in NAME SYSCALL-NR: some thread named NAME is blocked in that system call, or
+# in restart_syscall (219), which is how the kernel resumes an interrupted timed wait.
+thread_in() {
+	local d nr
+	for d in /proc/$TPID/task/*; do
+		[ "$(cat "$d/comm" 2>/dev/null)" = "$1" ] || continue
+		nr=$(cut -d' ' -f1 "$d/syscall" 2>/dev/null)
+		[ "$nr" = "$2" ] || [ "$nr" = 219 ] && return 0
+	done
+	return 1
+}
+
+# wait_blocked: every b-* thread sits in its blocking call.
+wait_blocked() {
+	local pair
+	for pair in b-accept:43 b-accept-t:43 b-read:0 b-epoll:232 b-epoll-t:232 b-futex:202 \
+		b-futex-t:202 b-nanosleep:230 b-poll:7 b-sigwait:128; do
+		wait_for 10 thread_in "${pair%%:*}" "${pair##*:}" ||
+			fail "thread ${pair%%:*} is not blocked in syscall ${pair##*:}"
+	done
+}
+
+# snapshot: what a refusal must leave unchanged (memory map, fds, threads).
+snapshot() {
+	cat "/proc/$TPID/maps"
+	echo "fds $(ls "/proc/$TPID/fd" | wc -l)"
+	ls "/proc/$TPID/task" | sort -n | tr '\n' ' '
+	echo
+}
+
+# no_eintr: the target reported no interrupted or shortened call, nothing unexpected.
+no_eintr() {
+	! grep -E '^(EINTR|SHORT|ERROR|SPURIOUS|BAD|STATE|SIGTRAP|SIGSEGV)' "$TLOG" ||
+		fail "the target reported: $(grep -E '^(EINTR|SHORT|ERROR|SPURIOUS|BAD|STATE|SIG)' "$TLOG" | head -5)"
+}
