@@ -131,7 +131,7 @@ patch=$EX/p12.so
 rm -f "$patch"
 run "$work/mkpatch.log" "$mkpatch" "$EX/v1/server" "$EX/v2/server" -o "$patch"
 [ -f "$patch" ] || die "polus-mkpatch wrote no $patch"
-say "$patch: $(stat -c %s "$patch") bytes"
+say "${patch#$top/}: $(stat -c %s "$patch") bytes"
 
 section "Apply it to the running server (pid $srv), under load"
 tool polus-apply
