@@ -53,3 +53,12 @@ for line in out.splitlines():
 sys.exit(1)
 PY
 }
+
+# need_patch_mode: skip unless $PLUGIN compiles a unit in patch mode with a plan
+need_patch_mode() {
+	printf 'polus-plan\t1\nkeep\tprobe\t__polus_f_0\n' > "$TMP/probe.plan"
+	gcc -O2 -fPIC -fplugin="$PLUGIN" -fplugin-arg-polus-mode=patch \
+		-fplugin-arg-polus-plan="$TMP/probe.plan" -c -o "$TMP/probe-patch.o" "$TMP/probe.c" \
+		2> "$TMP/probe-patch.err" ||
+		skip "needs the plugin's patch mode: $(grep -m1 error "$TMP/probe-patch.err" || head -n 1 "$TMP/probe-patch.err")"
+}
