@@ -38,7 +38,7 @@ static int check_bounds(struct ld_patch *p, char *err, size_t errlen)
 	}
 	if (eh->e_phoff + (uint64_t)eh->e_phnum * eh->e_phentsize > p->flen ||
 	    eh->e_shoff + (uint64_t)eh->e_shnum * eh->e_shentsize > p->flen) {
-		snprintf(err, errlen, "truncated (headers past the end of the file)");
+		snprintf(err, errlen, "truncated or corrupt (headers past the end of the file)");
 		return -1;
 	}
 	if (elf_getphdrnum(p->ef.elf, &n) != 0 || n == 0) {

@@ -18,6 +18,7 @@ build_id() { readelf -n "$1" | awk '/Build ID/ { print $3; exit }'; }
 # Arguments of mkvf for the usual parts of the fixture patch $SO against $FX/target.
 f_compute() { echo "compute:$(sym_addr "$FX/target" compute):$(sym_size "$FX/target" compute):$(sym_addr "${SO:-$FX/patch-raw.so}" compute):1"; }
 f_busy() { echo "busy_fn:$(sym_addr "$FX/target" busy_fn):$(sym_size "$FX/target" busy_fn):$(sym_addr "${SO:-$FX/patch-raw.so}" busy_fn_new):1"; }
+f_ret() { echo "ret_fn:$(sym_addr "$FX/target" ret_fn):$(sym_size "$FX/target" ret_fn):$(sym_addr "${SO:-$FX/patch-raw.so}" busy_fn_new):1"; }
 b_calls() { echo "__polus_b_0:calls:$(sym_addr "$FX/target" calls):0"; }
 b_helper() { echo "__polus_b_1:base_helper:$(sym_addr "$FX/target" base_helper):0"; }
 b_tls() { echo "__polus_b_2:tls_calls:$(sym_addr "$FX/target" tls_calls):1"; }
