@@ -145,7 +145,7 @@ static int make_plans(struct pb *b)
 	return 0;
 }
 
-/* Recorded options minus output, dependency and record-mode plugin options. */
+/* Recorded options minus output, dependency, PIC/PIE and record-mode plugin options. */
 static int drop_option(const char *o, int *skip_next)
 {
 	static const char *const with_arg[] = {"-o", "-MF", "-MT", "-MQ", "-dumpdir",
@@ -163,8 +163,14 @@ static int drop_option(const char *o, int *skip_next)
 	for (size_t i = 0; i < sizeof(exact) / sizeof(exact[0]); i++)
 		if (!strcmp(o, exact[i]))
 			return 1;
-	return !strncmp(o, "-M", 2) || !strncmp(o, "-Wp,-M", 6) || !strncmp(o, "-fplugin", 8) ||
-	       !strncmp(o, "-o", 2);
+	if (!strncmp(o, "-fplugin=", 9)) {
+		/* record mode's own plugin goes; any other plugin of the build stays */
+		const char *base = strrchr(o + 9, '/');
+		base = base ? base + 1 : o + 9;
+		return !strncmp(base, "polus.", 6) || !strcmp(base, "polus");
+	}
+	return !strncmp(o, "-M", 2) || !strncmp(o, "-Wp,-M", 6) ||
+	       !strncmp(o, "-fplugin-arg-polus-", 19) || !strncmp(o, "-o", 2);
 }
 
 static int compile_units(struct pb *b)

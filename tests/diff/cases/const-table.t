@@ -1,3 +1,3 @@
 #!/usr/bin/env bash
 # the const-table case of ../run-case (cases/const-table/)
-exec ../run-case const-table
+exec "$(dirname "$0")/../run-case" const-table

@@ -1,3 +1,3 @@
 #!/usr/bin/env bash
 # the inline-helper case of ../run-case (cases/inline-helper/)
-exec ../run-case inline-helper
+exec "$(dirname "$0")/../run-case" inline-helper

@@ -1,3 +1,3 @@
 #!/usr/bin/env bash
 # the lines-moved case of ../run-case (cases/lines-moved/)
-exec ../run-case lines-moved
+exec "$(dirname "$0")/../run-case" lines-moved

@@ -1,3 +1,3 @@
 #!/usr/bin/env bash
 # the new-function case of ../run-case (cases/new-function/)
-exec ../run-case new-function
+exec "$(dirname "$0")/../run-case" new-function

@@ -1,3 +1,3 @@
 #!/usr/bin/env bash
 # the removed-function case of ../run-case (cases/removed-function/)
-exec ../run-case removed-function
+exec "$(dirname "$0")/../run-case" removed-function
