@@ -140,6 +140,7 @@ int ei_load_symbols(struct elfinfo *ei, char *err, size_t errlen)
 	}
 	if (!symscn)
 		return msg(err, errlen, "%s: no symbol table", ei->path);
+	ei->stripped = symsh.sh_type != SHT_SYMTAB;
 	Elf_Data *d = elf_getdata(symscn, NULL);
 	size_t n = symsh.sh_entsize ? symsh.sh_size / symsh.sh_entsize : 0;
 	for (size_t i = 1; d && i < n; i++) {

@@ -24,6 +24,7 @@ struct elfinfo {
 	void *elf; /* Elf * */
 	struct ei_sym *syms;
 	size_t nsyms;
+	int stripped; /* no .symtab: syms came from .dynsym (no locals, no STT_FILE) */
 	char *path;
 };
 

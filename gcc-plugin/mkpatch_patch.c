@@ -119,12 +119,27 @@ static int make_plans(struct pb *b)
 	if (ei_load_symbols(&b->old, b->err, sizeof(b->err)) ||
 	    ei_build_id(&b->old, b->build_id, sizeof(b->build_id), b->err, sizeof(b->err)))
 		return EXIT_INPUT;
+	if (b->old.stripped)
+		return msg(b->err, sizeof(b->err),
+			   "%s has no .symtab (stripped): build the patch against the unstripped "
+			   "binary of that release",
+			   b->po->old_path),
+		       EXIT_INPUT;
 	r = plan_make(&b->plan, b->ob, b->nb, b->d, &b->old, b->po->line_only, b->err,
 		      sizeof(b->err));
 	if (r == -2)
 		return EXIT_UNSUPPORTED;
 	if (r)
 		return EXIT_INPUT;
+	for (size_t i = 0; i < b->plan.nunits; i++) {
+		const struct meta_unit *u = b->plan.units[i].u;
+		if (access(u->abs_src, R_OK))
+			return msg(b->err, sizeof(b->err),
+				   "%s: NEW's source %s is gone (%m): the patch is recompiled from "
+				   "NEW's build tree",
+				   u->key, u->abs_src),
+			       EXIT_INPUT;
+	}
 	if (!b->plan.nkeeps) {
 		msg(b->err, sizeof(b->err), "nothing to patch: no function changed%s",
 		    b->plan.nline_left_out ? " (only __LINE__ values: pass --line-only)" : "");
@@ -277,6 +292,15 @@ static int fill_functions(struct pb *b, struct elfinfo *patch, struct vf_patch *
 				const struct meta_fn *nf = it->new;
 				ns = ei_find(patch, nf->asm_name, NULL, nf->is_static);
 				nsym = nf->asm_name;
+			}
+			if (!ns && !kp->redirect) {
+				/* nothing jumps to it: patch mode inlined it into its callers */
+				if (!b->po->quiet)
+					fprintf(stderr,
+						"polus-mkpatch: note: %s (%s) has no copy of its own in "
+						"the patch (inlined into its callers)\n",
+						it->name, it->unit);
+				continue;
 			}
 			if (!ns)
 				return msg(b->err, sizeof(b->err),

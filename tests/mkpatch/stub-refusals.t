@@ -65,3 +65,15 @@ tail -n 1 bad.err | grep -q '^polus-mkpatch: recompiling main.c in patch mode fa
 	fail "last line"
 nothing_left
 ok "failed compile: exit 3, nothing left"
+
+# OLD stripped: no symbols to find its functions and statics by
+mkdir stripped && strip --strip-all -o stripped/prog v1/prog || fail "strip"
+expect_fail 1 'stripped/prog has no .symtab \(stripped\): build the patch against the unstripped' \
+	"$MK" -q --line-only stripped/prog lineonly/prog -o out/p.so
+nothing_left
+
+# NEW's build tree gone: nothing to recompile from
+mv lineonly gone || fail "mv"
+expect_fail 1 "main.c: NEW's source .*/lineonly/main.c is gone \(No such file or directory\)" \
+	"$MK" -q --line-only v1/prog gone/prog -o out/p.so
+nothing_left
