@@ -9,12 +9,15 @@
  *   plan_placement  free address ranges within rel32 reach of the executable's code
  *   resolve_symbols binds and library symbols all resolve (a dry relocation)
  *   prepare_sites   each redirected function can take a jump (capstone)
+ *   hijack          ONE thread stopped, to issue system calls; the others keep running
+ *   load_patch      memfd "polus:NAME" mapped near the program, image written, protected;
+ *                   the registry ("polus:registry") created on the first apply
  *   stop_threads    every thread stopped; retried while one is inside a patch site
- *   load_patch      memfd "polus:NAME" mapped near the program, image written, protected
- *   switch_funcs    a jmp rel32 written at each old entry
- *   record          the registry ("polus:registry") gets the patch's record
+ *   switch_funcs    the patch's record added to the registry, a jmp rel32 written at each
+ *                   old entry (no system call needed: both through /proc/PID/mem)
  *   release         threads let go; EINTR'd calls re-issued; the pause measured
  * An error before switch_funcs leaves the process as it was (what was mapped is unmapped).
+ * Loading before the stop keeps the system calls out of the all-threads pause.
  * Exit codes: 0 applied, 1 usage or bad input, 2 the patch does not apply to this
  * process, 3 unsafe now or transient (retry later), 4 internal error.
  */
@@ -72,6 +75,7 @@ struct apply {
 	struct pt_group g;
 	int stopped;
 	size_t nthreads;
+	uint64_t load_pause_ns; /* the hijacked thread's stop while loading */
 	struct rs_ctx rs;
 	uint64_t map_addr, reg_addr;
 	int mapped, reg_created;
@@ -445,15 +449,34 @@ static int mprotect_cb(void *ctx, uint64_t addr, uint64_t len, int prot)
 	return 0;
 }
 
+/* Stops one thread to work with: one outside seccomp filter mode if there is one. */
+static int hijack(struct apply *a)
+{
+	pid_t *tids = NULL, tid = a->pid;
+	char buf[32];
+	int n = pf_tasks(a->pid, &tids), rc;
+	for (int i = 0; i < n; i++)
+		if (pf_status_field(a->pid, tids[i], "Seccomp", buf, sizeof(buf)) == 0 &&
+		    atoi(buf) != 2) {
+			tid = tids[i];
+			break;
+		}
+	free(tids);
+	rc = pt_stop_one(a->pid, tid, &a->g, STOP_TIMEOUT_MS, a->err, sizeof(a->err));
+	if (rc == -EBUSY || rc == -ETIMEDOUT)
+		return EX_UNSAFE;
+	if (rc)
+		return rc == -ESRCH ? EX_INPUT : EX_INTERNAL;
+	a->stopped = 1;
+	return choose_thread(a);
+}
+
 static int load_patch(struct apply *a)
 {
 	char name[256];
 	long fd, r = -EEXIST;
 	int rc;
 	uint64_t span = a->lp.span_hi - a->lp.span_lo;
-	if ((rc = choose_thread(a)))
-		return rc;
-	tmark("thread chosen");
 	snprintf(name, sizeof(name), "polus:%s", a->lp.vf.name ? a->lp.vf.name : "patch");
 	if ((rc = remote_memfd(a, name, MFD_EXEC, &fd)))
 		return rc;
@@ -504,22 +527,16 @@ static int load_patch(struct apply *a)
 	return 0;
 }
 
-/* Makes sure the registry exists; reads its current text. */
-static int open_registry(struct apply *a)
+/* Makes sure the registry exists (hijacked thread stopped). */
+static int ensure_registry(struct apply *a)
 {
-	uint64_t start;
+	uint64_t end;
 	long fd, r;
 	int rc = tg_refresh_maps(&a->tg);
 	if (rc)
 		return fail(a, EX_INTERNAL, "cannot re-read the map of process %d", (int)a->pid);
-	rc = tg_registry_read(a->memfd, &a->tg.maps, &a->reg_old, &a->reg_old_len, &start);
-	if (rc == 0) {
-		a->reg_addr = start;
+	if (tg_registry_find(&a->tg.maps, &a->reg_addr, &end) == 0)
 		return 0;
-	}
-	if (rc != -ENOENT)
-		return fail(a, EX_INTERNAL, "cannot read the registry of process %d: %s",
-			    (int)a->pid, strerror(-rc));
 	if ((rc = remote_memfd(a, REG_MAP_NAME, MFD_NOEXEC_SEAL, &fd)))
 		return rc;
 	if (rsys(a, &r, SYS_ftruncate, fd, REG_MAP_SIZE, 0, 0, 0, 0) || r < 0 ||
@@ -533,8 +550,27 @@ static int open_registry(struct apply *a)
 	remote_close(a, fd);
 	a->reg_addr = (uint64_t)r;
 	a->reg_created = 1;
-	a->reg_old = NULL;
-	a->reg_old_len = 0;
+	return 0;
+}
+
+/* Reads the registry's current text (all threads stopped: no other writer now). */
+static int read_registry(struct apply *a)
+{
+	char *text;
+	size_t used;
+	uint64_t start;
+	int rc = tg_refresh_maps(&a->tg);
+	if (!rc)
+		rc = tg_registry_read(a->memfd, &a->tg.maps, &text, &used, &start);
+	if (rc)
+		return fail(a, EX_INTERNAL, "cannot read the registry of process %d: %s",
+			    (int)a->pid, strerror(-rc));
+	free(a->reg_old);
+	a->reg_old = used ? text : NULL;
+	a->reg_old_len = used;
+	if (!used)
+		free(text);
+	a->reg_addr = start;
 	return 0;
 }
 
@@ -570,7 +606,7 @@ static int switch_funcs(struct apply *a)
 	struct timespec now;
 	size_t k = 0;
 	int rc;
-	if ((rc = open_registry(a)))
+	if ((rc = read_registry(a)))
 		return rc;
 	clock_gettime(CLOCK_REALTIME, &now);
 	a->rec.name = vf->name ? vf->name : (char *)"patch";
@@ -615,17 +651,33 @@ static int switch_funcs(struct apply *a)
 	return 0;
 }
 
-/* Undoes the mappings of a failed apply while the threads are still stopped. */
+static void release(struct apply *a);
+
+/*
+ * Undoes the mappings of a failed apply, through a stopped thread (hijacking one again
+ * if none is stopped now).
+ */
 static void undo(struct apply *a)
 {
 	long r;
-	if (!a->stopped || !a->rs.t)
+	char keep[sizeof(a->err)];
+	if (!a->mapped && !a->reg_created)
 		return;
+	memcpy(keep, a->err, sizeof(keep)); /* the first error is the one to report */
+	if (a->stopped && choose_thread(a) != 0)
+		release(a);
+	if (!a->stopped && hijack(a) != 0) {
+		release(a);
+		memcpy(a->err, keep, sizeof(keep));
+		return;
+	}
 	if (a->mapped)
 		rsys(a, &r, SYS_munmap, (long)a->map_addr,
 		     (long)(a->lp.span_hi - a->lp.span_lo), 0, 0, 0, 0);
 	if (a->reg_created)
 		rsys(a, &r, SYS_munmap, (long)a->reg_addr, REG_MAP_SIZE, 0, 0, 0, 0);
+	a->mapped = a->reg_created = 0;
+	memcpy(a->err, keep, sizeof(keep));
 }
 
 static void release(struct apply *a)
@@ -678,10 +730,21 @@ static int run(struct apply *a)
 	step("process %d runs build %s; patch %s applies", (int)a->pid, a->tg.build_id,
 	     a->lp.vf.name ? a->lp.vf.name : a->path);
 	tmark("checks done");
-	if ((rc = stop_threads(a)))
+	if ((rc = hijack(a)) || (rc = load_patch(a)) || (rc = ensure_registry(a))) {
+		undo(a);
+		release(a);
 		return rc;
+	}
+	release(a);
+	a->load_pause_ns = a->pause_ns;
+	tmark("loaded, thread released");
+	if ((rc = stop_threads(a))) {
+		undo(a);
+		release(a);
+		return rc;
+	}
 	tmark("threads stopped");
-	if ((rc = load_patch(a)) || (tmark("loaded"), rc = switch_funcs(a))) {
+	if ((rc = switch_funcs(a))) {
 		undo(a);
 		release(a);
 		return rc;
@@ -689,12 +752,15 @@ static int run(struct apply *a)
 	tmark("switched");
 	release(a);
 	tmark("released");
+	if (a->load_pause_ns > a->pause_ns)
+		a->pause_ns = a->load_pause_ns;
 	/* the pause is known now: fill it into our record in place */
 	a->rec.pause_ns = a->pause_ns;
 	if (write_record(a) != 0)
 		a->err[0] = 0; /* the record keeps pause 0: not worth failing an applied patch */
-	step("pause %.2f ms (max over %zu thread%s)", (double)a->pause_ns / 1e6, a->nthreads,
-	     a->nthreads == 1 ? "" : "s");
+	step("pause %.2f ms (max over %zu thread%s; loading held one thread %.2f ms)",
+	     (double)a->pause_ns / 1e6, a->nthreads, a->nthreads == 1 ? "" : "s",
+	     (double)a->load_pause_ns / 1e6);
 	return 0;
 }
 

@@ -239,6 +239,50 @@ fail:
 	return rc;
 }
 
+int pt_stop_one(pid_t pid, pid_t tid, struct pt_group *g, int timeout_ms, char *err,
+		size_t errlen)
+{
+	struct pt_thread *t;
+	int rc;
+	memset(g, 0, sizeof(*g));
+	g->pid = pid;
+	if (!(t = add(g, tid))) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	if (ptrace(PTRACE_SEIZE, tid, 0, 0) != 0) {
+		int e = errno;
+		char tp[32] = "0";
+		pf_status_field(pid, tid, "TracerPid", tp, sizeof(tp));
+		g->n = 0;
+		if (e == EPERM && atoi(tp) != 0) {
+			snprintf(err, errlen, "process %d is already traced by process %s (a debugger?)",
+				 (int)pid, tp);
+			rc = -EBUSY;
+		} else {
+			snprintf(err, errlen, "cannot attach to thread %d: %s", (int)tid, strerror(e));
+			rc = e == ESRCH ? -ESRCH : -e;
+		}
+		pt_release(g, NULL);
+		return rc;
+	}
+	t->t_stop_ns = pt_now_ns();
+	if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) != 0 && errno != ESRCH) {
+		snprintf(err, errlen, "cannot interrupt thread %d: %m", (int)tid);
+		rc = -errno;
+		pt_release(g, NULL);
+		return rc;
+	}
+	if ((rc = wait_stopped(g, timeout_ms)) != 0 || t->state != PT_STOPPED) {
+		snprintf(err, errlen, "%s while stopping thread %d of process %d",
+			 rc == -ETIMEDOUT ? "timed out" : rc ? strerror(-rc) : "it exited", (int)tid,
+			 (int)pid);
+		pt_release(g, NULL);
+		return rc ? rc : -ESRCH;
+	}
+	return 0;
+}
+
 size_t pt_nstopped(const struct pt_group *g)
 {
 	size_t n = 0;

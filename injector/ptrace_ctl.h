@@ -42,6 +42,13 @@ struct pt_group {
  */
 int pt_stop_all(pid_t pid, struct pt_group *g, int timeout_ms, char *err, size_t errlen);
 
+/*
+ * Stops only thread `tid` of `pid` (no clone tracing): enough to make it issue system
+ * calls while the others run. Same errors as pt_stop_all.
+ */
+int pt_stop_one(pid_t pid, pid_t tid, struct pt_group *g, int timeout_ms, char *err,
+		size_t errlen);
+
 /* Number of threads held stopped. */
 size_t pt_nstopped(const struct pt_group *g);
 

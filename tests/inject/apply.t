@@ -22,7 +22,7 @@ echo "$out"
 echo "$out" | grep -Eq '^attached [0-9]+ threads$' || fail "no 'attached' step"
 echo "$out" | grep -Eq '^loaded p1 at 0x[0-9a-f]+ \(12 relocations, 3 binds' || fail "no 'loaded' step"
 echo "$out" | grep -q '^switched 1 function$' || fail "no 'switched' step"
-echo "$out" | grep -Eq '^pause [0-9.]+ ms \(max over [0-9]+ threads\)$' || fail "no pause"
+echo "$out" | grep -Eq '^pause [0-9.]+ ms \(max over [0-9]+ threads; loading held one thread [0-9.]+ ms\)$' || fail "no pause"
 grep -q 'warning: compute: a test warning' "$TMP/err" || fail "version file warning not repeated"
 
 wait_for 10 [ "$(grep -c '^new direct' "$TLOG")" -ge 2 ] || fail "new code not reached directly"
