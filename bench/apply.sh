@@ -5,8 +5,9 @@
 #    -O2 with the plugin) with 1, 4, 16 and 64 worker threads, under load from loadgen
 #    (2 threads). Pause = the longest gap of the server's own heartbeat thread (200 us
 #    period) during the apply; the same measured over an equal window without an apply is
-#    the noise floor. End to end = polus-apply's wall time. Loadgen's failed requests are
-#    counted (they must be 0).
+#    the noise floor; the injector's own figure (pause_ns of --json: how long it held the
+#    threads stopped) is printed beside it. End to end = polus-apply's wall time. Loadgen's
+#    failed requests are counted (they must be 0).
 # 2. The example's throughput (loadgen, 2 threads, SECS=3 s) just before and just after
 #    the update, in the same process.
 # 3. The cost of a patched call: bench/callcost (a trivial function called in a loop)
@@ -99,16 +100,17 @@ fi
 if [ $patch_ready = 1 ] && ! missing "$apply"; then
 	echo "== $part: example server -O2, loadgen 2 threads, median of $REPEAT"
 	for t in "${threads[@]}"; do
-		ends=() pauses=() floors=() fails=0
+		ends=() pauses=() floors=() injs=() fails=0
 		for ((r = 1; r <= REPEAT; r++)); do
 			start_server "$work/v1/server" "$t" || exit 1
 			start_load
 			sleep 0.5
 			ask HBRESET >/dev/null
 			t0=$(date +%s%N)
-			try "$work/apply.log" "$apply" --quiet "$pid" "$work/p12.so" || break 2
+			try "$work/apply.log" "$apply" --json "$pid" "$work/p12.so" || break 2
 			t1=$(date +%s%N)
 			pauses+=("$(stat_of hb_max_gap_us)")
+			injs+=("$(sed -n 's/.*"pause_ns":\([0-9]*\).*/\1/p' "$work/apply.log" | awk '{print int($1 / 1000)}')")
 			ends+=($(((t1 - t0) / 1000)))
 			# The noise floor: the heartbeat's longest gap over as long, with no apply.
 			ask HBRESET >/dev/null
@@ -119,10 +121,10 @@ if [ $patch_ready = 1 ] && ! missing "$apply"; then
 			kill -9 "$pid"
 			wait "$pid" 2>/dev/null
 		done
-		printf '  %2d workers: apply %8.1f ms end to end   pause %6d us   (floor without apply %6d us)   loadgen runs with failures: %d\n' \
+		printf '  %2d workers: apply %7.1f ms end to end   pause %6d us (floor without apply %6d us; injector says %6d us)   loadgen runs with failures: %d\n' \
 			"$t" "$(awk -v u="$(median "${ends[@]}")" 'BEGIN {print u / 1000}')" \
-			"$(median "${pauses[@]}")" "$(median "${floors[@]}")" "$fails"
-		echo "      runs: apply us ${ends[*]}; pause us ${pauses[*]}; floor us ${floors[*]}; last load: $summary"
+			"$(median "${pauses[@]}")" "$(median "${floors[@]}")" "$(median "${injs[@]}")" "$fails"
+		echo "      runs: apply us ${ends[*]}; pause us ${pauses[*]}; floor us ${floors[*]}; injector us ${injs[*]}; last load: $summary"
 	done
 fi
 

@@ -229,6 +229,16 @@ live_update() {
 	step "$TMP/status.log" "$POLUS_BUILD/polus-status" "$SRV_PID" || fail "polus-status failed"
 	grep -q p12 "$TMP/status.log" || fail "polus-status does not show p12: $(cat "$TMP/status.log")"
 	ok "polus-status: $(tr '\n' ' ' <"$TMP/status.log" | cut -c1-300)"
+	step "$TMP/status.json" "$POLUS_BUILD/polus-status" --json "$SRV_PID" || fail "polus-status --json failed"
+	python3 - "$TMP/status.json" <<'PY' || fail "polus-status --json: $(cat "$TMP/status.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+p = [p for p in d["patches"] if p["name"] == "p12"]
+assert p, "no patch p12"
+names = {f["name"] for f in p[0]["functions"]}
+assert "cmd_stats" in names and "proto_hold" in names, names
+PY
+	ok "polus-status --json lists p12 and its functions"
 }
 
 # rss_kb PID: resident memory of the process.
