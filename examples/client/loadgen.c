@@ -369,5 +369,10 @@ int main(int argc, char **argv)
 		if (versions[v])
 			printf(" v%u=%lu", v, versions[v]);
 	printf("\n");
+	fflush(stdout);
+	for (unsigned i = 0; i < nthreads; i++)
+		free(w[i].hist);
+	free(w);
+	free(hist);
 	return failed ? 1 : 0;
 }
