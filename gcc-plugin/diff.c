@@ -544,10 +544,8 @@ static int has_reason(const struct d_item *it, const char *r)
 static void reasons_from_uses(struct ctx *c, struct d_item *it, const struct meta_unit *u,
 			      int layout_only, int *layout_found)
 {
-	for (size_t i = 0; i < u->nuses; i++) {
+	for (long i = meta_first_use(u, it->name); i >= 0; i = meta_next_use(u, i)) {
 		const struct meta_use *us = &u->uses[i];
-		if (strcmp(us->fn, it->name))
-			continue;
 		if (!strcmp(us->kind, "type")) {
 			if (layout_only && it->nu >= 0 && type_changed(c, it->nu, us->target)) {
 				add_reason2(it, "layout:", us->target);
@@ -608,13 +606,6 @@ struct edge {
 	char *reason;
 };
 
-static const char *origin_of(const struct meta_unit *u, const char *asm_name)
-{
-	for (size_t i = 0; i < u->nemits; i++)
-		if (!strcmp(u->emits[i].a, asm_name))
-			return u->emits[i].b;
-	return NULL;
-}
 
 static void propagate_changes(struct ctx *c)
 {
@@ -623,7 +614,7 @@ static void propagate_changes(struct ctx *c)
 	for (size_t ou = 0; ou < c->o->nunits; ou++) {
 		const struct meta_unit *u = &c->o->units[ou];
 		for (size_t i = 0; i < u->ninlines; i++) {
-			const char *caller = origin_of(u, u->inlines[i].a);
+			const char *caller = meta_origin(u, u->inlines[i].a);
 			long a = map_get2(&c->ofn, (int)ou, caller ? caller : u->inlines[i].a);
 			long b = map_get2(&c->ofn, (int)ou, u->inlines[i].b);
 			if (a < 0 || b < 0 || a == b)
@@ -632,10 +623,10 @@ static void propagate_changes(struct ctx *c)
 			VEC_PUSH(edges, nedges, cap, e);
 		}
 		for (size_t i = 0; i < u->necalls; i++) {
-			const char *callee = origin_of(u, u->ecalls[i].b);
+			const char *callee = meta_origin(u, u->ecalls[i].b);
 			if (!callee || !strcmp(callee, u->ecalls[i].b))
 				continue; /* not a clone: a plain call is redirected */
-			const char *caller = origin_of(u, u->ecalls[i].a);
+			const char *caller = meta_origin(u, u->ecalls[i].a);
 			long a = map_get2(&c->ofn, (int)ou, caller ? caller : u->ecalls[i].a);
 			long b = map_get2(&c->ofn, (int)ou, callee);
 			if (a < 0 || b < 0 || a == b)

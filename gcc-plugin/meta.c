@@ -142,6 +142,42 @@ static int parse_line(struct meta_unit *u, char **f, int n, size_t lineno, char 
 	return 0;
 }
 
+static void index_unit(struct meta_unit *u)
+{
+	struct smap last = {0};
+	u->use_next = xcalloc(u->nuses, sizeof(long));
+	for (size_t i = 0; i < u->nuses; i++) {
+		long prev = smap_get(&last, u->uses[i].fn);
+		u->use_next[i] = -1;
+		if (prev < 0) {
+			smap_put(&u->use_first, u->uses[i].fn, (long)i);
+			smap_put(&last, u->uses[i].fn, (long)i);
+		} else {
+			u->use_next[prev] = (long)i;
+			smap_set(&last, u->uses[i].fn, (long)i);
+		}
+	}
+	smap_free(&last);
+	for (size_t i = 0; i < u->nemits; i++)
+		smap_put(&u->emit_at, u->emits[i].a, (long)i);
+}
+
+const char *meta_origin(const struct meta_unit *u, const char *asm_name)
+{
+	long i = smap_get(&u->emit_at, asm_name);
+	return i < 0 ? NULL : u->emits[i].b;
+}
+
+long meta_first_use(const struct meta_unit *u, const char *fn)
+{
+	return smap_get(&u->use_first, fn);
+}
+
+long meta_next_use(const struct meta_unit *u, long i)
+{
+	return u->use_next[i];
+}
+
 /* Longest common directory of all units' abs_src, then each unit's key relative to it. */
 static void assign_keys(struct meta_build *b)
 {
@@ -234,6 +270,7 @@ int meta_parse(char *buf, size_t len, struct meta_build *b, char *err, size_t er
 					   ".polus.meta line %zu: record without compiler/cwd/src",
 					   lineno);
 			u->abs_src = path_absolute(u->cwd, u->src);
+			index_unit(u);
 			u = NULL;
 			continue;
 		}
@@ -262,6 +299,9 @@ void meta_free(struct meta_build *b)
 		free(u->ecalls);
 		free(u->vars);
 		free(u->types);
+		free(u->use_next);
+		smap_free(&u->use_first);
+		smap_free(&u->emit_at);
 	}
 	free(b->units);
 	free(b->root);

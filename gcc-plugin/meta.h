@@ -11,6 +11,7 @@
  */
 #ifndef POLUS_META_H
 #define POLUS_META_H
+#include "mkpatch_util.h"
 #include <stddef.h>
 
 #define META_FORMAT 1
@@ -56,6 +57,10 @@ struct meta_unit {
 	size_t nvars, capvars;
 	struct meta_type *types;
 	size_t ntypes, captypes;
+	/* indexes built by meta_parse: uses chained per function, emits by ASM */
+	struct smap use_first;
+	long *use_next;
+	struct smap emit_at;
 };
 
 struct meta_build {
@@ -69,6 +74,12 @@ struct meta_build {
 /* Parses `len` bytes at `buf` (malloc'd; ownership moves to `b`, also on error). */
 int meta_parse(char *buf, size_t len, struct meta_build *b, char *err, size_t errlen);
 void meta_free(struct meta_build *b);
+
+/* The ORIGIN of emitted body ASM in unit u, or NULL when u emitted no such body. */
+const char *meta_origin(const struct meta_unit *u, const char *asm_name);
+/* Index of FN's first `use` line in u, then of the next one; -1 at the end. */
+long meta_first_use(const struct meta_unit *u, const char *fn);
+long meta_next_use(const struct meta_unit *u, long i);
 
 /* Returns the value of `opt` when one unit of the build has an option starting with
  * `prefix` (e.g. "-flto"), else NULL. */

@@ -159,9 +159,9 @@ static void index_globals(struct pctx *c)
 			for (size_t i = 0; i < u->nuses; i++) {
 				if (strcmp(u->uses[i].kind, "addr"))
 					continue;
-				for (size_t j = 0; j < u->nuses; j++)
-					if (!strcmp(u->uses[j].fn, u->uses[i].fn) &&
-					    !strcmp(u->uses[j].kind, "call") &&
+				for (long j = meta_first_use(u, u->uses[i].fn); j >= 0;
+				     j = meta_next_use(u, j))
+					if (!strcmp(u->uses[j].kind, "call") &&
 					    !strcmp(u->uses[j].target, "pthread_create"))
 						smap_put(&c->thread_entry, u->uses[i].target, 1);
 			}
@@ -231,35 +231,27 @@ static int bind_own(struct pctx *c, struct plan_unit *pu)
 		if (!s)
 			return msg(c->err, c->errlen,
 				   "variable %s (%s) has storage in OLD (%s) but OLD's symbol table "
-				   "does not name it: was OLD stripped?",
+				   "does not name it",
 				   it->key, it->unit, ov->asm_name);
 		add_bind(c, pu, it->key, s, 0);
 	}
 	return 0;
 }
 
-static int defined_in_unit(const struct meta_unit *u, const char *name, int var)
-{
-	if (var) {
-		for (size_t i = 0; i < u->nvars; i++)
-			if (!strcmp(u->vars[i].key, name))
-				return 1;
-		return 0;
-	}
-	for (size_t i = 0; i < u->nfns; i++)
-		if (!strcmp(u->fns[i].name, name))
-			return 1;
-	return 0;
-}
-
 static int bind_external(struct pctx *c, struct plan_unit *pu)
 {
 	const struct meta_unit *u = pu->u;
-	for (size_t i = 0; i < u->nuses; i++) {
+	struct smap own_fns = {0}, own_vars = {0};
+	int rc = 0;
+	for (size_t i = 0; i < u->nfns; i++)
+		smap_put(&own_fns, u->fns[i].name, 1);
+	for (size_t i = 0; i < u->nvars; i++)
+		smap_put(&own_vars, u->vars[i].key, 1);
+	for (size_t i = 0; i < u->nuses && !rc; i++) {
 		const struct meta_use *us = &u->uses[i];
 		int var = !strcmp(us->kind, "read") || !strcmp(us->kind, "write");
 		int fn = !strcmp(us->kind, "call") || !strcmp(us->kind, "addr");
-		if ((!var && !fn) || defined_in_unit(u, us->target, var))
+		if ((!var && !fn) || smap_get(var ? &own_vars : &own_fns, us->target) >= 0)
 			continue;
 		long idx = smap_get(var ? &c->global_var : &c->global_fn, us->target);
 		if (idx < 0)
@@ -278,14 +270,18 @@ static int bind_external(struct pctx *c, struct plan_unit *pu)
 			continue;
 		const struct meta_var *ov = it->old;
 		const struct ei_sym *s = old_symbol(c, it->ou, ov->asm_name, 0, 0);
-		if (!s)
-			return msg(c->err, c->errlen,
-				   "variable %s (%s) has storage in OLD (%s) but OLD's symbol table "
-				   "does not name it: was OLD stripped?",
-				   it->key, it->unit, ov->asm_name);
+		if (!s) {
+			rc = msg(c->err, c->errlen,
+				 "variable %s (%s) has storage in OLD (%s) but OLD's symbol table "
+				 "does not name it",
+				 it->key, it->unit, ov->asm_name);
+			break;
+		}
 		add_bind(c, pu, it->key, s, 0);
 	}
-	return 0;
+	smap_free(&own_fns);
+	smap_free(&own_vars);
+	return rc;
 }
 
 /* Units of NEW to recompile: those with a function to keep or a variable the patch

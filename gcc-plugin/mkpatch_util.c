@@ -113,6 +113,21 @@ void smap_put(struct smap *m, const char *key, long val)
 	m->count++;
 }
 
+void smap_set(struct smap *m, const char *key, long val)
+{
+	if (m->cap) {
+		size_t j = hash_str(key) & (m->cap - 1);
+		while (m->keys[j]) {
+			if (!strcmp(m->keys[j], key)) {
+				m->vals[j] = val;
+				return;
+			}
+			j = (j + 1) & (m->cap - 1);
+		}
+	}
+	smap_put(m, key, val);
+}
+
 long smap_get(const struct smap *m, const char *key)
 {
 	if (!m->cap)

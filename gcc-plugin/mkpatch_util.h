@@ -33,6 +33,8 @@ struct smap {
 	size_t cap, count;
 };
 void smap_put(struct smap *m, const char *key, long val);
+/* Replaces the value of a key (inserting it when absent). */
+void smap_set(struct smap *m, const char *key, long val);
 /* Returns the value or -1 when absent. */
 long smap_get(const struct smap *m, const char *key);
 void smap_free(struct smap *m);
