@@ -43,10 +43,21 @@ int d_is_changed(const struct d_item *it)
 static char *codegen_key(const char *opt)
 {
 	static const char *const ignored[] = {
-		"-fplugin",	   "-fdiagnostics",    "-fdebug-prefix-map", "-ffile-prefix-map",
-		"-fmacro-prefix-map", "-fmessage-length", "-fdump",	     "-fcompare-debug",
-		"-fworking-directory", "-fpreprocessed", "-fdirectives-only", "-fcolor",
-		"-fno-diagnostics", "-fprofile-prefix-map", "-fno-working-directory",
+	    "-fplugin",
+	    "-fdiagnostics",
+	    "-fdebug-prefix-map",
+	    "-ffile-prefix-map",
+	    "-fmacro-prefix-map",
+	    "-fmessage-length",
+	    "-fdump",
+	    "-fcompare-debug",
+	    "-fworking-directory",
+	    "-fpreprocessed",
+	    "-fdirectives-only",
+	    "-fcolor",
+	    "-fno-diagnostics",
+	    "-fprofile-prefix-map",
+	    "-fno-working-directory",
 	};
 	if (!strncmp(opt, "-O", 2))
 		return xstrdup("-O");
@@ -122,8 +133,8 @@ static char *optset_diff(const struct optset *a, const struct optset *b)
 				continue;
 			const char *ov = pass ? other : x->v[i].val;
 			const char *nv = pass ? x->v[i].val : other;
-			return xasprintf("option %s differs: OLD has %s, NEW has %s",
-					 x->v[i].key, ov ? ov : "none", nv ? nv : "none");
+			return xasprintf("option %s differs: OLD has %s, NEW has %s", x->v[i].key,
+					 ov ? ov : "none", nv ? nv : "none");
 		}
 	}
 	return NULL;
@@ -410,7 +421,8 @@ static void match_variables(struct ctx *c)
 					 var_is_global((const struct meta_var *)it->old),
 					 (long)(d->nvars - 1));
 			}
-			map_put2(&c->nvar, (int)j, nv->key, var_is_global(nv), (long)(d->nvars - 1));
+			map_put2(&c->nvar, (int)j, nv->key, var_is_global(nv),
+				 (long)(d->nvars - 1));
 		}
 	}
 	for (size_t i = 0; i < c->o->nunits; i++) {
@@ -606,7 +618,6 @@ struct edge {
 	char *reason;
 };
 
-
 static void propagate_changes(struct ctx *c)
 {
 	struct edge *edges = NULL;
@@ -645,7 +656,8 @@ static void propagate_changes(struct ctx *c)
 			int real = callee->state == DS_CHANGED ||
 				   (callee->state == DS_LINE && c->opts->line_only);
 			if (real) {
-				if (caller->state != DS_CHANGED || !has_reason(caller, edges[i].reason))
+				if (caller->state != DS_CHANGED ||
+				    !has_reason(caller, edges[i].reason))
 					moved = 1;
 				caller->state = DS_CHANGED;
 				add_reason(caller, edges[i].reason);

@@ -17,10 +17,10 @@
 enum d_state { DS_SAME, DS_LINE, DS_CHANGED, DS_NEW, DS_REMOVED };
 
 struct d_item {
-	const char *name; /* source name (function, variable NAME, type tag) */
-	const char *key;  /* variables: KEY (OWNER/NAME for static locals); else = name */
-	const char *unit; /* unit key (NEW's; OLD's when removed) */
-	int ou, nu;       /* unit index in OLD / NEW, -1 when absent */
+	const char *name;      /* source name (function, variable NAME, type tag) */
+	const char *key;       /* variables: KEY (OWNER/NAME for static locals); else = name */
+	const char *unit;      /* unit key (NEW's; OLD's when removed) */
+	int ou, nu;	       /* unit index in OLD / NEW, -1 when absent */
 	const void *old, *new; /* struct meta_fn / meta_var / meta_type */
 	enum d_state state;
 	char **reasons;
@@ -36,7 +36,7 @@ struct diff {
 };
 
 struct diff_opts {
-	int line_only;           /* treat line-only changes as real ones */
+	int line_only;		 /* treat line-only changes as real ones */
 	int allow_option_change; /* differing code-generation options: warn, not refuse */
 };
 

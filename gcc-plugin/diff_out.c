@@ -23,12 +23,12 @@ char *diff_reason_text(const char *r)
 	static const struct {
 		const char *prefix, *fmt;
 	} map[] = {
-		{"inlined:", "inlined callee %s changed"},
-		{"calls-clone:", "calls clone %s of a changed function"},
-		{"layout:", "layout of %s changed"},
-		{"const:", "constant %s changed"},
-		{"signature:", "signature of callee %s changed"},
-		{"var-type:", "type of variable %s changed"},
+	    {"inlined:", "inlined callee %s changed"},
+	    {"calls-clone:", "calls clone %s of a changed function"},
+	    {"layout:", "layout of %s changed"},
+	    {"const:", "constant %s changed"},
+	    {"signature:", "signature of callee %s changed"},
+	    {"var-type:", "type of variable %s changed"},
 	};
 	if (!strcmp(r, "body"))
 		return xstrdup("body changed");
@@ -137,8 +137,7 @@ static void json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-static void json_items(FILE *f, const char *label, const struct d_item *v, size_t n,
-		       int with_key)
+static void json_items(FILE *f, const char *label, const struct d_item *v, size_t n, int with_key)
 {
 	int first = 1;
 	fprintf(f, "\"%s\": [", label);

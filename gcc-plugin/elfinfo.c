@@ -107,7 +107,8 @@ int ei_build_id(struct elfinfo *ei, char *hex, size_t hexlen, char *err, size_t 
 			continue;
 		while ((off = gelf_getnote(d, off, &nh, &name_off, &desc_off)) > 0) {
 			const char *nm = (const char *)d->d_buf + name_off;
-			if (nh.n_type != NT_GNU_BUILD_ID || nh.n_namesz != 4 || memcmp(nm, "GNU", 4))
+			if (nh.n_type != NT_GNU_BUILD_ID || nh.n_namesz != 4 ||
+			    memcmp(nm, "GNU", 4))
 				continue;
 			if (nh.n_descsz * 2 + 1 > hexlen)
 				return msg(err, errlen, "%s: build-id too long", ei->path);
@@ -118,8 +119,7 @@ int ei_build_id(struct elfinfo *ei, char *hex, size_t hexlen, char *err, size_t 
 			return 0;
 		}
 	}
-	return msg(err, errlen, "%s: no NT_GNU_BUILD_ID note (link with -Wl,--build-id)",
-		   ei->path);
+	return msg(err, errlen, "%s: no NT_GNU_BUILD_ID note (link with -Wl,--build-id)", ei->path);
 }
 
 int ei_load_symbols(struct elfinfo *ei, char *err, size_t errlen)
@@ -156,13 +156,13 @@ int ei_load_symbols(struct elfinfo *ei, char *err, size_t errlen)
 		if (!name || !*name || type == STT_SECTION)
 			continue;
 		struct ei_sym e = {
-			.name = name,
-			.file = bind == STB_LOCAL ? file : NULL,
-			.value = s.st_value,
-			.size = s.st_size,
-			.type = type,
-			.bind = bind,
-			.defined = s.st_shndx != SHN_UNDEF,
+		    .name = name,
+		    .file = bind == STB_LOCAL ? file : NULL,
+		    .value = s.st_value,
+		    .size = s.st_size,
+		    .type = type,
+		    .bind = bind,
+		    .defined = s.st_shndx != SHN_UNDEF,
 		};
 		VEC_PUSH(ei->syms, ei->nsyms, cap, e);
 	}

@@ -16,7 +16,7 @@ struct ei_sym {
 	const char *file; /* preceding STT_FILE name for locals, NULL for globals */
 	uint64_t value, size;
 	int type, bind; /* STT_*, STB_* */
-	int defined;    /* st_shndx != SHN_UNDEF */
+	int defined;	/* st_shndx != SHN_UNDEF */
 };
 
 struct elfinfo {

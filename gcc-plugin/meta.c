@@ -50,8 +50,7 @@ static int need(int have, int want, const char *kind, size_t lineno, char *err, 
 		   kind, have - 1, want - 1);
 }
 
-static int parse_line(struct meta_unit *u, char **f, int n, size_t lineno, char *err,
-		      size_t errlen)
+static int parse_line(struct meta_unit *u, char **f, int n, size_t lineno, char *err, size_t errlen)
 {
 	const char *k = f[0];
 	if (!strcmp(k, "compiler")) {

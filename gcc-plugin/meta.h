@@ -31,8 +31,7 @@ struct meta_pair {
 };
 
 struct meta_var {
-	const char *key, *name, *asm_name, *scope, *owner, *type, *size, *access, *inithash,
-		*flags;
+	const char *key, *name, *asm_name, *scope, *owner, *type, *size, *access, *inithash, *flags;
 	int tls;
 };
 
@@ -42,9 +41,9 @@ struct meta_type {
 
 struct meta_unit {
 	const char *compiler, *driver, *cwd, *src, *profile, *profile_by;
-	char *abs_src;   /* malloc'd: cwd + src, normalized */
+	char *abs_src;	 /* malloc'd: cwd + src, normalized */
 	const char *key; /* abs_src relative to the build's common directory */
-	char *key_buf;   /* set when the key had to be made unique */
+	char *key_buf;	 /* set when the key had to be made unique */
 	const char **opts;
 	size_t nopts, capopts;
 	struct meta_fn *fns;

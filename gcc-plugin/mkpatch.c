@@ -56,15 +56,15 @@ static void usage(FILE *f)
 static int parse_args(int argc, char **argv, struct args *a)
 {
 	static const struct option longopts[] = {
-		{"diff", no_argument, NULL, 'd'},
-		{"json", no_argument, NULL, 'j'},
-		{"line-only", no_argument, NULL, 'l'},
-		{"allow-option-change", no_argument, NULL, 'a'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"output", required_argument, NULL, 'o'},
-		{"help", no_argument, NULL, 'h'},
-		{"show", required_argument, NULL, 's'},
-		{0, 0, 0, 0},
+	    {"diff", no_argument, NULL, 'd'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"line-only", no_argument, NULL, 'l'},
+	    {"allow-option-change", no_argument, NULL, 'a'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"show", required_argument, NULL, 's'},
+	    {0, 0, 0, 0},
 	};
 	int c;
 	memset(a, 0, sizeof(*a));
@@ -169,8 +169,8 @@ static int show_patch(const char *path)
 	ei_close(&ei);
 	if (r <= 0) {
 		if (!r)
-			snprintf(err, sizeof(err), "%s: no .polus.version section: not a polus patch",
-				 path);
+			snprintf(err, sizeof(err),
+				 "%s: no .polus.version section: not a polus patch", path);
 		fprintf(stderr, "polus-mkpatch: %s\n", err);
 		return EXIT_INPUT;
 	}
@@ -238,12 +238,12 @@ int main(int argc, char **argv)
 	}
 	{
 		struct patch_opts po = {
-			.old_path = a.old,
-			.new_path = a.new,
-			.out = a.out,
-			.line_only = a.line_only,
-			.quiet = a.quiet,
-			.self = argv[0],
+		    .old_path = a.old,
+		    .new_path = a.new,
+		    .out = a.out,
+		    .line_only = a.line_only,
+		    .quiet = a.quiet,
+		    .self = argv[0],
 		};
 		rc = patch_build(&po, &ob, &nb, &d);
 	}

@@ -47,7 +47,7 @@ struct pb {
 
 /* One progress line for step `step` of NSTEPS (0: no step number). */
 static void progress(struct pb *b, int step, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static void progress(struct pb *b, int step, const char *fmt, ...)
 {
 	va_list ap;
@@ -163,12 +163,12 @@ static int make_plans(struct pb *b)
 /* Recorded options minus output, dependency, PIC/PIE and record-mode plugin options. */
 static int drop_option(const char *o, int *skip_next)
 {
-	static const char *const with_arg[] = {"-o", "-MF", "-MT", "-MQ", "-dumpdir",
-					       "-dumpbase", "-dumpbase-ext", "-auxbase",
-					       "-auxbase-strip"};
-	static const char *const exact[] = {"-c", "-S", "-E", "-fpic", "-fPIC", "-fpie",
-					    "-fPIE", "-fno-pic", "-fno-PIC", "-fno-pie",
-					    "-fno-PIE", "-pipe"};
+	static const char *const with_arg[] = {
+	    "-o",	 "-MF",		  "-MT",      "-MQ",	       "-dumpdir",
+	    "-dumpbase", "-dumpbase-ext", "-auxbase", "-auxbase-strip"};
+	static const char *const exact[] = {"-c",	"-S",	    "-E",	"-fpic",
+					    "-fPIC",	"-fpie",    "-fPIE",	"-fno-pic",
+					    "-fno-PIC", "-fno-pie", "-fno-PIE", "-pipe"};
 	*skip_next = 0;
 	for (size_t i = 0; i < sizeof(with_arg) / sizeof(with_arg[0]); i++)
 		if (!strcmp(o, with_arg[i])) {
@@ -232,8 +232,8 @@ static int compile_units(struct pb *b)
 		if (r) {
 			char sub[sizeof(b->err)];
 			memcpy(sub, b->err, sizeof(sub));
-			msg(b->err, sizeof(b->err), "recompiling %s in patch mode failed: %s", u->key,
-			    sub);
+			msg(b->err, sizeof(b->err), "recompiling %s in patch mode failed: %s",
+			    u->key, sub);
 			return EXIT_INTERNAL;
 		}
 	}
@@ -297,7 +297,8 @@ static int fill_functions(struct pb *b, struct elfinfo *patch, struct vf_patch *
 				/* nothing jumps to it: patch mode inlined it into its callers */
 				if (!b->po->quiet)
 					fprintf(stderr,
-						"polus-mkpatch: note: %s (%s) has no copy of its own in "
+						"polus-mkpatch: note: %s (%s) has no copy of its "
+						"own in "
 						"the patch (inlined into its callers)\n",
 						it->name, it->unit);
 				continue;
@@ -382,8 +383,8 @@ static int write_version_file(struct pb *b)
 		goto out;
 	}
 	progress(b, 4, "link %s: %zu function%s, %zu bind%s, %zu warning%s", b->po->out,
-		 vf.nfunctions, vf.nfunctions == 1 ? "" : "s", vf.nbinds,
-		 vf.nbinds == 1 ? "" : "s", vf.nwarnings, vf.nwarnings == 1 ? "" : "s");
+		 vf.nfunctions, vf.nfunctions == 1 ? "" : "s", vf.nbinds, vf.nbinds == 1 ? "" : "s",
+		 vf.nwarnings, vf.nwarnings == 1 ? "" : "s");
 	rc = 0;
 out:
 	free(text);
@@ -401,8 +402,7 @@ static int embed_and_publish(struct pb *b)
 	if (r)
 		return EXIT_INTERNAL;
 	if (rename(b->tmp_yaml, b->out_yaml) || rename(b->tmp_so, b->po->out))
-		return msg(b->err, sizeof(b->err), "%s: cannot write: %m", b->po->out),
-		       EXIT_INPUT;
+		return msg(b->err, sizeof(b->err), "%s: cannot write: %m", b->po->out), EXIT_INPUT;
 	return 0;
 }
 
@@ -464,8 +464,7 @@ int patch_build(const struct patch_opts *po, const struct meta_build *ob,
 	struct pb b = {.po = po, .ob = ob, .nb = nb, .d = d};
 	int rc;
 	b.old.fd = -1;
-	if ((rc = setup(&b) ? EXIT_INPUT : 0) ||
-	    (rc = find_plugin(&b) ? EXIT_INPUT : 0) ||
+	if ((rc = setup(&b) ? EXIT_INPUT : 0) || (rc = find_plugin(&b) ? EXIT_INPUT : 0) ||
 	    (rc = ei_open(&b.old, po->old_path, b.err, sizeof(b.err)) ? EXIT_INPUT : 0))
 		goto out;
 	if ((rc = report_diff(&b)) || (rc = make_plans(&b)))

@@ -19,9 +19,9 @@ struct pctx {
 	const struct diff *d;
 	const struct elfinfo *old;
 	int line_only;
-	struct smap bind_at;     /* "addr/tls" -> bind index */
-	struct smap global_fn;   /* NEW global function name -> fn item */
-	struct smap global_var;  /* NEW global variable key -> var item */
+	struct smap bind_at;	  /* "addr/tls" -> bind index */
+	struct smap global_fn;	  /* NEW global function name -> fn item */
+	struct smap global_var;	  /* NEW global variable key -> var item */
 	struct smap thread_entry; /* functions whose address goes to pthread_create */
 	char *err;
 	size_t errlen;
@@ -62,9 +62,10 @@ static int refuse_unsupported_variables(struct pctx *c)
 				   "thread-local variable %s (%s) changed: not supported yet",
 				   it->key, it->unit);
 		if (has_reason(it, "type"))
-			return msg(c->err, c->errlen,
-				   "variable %s (%s) changed type: not supported yet (%s %s -> %s %s)",
-				   it->key, it->unit, ov->type, ov->size, nv->type, nv->size);
+			return msg(
+			    c->err, c->errlen,
+			    "variable %s (%s) changed type: not supported yet (%s %s -> %s %s)",
+			    it->key, it->unit, ov->type, ov->size, nv->type, nv->size);
 		if (has_reason(it, "access"))
 			return msg(c->err, c->errlen,
 				   "variable %s (%s) changed type: not supported yet (%s -> %s)",
@@ -114,11 +115,11 @@ static size_t add_bind(struct pctx *c, struct plan_unit *pu, const char *name,
 	long idx = smap_get(&c->bind_at, k);
 	if (idx < 0) {
 		struct plan_bind b = {
-			.symbol = xasprintf("__polus_b_%zu", c->p->nbinds),
-			.name = name,
-			.addr = s->value,
-			.tls = tls,
-			.is_fn = is_fn,
+		    .symbol = xasprintf("__polus_b_%zu", c->p->nbinds),
+		    .name = name,
+		    .addr = s->value,
+		    .tls = tls,
+		    .is_fn = is_fn,
 		};
 		VEC_PUSH(c->p->binds, c->p->nbinds, c->p->capbinds, b);
 		idx = (long)(c->p->nbinds - 1);
@@ -183,8 +184,8 @@ static void warn_never_returns(struct pctx *c, const struct d_item *it)
 				      it->name));
 	else if (!strcmp(it->name, "_start") || !strcmp(it->name, "_init") ||
 		 !strncmp(it->name, "__libc_csu", 10))
-		pwarn(c->p, xasprintf("%s: changed, but it is start-up code: it already ran",
-				      it->name));
+		pwarn(c->p,
+		      xasprintf("%s: changed, but it is start-up code: it already ran", it->name));
 }
 
 static void plan_keeps(struct pctx *c, struct plan_unit *pu)
@@ -229,10 +230,11 @@ static int bind_own(struct pctx *c, struct plan_unit *pu)
 		const struct meta_var *ov = it->old;
 		const struct ei_sym *s = old_symbol(c, it->ou, ov->asm_name, is_local_var(ov), 0);
 		if (!s)
-			return msg(c->err, c->errlen,
-				   "variable %s (%s) has storage in OLD (%s) but OLD's symbol table "
-				   "does not name it",
-				   it->key, it->unit, ov->asm_name);
+			return msg(
+			    c->err, c->errlen,
+			    "variable %s (%s) has storage in OLD (%s) but OLD's symbol table "
+			    "does not name it",
+			    it->key, it->unit, ov->asm_name);
 		add_bind(c, pu, it->key, s, 0);
 	}
 	return 0;
@@ -291,11 +293,12 @@ static void select_units(struct pctx *c)
 	for (size_t j = 0; j < c->nb->nunits; j++) {
 		int want = 0;
 		for (size_t i = 0; i < c->d->nfns && !want; i++)
-			want = c->d->fns[i].nu == (int)j && plan_in_patch(&c->d->fns[i], c->line_only);
+			want =
+			    c->d->fns[i].nu == (int)j && plan_in_patch(&c->d->fns[i], c->line_only);
 		for (size_t i = 0; i < c->d->nvars && !want; i++) {
 			const struct d_item *it = &c->d->vars[i];
-			want = it->nu == (int)j &&
-			       (it->state == DS_NEW || (it->state == DS_CHANGED && !var_bindable(it)));
+			want = it->nu == (int)j && (it->state == DS_NEW ||
+						    (it->state == DS_CHANGED && !var_bindable(it)));
 		}
 		if (!want)
 			continue;
@@ -311,8 +314,14 @@ int plan_make(struct plan *p, const struct meta_build *ob, const struct meta_bui
 	      const struct diff *d, const struct elfinfo *old, int line_only, char *err,
 	      size_t errlen)
 {
-	struct pctx c = {.p = p, .ob = ob, .nb = nb, .d = d, .old = old, .line_only = line_only,
-			 .err = err, .errlen = errlen};
+	struct pctx c = {.p = p,
+			 .ob = ob,
+			 .nb = nb,
+			 .d = d,
+			 .old = old,
+			 .line_only = line_only,
+			 .err = err,
+			 .errlen = errlen};
 	int rc = 0;
 	memset(p, 0, sizeof(*p));
 	if (refuse_unsupported_variables(&c)) {

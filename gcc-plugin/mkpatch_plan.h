@@ -20,8 +20,8 @@
 
 struct plan_keep {
 	const struct d_item *it;
-	char *symbol;                /* __polus_f_N */
-	const struct ei_sym *old;    /* OLD's out-of-line copy, or NULL */
+	char *symbol;		  /* __polus_f_N */
+	const struct ei_sym *old; /* OLD's out-of-line copy, or NULL */
 	int redirect;
 };
 

@@ -70,8 +70,7 @@ int run_argv(char *const argv[], const char *cwd, char *err, size_t errlen)
 	if (got == (ssize_t)sizeof(e)) {
 		if (e < 0)
 			return msg(err, errlen, "cannot run %s: %s", argv[0], strerror(-e));
-		return msg(err, errlen, "cannot enter %s to run %s: %s", cwd, argv[0],
-			   strerror(e));
+		return msg(err, errlen, "cannot enter %s to run %s: %s", cwd, argv[0], strerror(e));
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;

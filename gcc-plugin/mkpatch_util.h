@@ -17,13 +17,13 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int msg(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Appends one element to a (ptr, count) pair, growing it geometrically. */
-#define VEC_PUSH(ptr, n, cap, val)                                                      \
-	do {                                                                            \
-		if ((n) == (cap)) {                                                     \
-			(cap) = (cap) ? (cap) * 2 : 16;                                 \
-			(ptr) = xrealloc((ptr), (cap) * sizeof(*(ptr)));                \
-		}                                                                       \
-		(ptr)[(n)++] = (val);                                                   \
+#define VEC_PUSH(ptr, n, cap, val)                                                                 \
+	do {                                                                                       \
+		if ((n) == (cap)) {                                                                \
+			(cap) = (cap) ? (cap)*2 : 16;                                              \
+			(ptr) = xrealloc((ptr), (cap) * sizeof(*(ptr)));                           \
+		}                                                                                  \
+		(ptr)[(n)++] = (val);                                                              \
 	} while (0)
 
 /* String-keyed map to a long. Keys are copied. First insert of a key wins. */
