@@ -38,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -324,6 +325,33 @@ static int prepare_sites(struct apply *a)
 	return 0;
 }
 
+/*
+ * While the target's threads are held, the injector runs as a real-time task if it may:
+ * every thread it lets go would otherwise preempt it (2 cores, busy workers) and the
+ * threads still held would wait for that. Best effort; undone by rt_leave.
+ */
+static int rt_saved_policy = -1;
+static struct sched_param rt_saved_param;
+
+static void rt_enter(void)
+{
+	struct sched_param sp = { .sched_priority = 1 };
+	if (rt_saved_policy >= 0)
+		return;
+	rt_saved_policy = sched_getscheduler(0);
+	sched_getparam(0, &rt_saved_param);
+	if (rt_saved_policy < 0 || sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp) != 0)
+		rt_saved_policy = -1;
+}
+
+static void rt_leave(void)
+{
+	if (rt_saved_policy < 0)
+		return;
+	sched_setscheduler(0, rt_saved_policy, &rt_saved_param);
+	rt_saved_policy = -1;
+}
+
 static int stop_threads(struct apply *a)
 {
 	char busy[512] = "";
@@ -351,6 +379,14 @@ static int stop_threads(struct apply *a)
 		return fail(a, EX_UNSAFE, "unsafe to patch now: %s (tried %d times)", busy,
 			    BUSY_TRIES);
 	a->nthreads = pt_nstopped(&a->g);
+	for (size_t i = 0; trace && i < a->g.n; i++) {
+		const struct pt_thread *t = &a->g.v[i];
+		char comm[32] = "?";
+		pf_status_field(a->pid, t->tid, "Name", comm, sizeof(comm));
+		if (t->state == PT_STOPPED && t->t_seen_ns - t->t_stop_ns > 1000000)
+			fprintf(stderr, "polus-apply: trace thread %d (%s) took %.3f ms to stop\n",
+				(int)t->tid, comm, (double)(t->t_seen_ns - t->t_stop_ns) / 1e6);
+	}
 	step("attached %zu thread%s", a->nthreads, a->nthreads == 1 ? "" : "s");
 	return 0;
 }
@@ -738,7 +774,9 @@ static int run(struct apply *a)
 	release(a);
 	a->load_pause_ns = a->pause_ns;
 	tmark("loaded, thread released");
+	rt_enter();
 	if ((rc = stop_threads(a))) {
+		rt_leave();
 		undo(a);
 		release(a);
 		return rc;
@@ -747,10 +785,12 @@ static int run(struct apply *a)
 	if ((rc = switch_funcs(a))) {
 		undo(a);
 		release(a);
+		rt_leave();
 		return rc;
 	}
 	tmark("switched");
 	release(a);
+	rt_leave();
 	tmark("released");
 	if (a->load_pause_ns > a->pause_ns)
 		a->pause_ns = a->load_pause_ns;

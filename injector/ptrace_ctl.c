@@ -98,6 +98,7 @@ static int handle_status(struct pt_group *g, struct pt_thread *t, int st)
 		return 0;
 	int event = st >> 16, sig = WSTOPSIG(st);
 	t->state = PT_STOPPED;
+	t->t_seen_ns = pt_now_ns();
 	t->event = event;
 	if (event == 0 && sig != 0)
 		pt_keep_signal(t, sig); /* a signal-delivery stop: the signal is now ours */

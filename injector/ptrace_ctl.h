@@ -24,7 +24,8 @@ struct pt_thread {
 	int event;      /* PTRACE_EVENT_* of the stop we hold it in, 0 for a signal stop */
 	int signals[4]; /* signals that arrived while we held it, to give back */
 	int nsignals;
-	uint64_t t_stop_ns, t_resume_ns; /* CLOCK_MONOTONIC */
+	uint64_t t_stop_ns, t_resume_ns; /* CLOCK_MONOTONIC: stop requested, let go */
+	uint64_t t_seen_ns;               /* its stop reported */
 	struct user_regs_struct regs;     /* as it stopped */
 };
 

@@ -92,7 +92,7 @@ thread_in() {
 wait_blocked() {
 	local pair
 	for pair in b-accept:43 b-accept-t:43 b-read:0 b-epoll:232 b-epoll-t:232 b-futex:202 \
-		b-futex-t:202 b-nanosleep:230 b-poll:7 b-sigwait:128; do
+		b-futex-t:202 b-nanosleep:230 b-poll:7 b-sigwait:128 target:232; do
 		wait_for 10 thread_in "${pair%%:*}" "${pair##*:}" ||
 			fail "thread ${pair%%:*} is not blocked in syscall ${pair##*:}"
 	done
