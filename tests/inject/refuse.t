@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # polus-apply refusals: each is one clear error line with its exit code, and leaves the
-# target exactly as it was (same memory map, same fds, same threads, no EINTR).
+# target exactly as it was (same memory map, same fds, same threads, no EINTR). The
+# sanitized tools are used when built, so the error paths run under ASan/LSan/UBSan.
 . "$POLUS_TOP/tests/lib.sh"
+if [ -x "$POLUS_SAN_BUILD/polus-apply" ] && [ -x "$POLUS_SAN_BUILD/polus-status" ]; then
+	APPLY=$POLUS_SAN_BUILD/polus-apply STATUS=$POLUS_SAN_BUILD/polus-status
+fi
 . "$POLUS_TOP/tests/inject/lib-inject.sh"
 need_tools
 build_fixtures
