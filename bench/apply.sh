@@ -19,7 +19,7 @@ SECS=${SECS:-3}
 threads=(1 4 16 64)
 case ${1:-} in
 --quick) threads=(1 4); REPEAT=1 ;;
---help | -h) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+--help | -h) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;;
 "") ;;
 *) echo "apply.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
 esac

@@ -28,13 +28,13 @@ ratio() {
 	awk -v a="$1" -v b="$2" 'BEGIN {if (b == 0) print "n/a"; else printf "%.3f\n", a / b}'
 }
 
-# ms CMD...: runs CMD (output discarded), prints its wall time in ms; fails if CMD fails.
-ms() {
-	local t0 t1
-	t0=$(date +%s%N)
-	"$@" >/dev/null 2>"$work/ms.err" || { cat "$work/ms.err" >&2; return 1; }
-	t1=$(date +%s%N)
-	echo $(((t1 - t0) / 1000000))
+# cpu_ms CMD...: runs CMD (output discarded), prints the CPU time (user + system) it and
+# its children used, in ms; fails if CMD fails. CPU time rather than wall time, so that
+# other work on a shared machine disturbs the figure less.
+cpu_ms() {
+	local TIMEFORMAT='%3U %3S' t
+	t=$({ time "$@" >/dev/null 2>"$work/ms.err"; } 2>&1) || { cat "$work/ms.err" >&2; return 1; }
+	awk -v u="${t% *}" -v s="${t#* }" 'BEGIN {printf "%d\n", (u + s) * 1000}'
 }
 
 # sqlite_src: prints the path of sqlite3.c (SQLite 3.51.0), fetched once into bench/.cache

@@ -2,7 +2,7 @@
 # Run-time cost of polus's build profile (-flive-patching=inline-clone) against plain -O2.
 #   bench/profile-cost.sh [--quick]     (REPEAT=N interleaved rounds, default 5)
 # 1. SQLite 3.51.0 (amalgamation compiled both ways; objects cached in bench/.cache) under
-#    bench/sqlite-work.c, a CPU-bound speedtest1-like workload: median wall time.
+#    bench/sqlite-work.c, a CPU-bound speedtest1-like workload: median CPU time.
 # 2. The example server built both ways, loaded by loadgen (2 threads, SECS=3 seconds a
 #    run): median requests per second. Client and server share the machine's CPUs, so
 #    this one is mostly system-call bound.
@@ -14,7 +14,7 @@ SCALE=${SCALE:-300}
 quick=0
 case ${1:-} in
 --quick) quick=1 ;;
---help | -h) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+--help | -h) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;;
 "") ;;
 *) echo "profile-cost.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
 esac
@@ -43,14 +43,14 @@ if [ $quick = 0 ]; then
 	for ((r = 1; r <= REPEAT; r++)); do
 		for c in plain profile; do
 			out=$("$work/sqlite-$c" "$SCALE") || exit 1
-			t[$c]="${t[$c]:-} $(echo "$out" | sed 's/^ms=\([0-9]*\).*/\1/')"
-			sums[$c]=${out#* }
+			t[$c]="${t[$c]:-} $(echo "$out" | sed 's/.* cpu_ms=\([0-9]*\).*/\1/')"
+			sums[$c]=${out##* }
 		done
 	done
 	[ "${sums[plain]}" = "${sums[profile]}" ] || { echo "checksums differ: ${sums[plain]} / ${sums[profile]}" >&2; exit 1; }
 	p=$(median ${t[plain]}) q=$(median ${t[profile]})
-	printf '%-22s plain %6d ms   profile %6d ms   profile/plain %s\n' "sqlite-work $SCALE" "$p" "$q" "$(ratio "$q" "$p")"
-	echo "    runs (ms): plain${t[plain]}; profile${t[profile]}"
+	printf '%-22s plain %6d ms   profile %6d ms   profile/plain %s   (CPU time)\n' "sqlite-work $SCALE" "$p" "$q" "$(ratio "$q" "$p")"
+	echo "    runs (CPU ms): plain${t[plain]}; profile${t[profile]}"
 fi
 
 loadgen=$BUILD/examples/loadgen
