@@ -169,6 +169,8 @@ int ei_load_symbols(struct elfinfo *ei, char *err, size_t errlen)
 	return 0;
 }
 
+const struct ei_sym ei_ambiguous = {.name = "(ambiguous)"};
+
 static const char *base(const char *p)
 {
 	const char *s = strrchr(p, '/');
@@ -178,8 +180,8 @@ static const char *base(const char *p)
 const struct ei_sym *ei_find(const struct elfinfo *ei, const char *name, const char *file,
 			     int want_local)
 {
-	const struct ei_sym *by_base = NULL, *any_local = NULL;
-	int nlocal = 0;
+	const struct ei_sym *exact = NULL, *by_base = NULL, *nofile = NULL;
+	int nexact = 0, nbase = 0, nnofile = 0;
 	for (size_t i = 0; i < ei->nsyms; i++) {
 		const struct ei_sym *s = &ei->syms[i];
 		if (!s->defined || strcmp(s->name, name))
@@ -192,17 +194,22 @@ const struct ei_sym *ei_find(const struct elfinfo *ei, const char *name, const c
 		if (s->bind != STB_LOCAL)
 			continue;
 		if (!file || !s->file) {
-			/* no STT_FILE to tell units apart: usable only when unambiguous */
-			nlocal++;
-			any_local = s;
-			continue;
-		}
-		if (!strcmp(s->file, file))
-			return s;
-		if (!by_base && !strcmp(base(s->file), base(file)))
+			nnofile++;
+			nofile = s;
+		} else if (!strcmp(s->file, file)) {
+			nexact++;
+			exact = s;
+		} else if (!strcmp(base(s->file), base(file))) {
+			nbase++;
 			by_base = s;
+		}
 	}
-	if (by_base)
-		return by_base;
-	return nlocal == 1 ? any_local : NULL;
+	/* two candidates for one static: answering either could bind the wrong one */
+	if (nexact)
+		return nexact == 1 ? exact : &ei_ambiguous;
+	if (nbase)
+		return nbase == 1 ? by_base : &ei_ambiguous;
+	if (nnofile)
+		return nnofile == 1 ? nofile : &ei_ambiguous;
+	return NULL;
 }

@@ -40,7 +40,9 @@ int ei_build_id(struct elfinfo *ei, char *hex, size_t hexlen, char *err, size_t 
 /* Loads the symbol table into ei->syms. 0 or -1. */
 int ei_load_symbols(struct elfinfo *ei, char *err, size_t errlen);
 /* Finds a defined symbol: a global by name (file NULL), or a local whose STT_FILE
- * matches `file` (compared by full string first, then basename). NULL when absent. */
+ * matches `file` (compared by full string first, then basename). NULL when absent,
+ * &ei_ambiguous when several locals fit equally well. */
+extern const struct ei_sym ei_ambiguous;
 const struct ei_sym *ei_find(const struct elfinfo *ei, const char *name, const char *file,
 			     int want_local);
 #endif

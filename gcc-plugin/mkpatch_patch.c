@@ -285,14 +285,15 @@ static int fill_functions(struct pb *b, struct elfinfo *patch, struct vf_patch *
 			const struct d_item *it = kp->it;
 			const struct ei_sym *ns = ei_find(patch, kp->symbol, NULL, 0);
 			const char *nsym = kp->symbol;
-			if (!ns) {
+			if (!ns)
 				ns = ei_find(patch, kp->symbol, NULL, 1);
-			}
 			if (!ns) {
 				const struct meta_fn *nf = it->new;
 				ns = ei_find(patch, nf->asm_name, NULL, nf->is_static);
 				nsym = nf->asm_name;
 			}
+			if (ns == &ei_ambiguous)
+				ns = NULL;
 			if (!ns && !kp->redirect) {
 				/* nothing jumps to it: patch mode inlined it into its callers */
 				if (!b->po->quiet)

@@ -23,6 +23,7 @@ struct pctx {
 	struct smap global_fn;	  /* NEW global function name -> fn item */
 	struct smap global_var;	  /* NEW global variable key -> var item */
 	struct smap thread_entry; /* functions whose address goes to pthread_create */
+	char *ambiguous;	  /* the first static that OLD's symbols cannot pin down */
 	char *err;
 	size_t errlen;
 };
@@ -98,6 +99,15 @@ static const struct ei_sym *old_symbol(struct pctx *c, int ou, const char *asm_n
 	if (!asm_name || !strcmp(asm_name, "-"))
 		return NULL;
 	s = ei_find(c->old, asm_name, local ? c->ob->units[ou].src : NULL, local);
+	if (s == &ei_ambiguous) {
+		if (!c->ambiguous)
+			c->ambiguous = xasprintf("%s (%s): OLD's symbol table has several local "
+						 "symbols %s in files named like %s: cannot tell "
+						 "which is this unit's",
+						 asm_name, c->ob->units[ou].key, asm_name,
+						 c->ob->units[ou].src);
+		return NULL;
+	}
 	if (!s)
 		return NULL;
 	if (want_fn && s->type != STT_FUNC && s->type != STT_GNU_IFUNC)
@@ -229,6 +239,8 @@ static int bind_own(struct pctx *c, struct plan_unit *pu)
 			continue;
 		const struct meta_var *ov = it->old;
 		const struct ei_sym *s = old_symbol(c, it->ou, ov->asm_name, is_local_var(ov), 0);
+		if (!s && c->ambiguous)
+			return msg(c->err, c->errlen, "%s", c->ambiguous);
 		if (!s)
 			return msg(
 			    c->err, c->errlen,
@@ -337,7 +349,10 @@ int plan_make(struct plan *p, const struct meta_build *ob, const struct meta_bui
 			goto out;
 		}
 	}
+	if (!rc && c.ambiguous)
+		rc = msg(err, errlen, "%s", c.ambiguous);
 out:
+	free(c.ambiguous);
 	smap_free(&c.bind_at);
 	smap_free(&c.global_fn);
 	smap_free(&c.global_var);

@@ -77,3 +77,22 @@ mv lineonly gone || fail "mv"
 expect_fail 1 "main.c: NEW's source .*/lineonly/main.c is gone \(No such file or directory\)" \
 	"$MK" -q --line-only v1/prog gone/prog -o out/p.so
 nothing_left
+
+# two units whose sources share a name (x/util.c, y/util.c, each compiled in its own
+# directory): OLD's STT_FILE symbols cannot tell their statics apart, refuse
+for v in same1 same2; do
+	mkdir -p $v/x $v/y
+	for d in x y; do
+		printf 'static int hits;\n__attribute__((noinline)) int f%s(void) { return ++hits; }\n' $d > $v/$d/util.c
+	done
+	printf 'int fx(void);\nint fy(void);\nint main(void) { return fx() + fy(); }\n' > $v/main.c
+done
+sed -i 's/return ++hits;/return hits += 2;/' same2/x/util.c
+for v in same1 same2; do
+	(cd $v/x && gcc -O2 -fplugin="$PLUGIN" -c util.c -o ../x.o) &&
+	(cd $v/y && gcc -O2 -fplugin="$PLUGIN" -c util.c -o ../y.o) &&
+	(cd $v && gcc -O2 -fplugin="$PLUGIN" -o prog main.c x.o y.o) || fail "building $v"
+done
+expect_fail 1 'hits \(x/util.c\): OLD.s symbol table has several local symbols hits in files named like util.c' \
+	"$MK" -q same1/prog same2/prog -o out/p.so
+nothing_left
