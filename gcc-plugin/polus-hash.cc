@@ -26,6 +26,7 @@ struct hctx {
 	polus_use_fn use;
 	void *data;
 	tree fn;
+	bool field_base; /* the expression being hashed is the object of a field access */
 };
 
 static char *g_prefix[2];
@@ -184,10 +185,15 @@ static void use(struct hctx *c, const char *kind, const char *target)
 
 static void hash_type(struct hctx *c, tree t, int depth);
 
-static void hash_record_ref(struct hctx *c, tree t)
+/* A struct's size matters to code that handles the object whole (a copy, a local, an
+ * array element); through a pointer or as the base of a field access only the fields
+ * used matter, and they hash with their own offset and size. */
+static void hash_record_ref(struct hctx *c, tree t, bool whole)
 {
 	const char *tag = polus_type_tag(t);
 	mix_str(c, tag ? tag : "<anon>");
+	if (!whole)
+		return;
 	/* A layout change (size) reaches every user of the type, except in NOLAYOUT. */
 	if (TYPE_SIZE(t) && TREE_CODE(TYPE_SIZE(t)) == INTEGER_CST)
 		hmix(c, TREE_INT_CST_LOW(TYPE_SIZE(t)), H_NOLAYOUT_OFF);
@@ -229,7 +235,7 @@ static void hash_type(struct hctx *c, tree t, int depth)
 	case RECORD_TYPE:
 	case UNION_TYPE:
 	case QUAL_UNION_TYPE:
-		hash_record_ref(c, t);
+		hash_record_ref(c, t, depth == 0 && !c->field_base);
 		break;
 	case FUNCTION_TYPE:
 	case METHOD_TYPE:
@@ -242,10 +248,12 @@ static void hash_type(struct hctx *c, tree t, int depth)
 	}
 }
 
-static void expr_type(struct hctx *c, tree t)
+static void expr_type(struct hctx *c, tree t, bool field_base)
 {
 	tree type = TREE_TYPE(t);
+	c->field_base = field_base;
 	hash_type(c, type, 0);
+	c->field_base = false;
 	if (type && RECORD_OR_UNION_TYPE_P(type))
 		use(c, "type", polus_type_tag(type));
 }
@@ -271,7 +279,7 @@ static bool line_match(struct hctx *c, HOST_WIDE_INT v)
 	return v == c->line_a || v == c->line_b;
 }
 
-static void hash_op(struct hctx *c, tree t, int mode);
+static void hash_op(struct hctx *c, tree t, int mode, bool field_base = false);
 
 static void hash_global_var(struct hctx *c, tree t, int mode)
 {
@@ -288,7 +296,7 @@ static void hash_global_var(struct hctx *c, tree t, int mode)
 	}
 }
 
-static void hash_op(struct hctx *c, tree t, int mode)
+static void hash_op(struct hctx *c, tree t, int mode, bool field_base)
 {
 	if (!t) {
 		hmix(c, 0);
@@ -385,7 +393,7 @@ static void hash_op(struct hctx *c, tree t, int mode)
 	case CONSTRUCTOR: {
 		unsigned i;
 		tree idx, val;
-		expr_type(c, t);
+		expr_type(c, t, false);
 		FOR_EACH_CONSTRUCTOR_ELT (CONSTRUCTOR_ELTS(t), i, idx, val) {
 			hash_op(c, idx, M_READ);
 			hash_op(c, val, mode == M_ADDR ? M_ADDR : M_READ);
@@ -416,7 +424,8 @@ static void hash_op(struct hctx *c, tree t, int mode)
 		c->loc = EXPR_LOCATION(t);
 		c->line_a = -1;
 	}
-	expr_type(c, t);
+	/* An array element's size is the stride, even when a field of it is accessed. */
+	expr_type(c, t, field_base && code != ARRAY_REF && code != ARRAY_RANGE_REF);
 	hmix(c, TREE_THIS_VOLATILE(t) * 2 + TREE_SIDE_EFFECTS(t));
 	int n = TREE_OPERAND_LENGTH(t);
 	for (int i = 0; i < n; i++) {
@@ -449,7 +458,7 @@ static void hash_op(struct hctx *c, tree t, int mode)
 			hash_op(c, TREE_OPERAND(op, 0), mode);
 			continue;
 		}
-		hash_op(c, op, m);
+		hash_op(c, op, m, code == COMPONENT_REF && i == 0);
 	}
 	c->loc = saved;
 	c->line_a = sa;
@@ -478,6 +487,7 @@ static void ctx_init(struct hctx *c, tree fn, polus_use_fn u, void *data)
 	c->use = u;
 	c->data = data;
 	c->fn = fn;
+	c->field_base = false;
 }
 
 static void ctx_done(struct hctx *c, struct polus_hash3 *out)

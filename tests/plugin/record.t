@@ -83,6 +83,7 @@ rec layout.c layout
 same base layout conn_init 5 && fail "conn_init's HASH ignores a layout change"
 same base layout conn_init 7 || fail "conn_init's HASH_NOLAYOUT changed by a layout change"
 same base layout work 5 6 7 || fail "work changed by an unrelated layout change"
+same base layout conn_fd 5 6 7 || fail "conn_fd (reads the unmoved field fd) changed by a field insert after fd"
 ok "field insert is layout-only"
 
 # A body edit: all three change.
