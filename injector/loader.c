@@ -318,6 +318,7 @@ int ld_relocate(struct ld_patch *p, const struct ld_target *t, uint64_t addr,
 {
 	Elf_Scn *scn = NULL;
 	unsigned char *bound = NULL;
+	size_t nbound = 0;
 	memset(img, 0, sizeof(*img));
 	img->len = p->span_hi - p->span_lo;
 	img->addr = addr;
@@ -350,10 +351,17 @@ int ld_relocate(struct ld_patch *p, const struct ld_target *t, uint64_t addr,
 			syms = elf_getdata(symscn, NULL);
 			nsyms = symsh.sh_size / symsh.sh_entsize;
 		}
-		free(bound);
-		if (!(bound = calloc(nsyms + 1, 1))) {
-			snprintf(err, errlen, "out of memory");
-			goto fail;
+		/* the relocation sections of a linked .so share one .dynsym: each symbol is
+		 * counted once across them */
+		if (nsyms + 1 > nbound) {
+			unsigned char *nb = realloc(bound, nsyms + 1);
+			if (!nb) {
+				snprintf(err, errlen, "out of memory");
+				goto fail;
+			}
+			memset(nb + nbound, 0, nsyms + 1 - nbound);
+			bound = nb;
+			nbound = nsyms + 1;
 		}
 		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
 			GElf_Rela r;

@@ -102,6 +102,8 @@ static int handle_status(struct pt_group *g, struct pt_thread *t, int st)
 	t->event = event;
 	if (event == 0 && sig != 0)
 		pt_keep_signal(t, sig); /* a signal-delivery stop: the signal is now ours */
+	if (ptrace(PTRACE_GETREGS, t->tid, 0, &t->regs) != 0)
+		memset(&t->regs, 0, sizeof(t->regs));
 	if (event == PTRACE_EVENT_CLONE) {
 		unsigned long msg = 0;
 		if (ptrace(PTRACE_GETEVENTMSG, t->tid, 0, &msg) == 0 && msg &&
@@ -112,8 +114,6 @@ static int handle_status(struct pt_group *g, struct pt_thread *t, int st)
 			return 1;
 		}
 	}
-	if (ptrace(PTRACE_GETREGS, t->tid, 0, &t->regs) != 0)
-		memset(&t->regs, 0, sizeof(t->regs));
 	return 0;
 }
 
