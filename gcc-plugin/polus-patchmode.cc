@@ -188,7 +188,12 @@ static void on_all_ipa_passes_start(void *, void *)
 			      TREE_CODE(DECL_CONTEXT(cn->decl)) == FUNCTION_DECL))
 			continue; /* nested functions are not in plans */
 		plan_entry *e;
-		if ((e = g_bind_fn->get(name))) {
+		/* An always_inline function has no out-of-line copy to bind to and cannot be
+		 * called out of line: it stays a local copy, inlined as in the base. */
+		if ((e = g_bind_fn->get(name)) &&
+		    lookup_attribute("always_inline", DECL_ATTRIBUTES(cn->decl))) {
+			e->done = true;
+		} else if ((e = g_bind_fn->get(name))) {
 			bind_function(cn, e->symbol);
 			e->done = true;
 		} else if ((e = g_keep->get(name)) && cn->definition) {

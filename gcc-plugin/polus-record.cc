@@ -407,7 +407,9 @@ static void on_finish_unit(void *, void *)
 	line2(&b, "cwd", getpwd());
 	line2(&b, "src", main_input_filename);
 	write_options(&b);
-	pbuf_puts(&b, "profile\tinline-clone");
+	pbuf_puts(&b, "profile");
+	pbuf_field(&b, flag_live_patching == LIVE_PATCHING_INLINE_ONLY_STATIC ? "inline-only-static" :
+										"inline-clone");
 	pbuf_field(&b, polus_profile_setter);
 	pbuf_puts(&b, "\n");
 	for (unsigned i = 0; i < g_fns.length(); i++) {

@@ -63,3 +63,23 @@ expect_fail '*' "cannot read plan" gcc -c "$FIX/v2.c" -o bad.o -fplugin="$PLUGIN
 printf 'polus-plan\t1\nkeep\tnot_here\tx\n' >bad3.plan
 expect_fail '*' "keeps .not_here., but this unit does not define it" gcc -c "$FIX/v2.c" -o bad.o \
 	-fplugin="$PLUGIN" -fplugin-arg-polus-mode=patch -fplugin-arg-polus-plan=bad3.plan
+
+# Edge cases: a static bound after its forward declaration, a kept static, an
+# always_inline helper named in the plan (stays inlined), a tentative definition bound,
+# a bound function's address in a function-local static initializer.
+printf 'polus-plan\t1\nkeep\tkept_static\tpolus_k_kept\nkeep\tentry\tpolus_k_entry\n' >edge.plan
+printf 'bind-fn\tfwd\t__polus_b_10\nbind-fn\ttwice\t__polus_b_11\nbind-var\ttable_total\t__polus_b_12\n' >>edge.plan
+for opt in -O0 -O2; do
+	gcc $opt $PATCHFLAGS -fplugin="$PLUGIN" -fplugin-arg-polus-mode=patch \
+		-fplugin-arg-polus-plan=edge.plan -c "$FIX/edge.c" -o edge.o || fail "edge compile $opt"
+	gcc -shared -Wl,--gc-sections edge.o -o edge.so || fail "edge link $opt"
+	dyn=$(nm -D edge.so)
+	syms=$(nm edge.so)
+	for s in polus_k_kept polus_k_entry; do
+		grep -q " T $s$" <<<"$dyn" || fail "$opt: $s not exported: $dyn"
+	done
+	for s in 10 12; do grep -q " U __polus_b_$s$" <<<"$dyn" || fail "$opt: __polus_b_$s not undefined"; done
+	grep -q "__polus_b_11" <<<"$syms" && fail "$opt: always_inline twice was bound"
+	grep -Eq ' (fwd|table_total|kept_static|entry)$' <<<"$syms" && fail "$opt: original left: $syms"
+	ok "edge cases $opt"
+done
