@@ -179,6 +179,9 @@ const char *polus_type_tag(tree type)
 
 static void use(struct hctx *c, const char *kind, const char *target)
 {
+	/* __builtin_expect and friends are no symbols anywhere: nothing to bind or patch. */
+	if (target && !strncmp(target, "__builtin_", 10))
+		return;
 	if (c->use && target)
 		c->use(kind, target, c->data);
 }

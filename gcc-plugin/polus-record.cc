@@ -187,7 +187,7 @@ struct emit_pass : gimple_opt_pass {
 				if (!callee)
 					continue;
 				const char *cn = polus_raw_asm_name(callee);
-				if (seen.contains(cn))
+				if (!strncmp(cn, "__builtin_", 10) || seen.contains(cn))
 					continue;
 				seen.add(cn);
 				pbuf_puts(&g_emit, "ecall");
