@@ -131,7 +131,8 @@ const char *polus_raw_asm_name(tree decl)
 
 static bool is_local_static(tree var)
 {
-	return TREE_STATIC(var) && DECL_CONTEXT(var) && TREE_CODE(DECL_CONTEXT(var)) == FUNCTION_DECL;
+	return TREE_STATIC(var) && DECL_CONTEXT(var) &&
+	       TREE_CODE(DECL_CONTEXT(var)) == FUNCTION_DECL;
 }
 
 const char *polus_var_key(tree var)
@@ -321,7 +322,7 @@ static void hash_op(struct hctx *c, tree t, int mode, bool field_base)
 		return;
 	}
 	case REAL_CST: {
-		long buf[4] = { 0, 0, 0, 0 };
+		long buf[4] = {0, 0, 0, 0};
 		hash_type(c, TREE_TYPE(t), 0);
 		real_to_target(buf, TREE_REAL_CST_PTR(t), TYPE_MODE(TREE_TYPE(t)));
 		for (int i = 0; i < 4; i++)
@@ -397,7 +398,8 @@ static void hash_op(struct hctx *c, tree t, int mode, bool field_base)
 		unsigned i;
 		tree idx, val;
 		expr_type(c, t, false);
-		FOR_EACH_CONSTRUCTOR_ELT (CONSTRUCTOR_ELTS(t), i, idx, val) {
+		FOR_EACH_CONSTRUCTOR_ELT(CONSTRUCTOR_ELTS(t), i, idx, val)
+		{
 			hash_op(c, idx, M_READ);
 			hash_op(c, val, mode == M_ADDR ? M_ADDR : M_READ);
 		}
@@ -569,7 +571,8 @@ void polus_hash_gimple_body(tree fn, struct polus_hash3 *out, polus_use_fn u, vo
 	hash_decl_head(&c, fn);
 	function *f = DECL_STRUCT_FUNCTION(fn);
 	basic_block bb;
-	FOR_EACH_BB_FN (bb, f) {
+	FOR_EACH_BB_FN(bb, f)
+	{
 		hmix(&c, 0xbb);
 		for (gimple_stmt_iterator gsi = gsi_start_bb(bb); !gsi_end_p(gsi); gsi_next(&gsi)) {
 			gimple *s = gsi_stmt(gsi);
@@ -579,9 +582,11 @@ void polus_hash_gimple_body(tree fn, struct polus_hash3 *out, polus_use_fn u, vo
 		}
 		edge e;
 		edge_iterator ei;
-		FOR_EACH_EDGE (e, ei, bb->succs) {
+		FOR_EACH_EDGE(e, ei, bb->succs)
+		{
 			hmix(&c, e->dest->index);
-			hmix(&c, e->flags & (EDGE_TRUE_VALUE | EDGE_FALSE_VALUE | EDGE_EH | EDGE_ABNORMAL));
+			hmix(&c, e->flags & (EDGE_TRUE_VALUE | EDGE_FALSE_VALUE | EDGE_EH |
+					     EDGE_ABNORMAL));
 		}
 	}
 	ctx_done(&c, out);
@@ -641,9 +646,9 @@ static void type_text(struct pbuf *b, tree t, int depth)
 	case RECORD_TYPE:
 	case UNION_TYPE:
 	case ENUMERAL_TYPE: {
-		const char *kw = TREE_CODE(t) == RECORD_TYPE ? "struct " :
-				 TREE_CODE(t) == UNION_TYPE  ? "union " :
-								"enum ";
+		const char *kw = TREE_CODE(t) == RECORD_TYPE  ? "struct "
+				 : TREE_CODE(t) == UNION_TYPE ? "union "
+							      : "enum ";
 		tree mv = TYPE_MAIN_VARIANT(t);
 		const char *tag = NULL;
 		if (TYPE_NAME(mv) && TREE_CODE(TYPE_NAME(mv)) == IDENTIFIER_NODE)
@@ -681,7 +686,8 @@ static void type_text(struct pbuf *b, tree t, int depth)
 		if (TYPE_DOMAIN(t) && TYPE_MAX_VALUE(TYPE_DOMAIN(t)) &&
 		    TREE_CODE(TYPE_MAX_VALUE(TYPE_DOMAIN(t))) == INTEGER_CST)
 			pbuf_printf(b, " [%lld]",
-				    (long long)TREE_INT_CST_LOW(TYPE_MAX_VALUE(TYPE_DOMAIN(t))) + 1);
+				    (long long)TREE_INT_CST_LOW(TYPE_MAX_VALUE(TYPE_DOMAIN(t))) +
+					1);
 		else
 			pbuf_puts(b, " []");
 		return;

@@ -63,8 +63,8 @@ int polus_patch_load_plan(const char *path, char *err, size_t errlen)
 		}
 		if (lineno == 1) {
 			if (nf != 2 || strcmp(fields[0], "polus-plan") || strcmp(fields[1], "1")) {
-				snprintf(err, errlen, "%s: not a polus plan (want 'polus-plan<TAB>1')",
-					 path);
+				snprintf(err, errlen,
+					 "%s: not a polus plan (want 'polus-plan<TAB>1')", path);
 				rc = -1;
 				break;
 			}
@@ -81,13 +81,14 @@ int polus_patch_load_plan(const char *path, char *err, size_t errlen)
 			m = g_bind_var;
 		bool tls = nf == 4 && m == g_bind_var && !strcmp(fields[3], "tls");
 		if (!m || nf < 3 || (nf > 3 && !tls) || !fields[1][0] || !fields[2][0]) {
-			snprintf(err, errlen, "%s:%d: bad plan line (want keep|bind-fn|bind-var, NAME, "
-					      "SYMBOL[, tls])",
+			snprintf(err, errlen,
+				 "%s:%d: bad plan line (want keep|bind-fn|bind-var, NAME, "
+				 "SYMBOL[, tls])",
 				 path, lineno);
 			rc = -1;
 			break;
 		}
-		plan_entry e = { xstrdup(fields[2]), tls, false };
+		plan_entry e = {xstrdup(fields[2]), tls, false};
 		m->put(xstrdup(fields[1]), e);
 	}
 	if (!rc && lineno == 0) {
@@ -179,13 +180,13 @@ static void on_all_ipa_passes_start(void *, void *)
 		return;
 	cgraph_node *cn;
 	auto_vec<cgraph_node *> fns;
-	FOR_EACH_FUNCTION (cn)
-		fns.safe_push(cn);
+	FOR_EACH_FUNCTION(cn)
+	fns.safe_push(cn);
 	for (unsigned i = 0; i < fns.length(); i++) {
 		cn = fns[i];
 		const char *name = polus_decl_name(cn->decl);
-		if (!name || (DECL_CONTEXT(cn->decl) &&
-			      TREE_CODE(DECL_CONTEXT(cn->decl)) == FUNCTION_DECL))
+		if (!name ||
+		    (DECL_CONTEXT(cn->decl) && TREE_CODE(DECL_CONTEXT(cn->decl)) == FUNCTION_DECL))
 			continue; /* nested functions are not in plans */
 		plan_entry *e;
 		/* An always_inline function has no out-of-line copy to bind to and cannot be
@@ -203,8 +204,8 @@ static void on_all_ipa_passes_start(void *, void *)
 	}
 	varpool_node *vn;
 	auto_vec<varpool_node *> vars;
-	FOR_EACH_VARIABLE (vn)
-		vars.safe_push(vn);
+	FOR_EACH_VARIABLE(vn)
+	vars.safe_push(vn);
 	for (unsigned i = 0; i < vars.length(); i++) {
 		vn = vars[i];
 		if (!DECL_NAME(vn->decl))
@@ -213,9 +214,11 @@ static void on_all_ipa_passes_start(void *, void *)
 		if (!e)
 			continue;
 		if (e->tls != !!DECL_THREAD_LOCAL_P(vn->decl)) {
-			error_at(UNKNOWN_LOCATION, "polus: plan binds %qs as %s, but it is %s in this unit",
-			      polus_var_key(vn->decl), e->tls ? "thread-local" : "not thread-local",
-			      DECL_THREAD_LOCAL_P(vn->decl) ? "thread-local" : "not thread-local");
+			error_at(
+			    UNKNOWN_LOCATION,
+			    "polus: plan binds %qs as %s, but it is %s in this unit",
+			    polus_var_key(vn->decl), e->tls ? "thread-local" : "not thread-local",
+			    DECL_THREAD_LOCAL_P(vn->decl) ? "thread-local" : "not thread-local");
 			return;
 		}
 		bind_variable(vn, e->symbol, e->tls);
@@ -224,7 +227,9 @@ static void on_all_ipa_passes_start(void *, void *)
 	/* A `keep` whose function is not defined here is a plan/unit mismatch. */
 	for (plan_map::iterator it = g_keep->begin(); it != g_keep->end(); ++it)
 		if (!(*it).second.done)
-			error_at(UNKNOWN_LOCATION, "polus: plan keeps %qs, but this unit does not define it", (*it).first);
+			error_at(UNKNOWN_LOCATION,
+				 "polus: plan keeps %qs, but this unit does not define it",
+				 (*it).first);
 }
 
 /* A kept function must survive until the plan is applied, even an unreferenced static
@@ -242,6 +247,7 @@ static void on_finish_parse_function(void *gcc_data, void *)
 
 void polus_patch_register(const char *plugin_name)
 {
-	register_callback(plugin_name, PLUGIN_FINISH_PARSE_FUNCTION, on_finish_parse_function, NULL);
+	register_callback(plugin_name, PLUGIN_FINISH_PARSE_FUNCTION, on_finish_parse_function,
+			  NULL);
 	register_callback(plugin_name, PLUGIN_ALL_IPA_PASSES_START, on_all_ipa_passes_start, NULL);
 }

@@ -21,9 +21,9 @@
 int plugin_is_GPL_compatible;
 
 static struct plugin_info polus_info = {
-	"0.1",
-	"polus: record live-update metadata (default) or compile a patch unit.\n"
-	"  -fplugin-arg-polus-mode=record|patch  -fplugin-arg-polus-plan=FILE",
+    "0.1",
+    "polus: record live-update metadata (default) or compile a patch unit.\n"
+    "  -fplugin-arg-polus-mode=record|patch  -fplugin-arg-polus-plan=FILE",
 };
 
 /* The flags -flive-patching=inline-clone turns off (GCC 12 opts.cc). */
@@ -31,22 +31,24 @@ struct lp_flag {
 	const char *opt;
 	size_t off;
 };
-#define LPF(name) { "-f" #name, offsetof(struct gcc_options, x_flag_##name) }
+#define LPF(name)                                                                                  \
+	{                                                                                          \
+		"-f" #name, offsetof(struct gcc_options, x_flag_##name)                            \
+	}
 static const struct lp_flag lp_flags[] = {
-	{ "-fwhole-program", offsetof(struct gcc_options, x_flag_whole_program) },
-	{ "-fipa-pta", offsetof(struct gcc_options, x_flag_ipa_pta) },
-	{ "-fipa-reference", offsetof(struct gcc_options, x_flag_ipa_reference) },
-	{ "-fipa-ra", offsetof(struct gcc_options, x_flag_ipa_ra) },
-	{ "-fipa-icf", offsetof(struct gcc_options, x_flag_ipa_icf) },
-	{ "-fipa-icf-functions", offsetof(struct gcc_options, x_flag_ipa_icf_functions) },
-	{ "-fipa-icf-variables", offsetof(struct gcc_options, x_flag_ipa_icf_variables) },
-	{ "-fipa-bit-cp", offsetof(struct gcc_options, x_flag_ipa_bit_cp) },
-	{ "-fipa-vrp", offsetof(struct gcc_options, x_flag_ipa_vrp) },
-	{ "-fipa-pure-const", offsetof(struct gcc_options, x_flag_ipa_pure_const) },
-	{ "-fipa-modref", offsetof(struct gcc_options, x_flag_ipa_modref) },
-	{ "-fipa-reference-addressable",
-	  offsetof(struct gcc_options, x_flag_ipa_reference_addressable) },
-	{ "-fipa-stack-alignment", offsetof(struct gcc_options, x_flag_ipa_stack_alignment) },
+    {"-fwhole-program", offsetof(struct gcc_options, x_flag_whole_program)},
+    {"-fipa-pta", offsetof(struct gcc_options, x_flag_ipa_pta)},
+    {"-fipa-reference", offsetof(struct gcc_options, x_flag_ipa_reference)},
+    {"-fipa-ra", offsetof(struct gcc_options, x_flag_ipa_ra)},
+    {"-fipa-icf", offsetof(struct gcc_options, x_flag_ipa_icf)},
+    {"-fipa-icf-functions", offsetof(struct gcc_options, x_flag_ipa_icf_functions)},
+    {"-fipa-icf-variables", offsetof(struct gcc_options, x_flag_ipa_icf_variables)},
+    {"-fipa-bit-cp", offsetof(struct gcc_options, x_flag_ipa_bit_cp)},
+    {"-fipa-vrp", offsetof(struct gcc_options, x_flag_ipa_vrp)},
+    {"-fipa-pure-const", offsetof(struct gcc_options, x_flag_ipa_pure_const)},
+    {"-fipa-modref", offsetof(struct gcc_options, x_flag_ipa_modref)},
+    {"-fipa-reference-addressable", offsetof(struct gcc_options, x_flag_ipa_reference_addressable)},
+    {"-fipa-stack-alignment", offsetof(struct gcc_options, x_flag_ipa_stack_alignment)},
 };
 
 static int *opt_int(struct gcc_options *o, size_t off)
@@ -64,9 +66,10 @@ static bool apply_build_profile(void)
 	for (size_t i = 0; i < ARRAY_SIZE(lp_flags); i++) {
 		if (*opt_int(&global_options_set, lp_flags[i].off) &&
 		    *opt_int(&global_options, lp_flags[i].off)) {
-			error("polus: %qs conflicts with the build profile; remove it or build with "
-			      "%<-flive-patching=inline-clone%>",
-			      lp_flags[i].opt);
+			error(
+			    "polus: %qs conflicts with the build profile; remove it or build with "
+			    "%<-flive-patching=inline-clone%>",
+			    lp_flags[i].opt);
 			return false;
 		}
 	}
@@ -77,7 +80,7 @@ static bool apply_build_profile(void)
 	if (optimization_default_node) {
 		bool cur = optimization_current_node == optimization_default_node;
 		optimization_default_node =
-			build_optimization_node(&global_options, &global_options_set);
+		    build_optimization_node(&global_options, &global_options_set);
 		if (cur)
 			optimization_current_node = optimization_default_node;
 	}

@@ -10,12 +10,12 @@
  *           change, and two unused versions compare equal when unchanged.
  *   inline  the cgraph node-removal hook: a removed node with inlined_to set is an
  *           inline decision, early or IPA (walking BLOCKs misses folded calls).
- *   emit, ecall  a GIMPLE pass just after `optimized` (the last GIMPLE pass, -O0 too): every body really emitted,
- *           clones (.constprop/.isra/.part) included, and its direct calls.
- *   var     PLUGIN_FINISH_DECL; the final assembler name from the varpool at the end
- *           (never DECL_ASSEMBLER_NAME: on static locals it renumbers `x.N`).
- *   type    PLUGIN_FINISH_TYPE (tagged), or the typedef's PLUGIN_FINISH_DECL.
- * Everything here only reads GCC's data: the loaded sections must stay byte-identical. */
+ *   emit, ecall  a GIMPLE pass just after `optimized` (the last GIMPLE pass, -O0 too): every body
+ * really emitted, clones (.constprop/.isra/.part) included, and its direct calls. var
+ * PLUGIN_FINISH_DECL; the final assembler name from the varpool at the end (never
+ * DECL_ASSEMBLER_NAME: on static locals it renumbers `x.N`). type    PLUGIN_FINISH_TYPE (tagged),
+ * or the typedef's PLUGIN_FINISH_DECL. Everything here only reads GCC's data: the loaded sections
+ * must stay byte-identical. */
 #include "polus-common.h"
 #include "polus.h"
 #include "version.h"
@@ -119,7 +119,7 @@ static void on_use(const char *kind, const char *target, void *data)
 static void hash_function(fn_rec *f, tree decl, tree generic_body)
 {
 	hash_set<nofree_string_hash> seen;
-	struct use_ctx u = { f, &seen };
+	struct use_ctx u = {f, &seen};
 	f->uses.len = 0;
 	if (generic_body)
 		polus_hash_generic(decl, generic_body, &f->h, on_use, &u);
@@ -132,11 +132,13 @@ static void hash_function(fn_rec *f, tree decl, tree generic_body)
 
 /* ---- the pass after cfg ---- */
 static const pass_data hash_pass_data = {
-	GIMPLE_PASS, "polus_hash", OPTGROUP_NONE, TV_NONE, PROP_cfg, 0, 0, 0, 0,
+    GIMPLE_PASS, "polus_hash", OPTGROUP_NONE, TV_NONE, PROP_cfg, 0, 0, 0, 0,
 };
 
 struct hash_pass : gimple_opt_pass {
-	hash_pass(gcc::context *ctx) : gimple_opt_pass(hash_pass_data, ctx) {}
+	hash_pass(gcc::context *ctx) : gimple_opt_pass(hash_pass_data, ctx)
+	{
+	}
 	unsigned int execute(function *fun) final override
 	{
 		tree decl = fun->decl;
@@ -154,11 +156,13 @@ struct hash_pass : gimple_opt_pass {
 
 /* ---- the pass after optimized: emitted bodies and their direct calls ---- */
 static const pass_data emit_pass_data = {
-	GIMPLE_PASS, "polus_emit", OPTGROUP_NONE, TV_NONE, PROP_cfg, 0, 0, 0, 0,
+    GIMPLE_PASS, "polus_emit", OPTGROUP_NONE, TV_NONE, PROP_cfg, 0, 0, 0, 0,
 };
 
 struct emit_pass : gimple_opt_pass {
-	emit_pass(gcc::context *ctx) : gimple_opt_pass(emit_pass_data, ctx) {}
+	emit_pass(gcc::context *ctx) : gimple_opt_pass(emit_pass_data, ctx)
+	{
+	}
 	unsigned int execute(function *fun) final override
 	{
 		tree decl = fun->decl;
@@ -177,7 +181,8 @@ struct emit_pass : gimple_opt_pass {
 		pbuf_puts(&g_emit, "\n");
 		hash_set<nofree_string_hash> seen;
 		basic_block bb;
-		FOR_EACH_BB_FN (bb, fun) {
+		FOR_EACH_BB_FN(bb, fun)
+		{
 			for (gimple_stmt_iterator gsi = gsi_start_bb(bb); !gsi_end_p(gsi);
 			     gsi_next(&gsi)) {
 				gimple *s = gsi_stmt(gsi);
@@ -251,9 +256,9 @@ static void on_var_decl(tree decl)
 		g_vars.safe_push(v);
 	}
 	v->type = type_string(TREE_TYPE(decl));
-	v->size = DECL_SIZE_UNIT(decl) && tree_fits_shwi_p(DECL_SIZE_UNIT(decl)) ?
-			  tree_to_shwi(DECL_SIZE_UNIT(decl)) :
-			  -1;
+	v->size = DECL_SIZE_UNIT(decl) && tree_fits_shwi_p(DECL_SIZE_UNIT(decl))
+		      ? tree_to_shwi(DECL_SIZE_UNIT(decl))
+		      : -1;
 	v->access = xstrdup(TREE_READONLY(decl) ? "ro" : "rw");
 	tree init = DECL_INITIAL(decl);
 	if (init && init != error_mark_node) {
@@ -298,9 +303,11 @@ static void write_type(tree t, const char *tag)
 		pbuf_puts(&lay, n ? n : "<anon>");
 		pbuf_puts(&lay, ":");
 		polus_type_text(&lay, TREE_TYPE(f));
-		long long pos = tree_fits_shwi_p(bit_position(f)) ? tree_to_shwi(bit_position(f)) : -1;
-		long long sz = DECL_SIZE(f) && tree_fits_shwi_p(DECL_SIZE(f)) ? tree_to_shwi(DECL_SIZE(f)) :
-										     -1;
+		long long pos =
+		    tree_fits_shwi_p(bit_position(f)) ? tree_to_shwi(bit_position(f)) : -1;
+		long long sz = DECL_SIZE(f) && tree_fits_shwi_p(DECL_SIZE(f))
+				   ? tree_to_shwi(DECL_SIZE(f))
+				   : -1;
 		pbuf_printf(&lay, "@%lld/%lld", pos, sz);
 	}
 	pbuf_field(&g_types, lay.p ? lay.p : "");
@@ -311,7 +318,8 @@ static void write_type(tree t, const char *tag)
 static void on_finish_type(void *gcc_data, void *)
 {
 	tree t = (tree)gcc_data;
-	if (!t || (TREE_CODE(t) != RECORD_TYPE && TREE_CODE(t) != UNION_TYPE) || !COMPLETE_TYPE_P(t))
+	if (!t || (TREE_CODE(t) != RECORD_TYPE && TREE_CODE(t) != UNION_TYPE) ||
+	    !COMPLETE_TYPE_P(t))
 		return;
 	const char *tag = polus_type_tag(t);
 	if (tag)
@@ -392,7 +400,8 @@ static void on_finish_unit(void *, void *)
 	if (seen_error())
 		return;
 	varpool_node *vn;
-	FOR_EACH_VARIABLE (vn) {
+	FOR_EACH_VARIABLE(vn)
+	{
 		int *ix = g_var_by_uid->get(DECL_UID(vn->decl));
 		if (!ix || !TREE_ASM_WRITTEN(vn->decl) || !DECL_ASSEMBLER_NAME_SET_P(vn->decl))
 			continue;
@@ -408,8 +417,8 @@ static void on_finish_unit(void *, void *)
 	line2(&b, "src", main_input_filename);
 	write_options(&b);
 	pbuf_puts(&b, "profile");
-	pbuf_field(&b, flag_live_patching == LIVE_PATCHING_INLINE_ONLY_STATIC ? "inline-only-static" :
-										"inline-clone");
+	pbuf_field(&b, flag_live_patching == LIVE_PATCHING_INLINE_ONLY_STATIC ? "inline-only-static"
+									      : "inline-clone");
 	pbuf_field(&b, polus_profile_setter);
 	pbuf_puts(&b, "\n");
 	for (unsigned i = 0; i < g_fns.length(); i++) {
@@ -474,13 +483,14 @@ void polus_record_register(const char *plugin_name)
 	g_inline_seen = new hash_set<nofree_string_hash>;
 	g_types_written = new hash_set<int_hash<int, -1, -2>>;
 	register_callback(plugin_name, PLUGIN_START_UNIT, on_start_unit, NULL);
-	register_callback(plugin_name, PLUGIN_FINISH_PARSE_FUNCTION, on_finish_parse_function, NULL);
+	register_callback(plugin_name, PLUGIN_FINISH_PARSE_FUNCTION, on_finish_parse_function,
+			  NULL);
 	register_callback(plugin_name, PLUGIN_FINISH_DECL, on_finish_decl, NULL);
 	register_callback(plugin_name, PLUGIN_FINISH_TYPE, on_finish_type, NULL);
 	register_callback(plugin_name, PLUGIN_FINISH_UNIT, on_finish_unit, NULL);
 
-	struct register_pass_info hp = { new hash_pass(g), "cfg", 1, PASS_POS_INSERT_AFTER };
+	struct register_pass_info hp = {new hash_pass(g), "cfg", 1, PASS_POS_INSERT_AFTER};
 	register_callback(plugin_name, PLUGIN_PASS_MANAGER_SETUP, NULL, &hp);
-	struct register_pass_info ep = { new emit_pass(g), "optimized", 1, PASS_POS_INSERT_AFTER };
+	struct register_pass_info ep = {new emit_pass(g), "optimized", 1, PASS_POS_INSERT_AFTER};
 	register_callback(plugin_name, PLUGIN_PASS_MANAGER_SETUP, NULL, &ep);
 }
