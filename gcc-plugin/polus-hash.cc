@@ -370,7 +370,7 @@ static void hash_op(struct hctx *c, tree t, int mode, bool field_base)
 		mix_str(c, n ? n : "<anon>");
 		if (DECL_FIELD_OFFSET(t) && TREE_CODE(DECL_FIELD_OFFSET(t)) == INTEGER_CST)
 			hmix(c, TREE_INT_CST_LOW(DECL_FIELD_OFFSET(t)) * 8, H_NOLAYOUT_OFF);
-		if (DECL_FIELD_BIT_OFFSET(t))
+		if (DECL_FIELD_BIT_OFFSET(t) && TREE_CODE(DECL_FIELD_BIT_OFFSET(t)) == INTEGER_CST)
 			hmix(c, TREE_INT_CST_LOW(DECL_FIELD_BIT_OFFSET(t)), H_NOLAYOUT_OFF);
 		if (DECL_SIZE(t) && TREE_CODE(DECL_SIZE(t)) == INTEGER_CST)
 			hmix(c, TREE_INT_CST_LOW(DECL_SIZE(t)), H_NOLAYOUT_OFF);

@@ -303,11 +303,13 @@ static void write_type(tree t, const char *tag)
 		pbuf_puts(&lay, n ? n : "<anon>");
 		pbuf_puts(&lay, ":");
 		polus_type_text(&lay, TREE_TYPE(f));
-		long long pos =
-		    tree_fits_shwi_p(bit_position(f)) ? tree_to_shwi(bit_position(f)) : -1;
-		long long sz = DECL_SIZE(f) && tree_fits_shwi_p(DECL_SIZE(f))
-				   ? tree_to_shwi(DECL_SIZE(f))
-				   : -1;
+		/* From the field's own constants: bit_position() would build new trees. */
+		long long pos = -1, sz = -1;
+		tree off = DECL_FIELD_OFFSET(f), boff = DECL_FIELD_BIT_OFFSET(f);
+		if (off && boff && tree_fits_shwi_p(off) && tree_fits_shwi_p(boff))
+			pos = tree_to_shwi(off) * BITS_PER_UNIT + tree_to_shwi(boff);
+		if (DECL_SIZE(f) && tree_fits_shwi_p(DECL_SIZE(f)))
+			sz = tree_to_shwi(DECL_SIZE(f));
 		pbuf_printf(&lay, "@%lld/%lld", pos, sz);
 	}
 	pbuf_field(&g_types, lay.p ? lay.p : "");
