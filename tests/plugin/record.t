@@ -113,3 +113,19 @@ rec base.c o0 -O0
 fnline o0 unused_helper | grep -Eq '	[0-9a-f]{16}$' || fail "unused static not hashed at -O0"
 grep -q '^emit	unused_helper	unused_helper$' o0 || fail "-O0 emits unused_helper"
 ok "-O0 record"
+
+# Clones: .isra and .part bodies are emitted with their origin, calls go to them.
+rec "$FIX/clones.c" clones
+grep -q '^emit	isra.isra.0	isra$' clones || fail "no emit isra.isra.0 <- isra"
+grep -q '^emit	part.part.0	part$' clones || fail "no emit part.part.0 <- part"
+grep -q '^ecall	user1	part.part.0$' clones || fail "no ecall user1 -> part.part.0"
+grep -q '^inline	user2	part$' clones || fail "no inline user2 <- part (split header)"
+ok "clone facts"
+
+# A linked binary carries one record per unit.
+gcc -O2 -fplugin="$PLUGIN" -c "$FIX/main.c" -o main.o || fail "compile main.c"
+gcc base.o main.o -o linked || fail "link"
+meta linked >linked.meta
+[ "$(grep -c '^polus-meta	1$' linked.meta)" = 2 ] || fail "wanted 2 records in the binary"
+[ "$(grep -c '^end$' linked.meta)" = 2 ] || fail "wanted 2 record ends"
+ok "records concatenate in the linked binary"
