@@ -33,3 +33,20 @@ ok "LTO link refused"
 gcc -c u.c -o u.o -fplugin="$PLUGIN" -fplugin-arg-polus-mode=record || fail "record mode compile"
 [ -s u.o ] || fail "no object"
 ok "valid options accepted"
+
+# A plugin built for another GCC refuses to run: a copy of polus.so whose recorded
+# GCC version string is altered stands in for one built against another release.
+ver=$(gcc -dumpfullversion)
+alt=$(echo "$ver" | tr '0-9' '1-90')
+python3 - "$PLUGIN" other.so "$ver" "$alt" <<'PY' || fail "cannot make the altered plugin"
+import sys
+data = open(sys.argv[1], 'rb').read()
+old, new = sys.argv[3].encode() + b'\0', sys.argv[4].encode() + b'\0'
+assert len(old) == len(new) and old in data
+open(sys.argv[2], 'wb').write(data.replace(old, new))
+PY
+rm -f u.o
+out=$(gcc -c u.c -o u.o -fplugin=./other.so 2>&1) && fail "a mismatched plugin was accepted"
+echo "$out" | grep -q "polus.so was built for GCC $alt .* cannot run in GCC $ver" || fail "version error: $out"
+[ ! -e u.o ] || fail "an object was written by a mismatched plugin"
+ok "version mismatch refused"
