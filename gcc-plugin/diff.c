@@ -618,33 +618,55 @@ struct edge {
 	char *reason;
 };
 
-static void propagate_changes(struct ctx *c)
+/* Edges from one build's inline/clone facts; `umap` maps its units to OLD's. */
+static void collect_edges(struct ctx *c, const struct meta_build *b, const int *umap,
+			  struct edge **edges, size_t *nedges, size_t *cap)
 {
-	struct edge *edges = NULL;
-	size_t nedges = 0, cap = 0;
-	for (size_t ou = 0; ou < c->o->nunits; ou++) {
-		const struct meta_unit *u = &c->o->units[ou];
+	for (size_t bu = 0; bu < b->nunits; bu++) {
+		const struct meta_unit *u = &b->units[bu];
+		int ou = umap ? umap[bu] : (int)bu;
+		if (ou < 0)
+			continue;
 		for (size_t i = 0; i < u->ninlines; i++) {
 			const char *caller = meta_origin(u, u->inlines[i].a);
-			long a = map_get2(&c->ofn, (int)ou, caller ? caller : u->inlines[i].a);
-			long b = map_get2(&c->ofn, (int)ou, u->inlines[i].b);
-			if (a < 0 || b < 0 || a == b)
+			long a = map_get2(&c->ofn, ou, caller ? caller : u->inlines[i].a);
+			long f = map_get2(&c->ofn, ou, u->inlines[i].b);
+			if (a < 0 || f < 0 || a == f)
 				continue;
-			struct edge e = {a, b, xasprintf("inlined:%s", c->d->fns[b].name)};
-			VEC_PUSH(edges, nedges, cap, e);
+			struct edge e = {a, f, xasprintf("inlined:%s", c->d->fns[f].name)};
+			VEC_PUSH(*edges, *nedges, *cap, e);
 		}
 		for (size_t i = 0; i < u->necalls; i++) {
 			const char *callee = meta_origin(u, u->ecalls[i].b);
 			if (!callee || !strcmp(callee, u->ecalls[i].b))
 				continue; /* not a clone: a plain call is redirected */
 			const char *caller = meta_origin(u, u->ecalls[i].a);
-			long a = map_get2(&c->ofn, (int)ou, caller ? caller : u->ecalls[i].a);
-			long b = map_get2(&c->ofn, (int)ou, callee);
-			if (a < 0 || b < 0 || a == b)
+			long a = map_get2(&c->ofn, ou, caller ? caller : u->ecalls[i].a);
+			long f = map_get2(&c->ofn, ou, callee);
+			if (a < 0 || f < 0 || a == f)
 				continue;
-			struct edge e = {a, b, xasprintf("calls-clone:%s", u->ecalls[i].b)};
-			VEC_PUSH(edges, nedges, cap, e);
+			struct edge e = {a, f, xasprintf("calls-clone:%s", u->ecalls[i].b)};
+			VEC_PUSH(*edges, *nedges, *cap, e);
 		}
+	}
+}
+
+static void propagate_changes(struct ctx *c)
+{
+	struct edge *edges = NULL;
+	size_t nedges = 0, cap = 0;
+	collect_edges(c, c->o, NULL, &edges, &nedges, &cap);
+	for (size_t x = 0; x < c->opts->nextra_facts; x++) {
+		const struct meta_build *b = c->opts->extra_facts[x];
+		struct smap okeys = {0};
+		int *umap = xcalloc(b->nunits, sizeof(int));
+		for (size_t i = 0; i < c->o->nunits; i++)
+			smap_put(&okeys, c->o->units[i].key, (long)i);
+		for (size_t i = 0; i < b->nunits; i++)
+			umap[i] = (int)smap_get(&okeys, b->units[i].key);
+		collect_edges(c, b, umap, &edges, &nedges, &cap);
+		free(umap);
+		smap_free(&okeys);
 	}
 	for (int moved = 1; moved;) {
 		moved = 0;

@@ -38,6 +38,11 @@ struct diff {
 struct diff_opts {
 	int line_only;		 /* treat line-only changes as real ones */
 	int allow_option_change; /* differing code-generation options: warn, not refuse */
+	/* Builds whose code also still runs (in a chain, the base binary under the patches
+	 * built from OLD): their inline and clone facts spread changes too, their units
+	 * matched to OLD's by key. */
+	const struct meta_build *const *extra_facts;
+	size_t nextra_facts;
 };
 
 /* Refuses builds that cannot be diffed: -flto, another compiler version, other

@@ -16,6 +16,7 @@
 #include "diff_out.h"
 #include "elfinfo.h"
 #include "meta.h"
+#include "mkpatch_chain.h"
 #include "mkpatch_patch.h"
 #include "mkpatch_util.h"
 #include "versionfile.h"
@@ -31,16 +32,21 @@
 struct args {
 	int diff, json, line_only, allow_option_change, quiet;
 	const char *old, *new, *out, *show;
+	char **chain; /* patches between OLD and NEW, in the order they were applied */
+	size_t nchain;
 };
 
 static void usage(FILE *f)
 {
-	fputs("usage: polus-mkpatch --diff [--json] [--line-only] [--allow-option-change] OLD NEW\n"
-	      "       polus-mkpatch [--line-only] [--allow-option-change] [--quiet] OLD NEW -o "
-	      "PATCH.so\n"
+	fputs("usage: polus-mkpatch --diff [--json] [--line-only] [--allow-option-change] OLD "
+	      "[PATCH...] NEW\n"
+	      "       polus-mkpatch [--line-only] [--allow-option-change] [--quiet] OLD [PATCH...] "
+	      "NEW -o OUT.so\n"
 	      "       polus-mkpatch --show PATCH.so\n"
 	      "\n"
 	      "OLD and NEW are binaries built with the polus plugin (-fplugin=polus.so).\n"
+	      "PATCH...: patches the process already runs on OLD, in the order applied: the\n"
+	      "new patch is built against OLD plus those (a chain).\n"
 	      "  --diff                 list the functions, variables and types that changed\n"
 	      "  --json                 print the listing as one JSON object\n"
 	      "  --line-only            treat changes of __LINE__ values only as real changes\n"
@@ -106,12 +112,14 @@ static int parse_args(int argc, char **argv, struct args *a)
 		}
 		return 0;
 	}
-	if (argc - optind != 2) {
+	if (argc - optind < 2) {
 		fputs("polus-mkpatch: expected two binaries OLD NEW (see --help)\n", stderr);
 		return -1;
 	}
 	a->old = argv[optind];
-	a->new = argv[optind + 1];
+	a->new = argv[argc - 1];
+	a->chain = argv + optind + 1;
+	a->nchain = (size_t)(argc - optind - 2);
 	if (a->diff && a->out) {
 		fputs("polus-mkpatch: --diff and -o exclude each other\n", stderr);
 		return -1;
@@ -192,13 +200,28 @@ static int show_patch(const char *path)
 	return rc;
 }
 
+/* OLD's build-id, for checking that a chain's patches belong to OLD. */
+static int base_build_id(const char *path, char *hex, size_t hexlen, char *err, size_t errlen)
+{
+	struct elfinfo ei;
+	int r;
+	if (ei_open(&ei, path, err, errlen))
+		return -1;
+	r = ei_build_id(&ei, hex, hexlen, err, errlen);
+	ei_close(&ei);
+	return r;
+}
+
 int main(int argc, char **argv)
 {
 	struct args a;
-	struct meta_build ob = {0}, nb = {0};
+	struct meta_build base = {0}, nb = {0};
+	const struct meta_build *ob = &base;
+	const struct meta_build **extra = NULL;
+	struct chain ch = {0};
 	struct diff d = {0};
-	struct diff_opts dopts;
-	char err[1024];
+	struct diff_opts dopts = {0};
+	char err[1024], id[130];
 	int rc = 0;
 
 	if (parse_args(argc, argv, &a))
@@ -208,17 +231,36 @@ int main(int argc, char **argv)
 	dopts.line_only = a.line_only;
 	dopts.allow_option_change = a.allow_option_change;
 
-	if (load_build(a.old, &ob, err, sizeof(err)) || load_build(a.new, &nb, err, sizeof(err))) {
+	if (load_build(a.old, &base, err, sizeof(err)) ||
+	    load_build(a.new, &nb, err, sizeof(err))) {
 		fprintf(stderr, "polus-mkpatch: %s\n", err);
 		rc = EXIT_INPUT;
 		goto out;
 	}
-	if (diff_check_compat(&ob, &nb, &dopts, &d, err, sizeof(err))) {
+	if (a.nchain) {
+		/* the running code is the newest patch's release where it replaced OLD's:
+		 * diff against that release, and let OLD's (and earlier patches') inline facts
+		 * spread changes too, since their code still runs */
+		if (base_build_id(a.old, id, sizeof(id), err, sizeof(err)) ||
+		    chain_load(&ch, a.chain, a.nchain, id, err, sizeof(err))) {
+			fprintf(stderr, "polus-mkpatch: %s\n", err);
+			rc = EXIT_INPUT;
+			goto out;
+		}
+		ob = &ch.p[ch.n - 1].meta;
+		extra = xcalloc(ch.n, sizeof(*extra));
+		extra[0] = &base;
+		for (size_t i = 0; i + 1 < ch.n; i++)
+			extra[i + 1] = &ch.p[i].meta;
+		dopts.extra_facts = extra;
+		dopts.nextra_facts = ch.n;
+	}
+	if (diff_check_compat(ob, &nb, &dopts, &d, err, sizeof(err))) {
 		fprintf(stderr, "polus-mkpatch: %s\n", err);
 		rc = EXIT_INCOMPATIBLE;
 		goto out;
 	}
-	if (diff_builds(&ob, &nb, &dopts, &d, err, sizeof(err))) {
+	if (diff_builds(ob, &nb, &dopts, &d, err, sizeof(err))) {
 		fprintf(stderr, "polus-mkpatch: %s\n", err);
 		rc = EXIT_INTERNAL;
 		goto out;
@@ -244,12 +286,15 @@ int main(int argc, char **argv)
 		    .line_only = a.line_only,
 		    .quiet = a.quiet,
 		    .self = argv[0],
+		    .chain = &ch,
 		};
-		rc = patch_build(&po, &ob, &nb, &d);
+		rc = patch_build(&po, ob, &nb, &d);
 	}
 out:
 	diff_free(&d);
-	meta_free(&ob);
+	free(extra);
+	chain_free(&ch);
+	meta_free(&base);
 	meta_free(&nb);
 	return rc;
 }

@@ -1,7 +1,7 @@
 # polus-mkpatch: the patch constructor (gcc-plugin/mkpatch.c and its modules).
 MKPATCH_SRCS := gcc-plugin/mkpatch.c gcc-plugin/mkpatch_util.c gcc-plugin/meta.c \
 	gcc-plugin/diff.c gcc-plugin/diff_out.c gcc-plugin/elfinfo.c gcc-plugin/mkpatch_patch.c \
-	gcc-plugin/mkpatch_plan.c gcc-plugin/mkpatch_run.c
+	gcc-plugin/mkpatch_plan.c gcc-plugin/mkpatch_run.c gcc-plugin/mkpatch_chain.c
 MKPATCH_OBJS := $(MKPATCH_SRCS:%.c=$(BUILD)/obj/%.o)
 
 $(BUILD)/polus-mkpatch: $(MKPATCH_OBJS) $(VF_OBJ)

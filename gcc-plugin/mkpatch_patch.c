@@ -125,7 +125,7 @@ static int make_plans(struct pb *b)
 			   "binary of that release",
 			   b->po->old_path),
 		       EXIT_INPUT;
-	r = plan_make(&b->plan, b->ob, b->nb, b->d, &b->old, b->po->line_only, b->err,
+	r = plan_make(&b->plan, b->ob, b->nb, b->d, &b->old, b->po->chain, b->po->line_only, b->err,
 		      sizeof(b->err));
 	if (r == -2)
 		return EXIT_UNSUPPORTED;
@@ -240,6 +240,45 @@ static int compile_units(struct pb *b)
 	return 0;
 }
 
+/* Patch mode emits a kept function under its SYMBOL only; a unit that calls a kept
+ * global of another unit still names it: point that name at the SYMBOL. */
+static int add_kept_aliases(struct pb *b, struct argv_buf *a)
+{
+	struct smap defined = {0}, undefined = {0};
+	int rc = 0;
+	for (size_t i = 0; i < b->plan.nunits && !rc; i++) {
+		struct elfinfo ei;
+		if (ei_open(&ei, b->plan.units[i].obj_path, b->err, sizeof(b->err)) ||
+		    ei_load_symbols(&ei, b->err, sizeof(b->err))) {
+			ei_close(&ei);
+			rc = -1;
+			break;
+		}
+		for (size_t k = 0; k < ei.nsyms; k++) {
+			const struct ei_sym *sy = &ei.syms[k];
+			if (sy->bind == STB_LOCAL)
+				continue;
+			smap_put(sy->defined ? &defined : &undefined, sy->name, 1);
+		}
+		ei_close(&ei);
+	}
+	for (size_t i = 0; i < b->plan.nunits && !rc; i++)
+		for (size_t k = 0; k < b->plan.units[i].nkeeps; k++) {
+			const struct plan_keep *kp = &b->plan.units[i].keeps[k];
+			const struct meta_fn *nf = kp->it->new;
+			if (nf->is_static || smap_get(&undefined, nf->asm_name) < 0 ||
+			    smap_get(&defined, nf->asm_name) >= 0 ||
+			    smap_get(&defined, kp->symbol) < 0)
+				continue;
+			char *def = xasprintf("-Wl,--defsym=%s=%s", nf->asm_name, kp->symbol);
+			argv_add(a, def);
+			free(def);
+		}
+	smap_free(&defined);
+	smap_free(&undefined);
+	return rc;
+}
+
 static int link_patch(struct pb *b)
 {
 	struct argv_buf a = {0};
@@ -253,6 +292,10 @@ static int link_patch(struct pb *b)
 	argv_add(&a, b->tmp_so);
 	for (size_t i = 0; i < b->plan.nunits; i++)
 		argv_add(&a, b->plan.units[i].obj_path);
+	if (add_kept_aliases(b, &a)) {
+		argv_free(&a);
+		return EXIT_INTERNAL;
+	}
 	r = run_argv(a.v, NULL, b->err, sizeof(b->err));
 	argv_free(&a);
 	if (r) {
@@ -368,6 +411,11 @@ static int write_version_file(struct pb *b)
 	vf.created = xstrdup(stamp);
 	vf.target_build_id = xstrdup(b->build_id);
 	vf.target_path = xstrdup(realpath(b->po->old_path, real) ? real : b->po->old_path);
+	if (b->po->chain && b->po->chain->n) {
+		vf.requires = xcalloc(b->po->chain->n, sizeof(char *));
+		for (size_t i = 0; i < b->po->chain->n; i++)
+		vf.requires[vf.nrequires++] = xstrdup(b->po->chain->p[i].build_id);
+	}
 	if (fill_functions(b, &patch, &vf))
 		goto out;
 	fill_binds(b, &patch, &vf);
@@ -394,12 +442,52 @@ out:
 	return rc;
 }
 
+/* NEW's records, unparsed, so a later patch in a chain knows the code this one brings. */
+static int write_new_meta(struct pb *b, char **path)
+{
+	struct elfinfo ei;
+	char *buf = NULL;
+	size_t len = 0;
+	int r;
+	FILE *f;
+	if (ei_open(&ei, b->po->new_path, b->err, sizeof(b->err)))
+		return -1;
+	r = ei_section(&ei, ".polus.meta", &buf, &len, b->err, sizeof(b->err));
+	ei_close(&ei);
+	if (r <= 0) {
+		free(buf);
+		return r ? -1
+			 : msg(b->err, sizeof(b->err), "%s: .polus.meta vanished", b->po->new_path);
+	}
+	*path = xasprintf("%s/new.meta", b->tmpdir);
+	f = fopen(*path, "w");
+	if (!f || fwrite(buf, 1, len, f) != len || fclose(f)) {
+		free(buf);
+		return msg(b->err, sizeof(b->err), "%s: cannot write: %m", *path);
+	}
+	free(buf);
+	return 0;
+}
+
 static int embed_and_publish(struct pb *b)
 {
-	char *sect = xasprintf(".polus.version=%s", b->tmp_yaml);
-	char *const argv[] = {"objcopy", "--add-section", sect, (char *)b->tmp_so, NULL};
-	int r = run_argv(argv, NULL, b->err, sizeof(b->err));
-	free(sect);
+	char *meta = NULL, *vsect, *msect;
+	int r;
+	if (write_new_meta(b, &meta)) {
+		if (meta)
+			unlink(meta);
+		free(meta);
+		return EXIT_INTERNAL;
+	}
+	vsect = xasprintf(".polus.version=%s", b->tmp_yaml);
+	msect = xasprintf(".polus.meta=%s", meta);
+	char *const argv[] = {"objcopy", "--add-section",   vsect, "--add-section",
+			      msect,	 (char *)b->tmp_so, NULL};
+	r = run_argv(argv, NULL, b->err, sizeof(b->err));
+	unlink(meta);
+	free(meta);
+	free(vsect);
+	free(msect);
 	if (r)
 		return EXIT_INTERNAL;
 	if (rename(b->tmp_yaml, b->out_yaml) || rename(b->tmp_so, b->po->out))

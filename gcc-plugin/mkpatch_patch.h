@@ -8,9 +8,13 @@
 #define POLUS_MKPATCH_PATCH_H
 #include "diff.h"
 #include "meta.h"
+#include "mkpatch_chain.h"
 
+/* `ob` is the metadata of what runs: OLD's, or in a chain the newest patch's release;
+ * symbols, addresses and the target build-id always come from the binary old_path. */
 struct patch_opts {
 	const char *old_path, *new_path, *out;
+	const struct chain *chain; /* patches below this one (n may be 0) */
 	int line_only, quiet;
 	const char *self; /* argv[0], to find polus.so next to the binary */
 };

@@ -18,6 +18,7 @@ struct pctx {
 	const struct meta_build *ob, *nb;
 	const struct diff *d;
 	const struct elfinfo *old;
+	const struct chain *chain;
 	int line_only;
 	struct smap bind_at;	  /* "addr/tls" -> bind index */
 	struct smap global_fn;	  /* NEW global function name -> fn item */
@@ -198,7 +199,7 @@ static void warn_never_returns(struct pctx *c, const struct d_item *it)
 		      xasprintf("%s: changed, but it is start-up code: it already ran", it->name));
 }
 
-static void plan_keeps(struct pctx *c, struct plan_unit *pu)
+static int plan_keeps(struct pctx *c, struct plan_unit *pu)
 {
 	for (size_t i = 0; i < c->d->nfns; i++) {
 		const struct d_item *it = &c->d->fns[i];
@@ -217,9 +218,41 @@ static void plan_keeps(struct pctx *c, struct plan_unit *pu)
 						      it->name, of->sig, nf->sig));
 			}
 			warn_never_returns(c, it);
+			const struct chain_patch *cp =
+			    !k.old && c->chain ? chain_carrier(c->chain, it->name, it->unit) : NULL;
+			if (cp) {
+				/* its running code is only in that patch: a jump in OLD reaches
+				 * none of it, and patches' code is not redirected (yet) */
+				free(k.symbol);
+				msg(c->err, c->errlen,
+				    "%s (%s): the running code is in %s, not in OLD: replacing an "
+				    "earlier patch's code is not supported yet",
+				    it->name, it->unit, cp->path);
+				return -2;
+			}
 		}
 		VEC_PUSH(pu->keeps, pu->nkeeps, pu->capkeeps, k);
 	}
+	return 0;
+}
+
+/* A variable the patch must share with the running program has no symbol in OLD. */
+static int missing_storage(struct pctx *c, const struct d_item *it)
+{
+	const struct meta_var *ov = it->old;
+	if (c->ambiguous)
+		return msg(c->err, c->errlen, "%s", c->ambiguous);
+	if (c->chain && c->chain->n) {
+		msg(c->err, c->errlen,
+		    "variable %s (%s) is not in OLD: an earlier patch added it, and binding to "
+		    "an earlier patch's data is not supported yet",
+		    it->key, it->unit);
+		return -2;
+	}
+	return msg(c->err, c->errlen,
+		   "variable %s (%s) has storage in OLD (%s) but OLD's symbol table does not "
+		   "name it",
+		   it->key, it->unit, ov->asm_name);
 }
 
 static int bind_own(struct pctx *c, struct plan_unit *pu)
@@ -239,14 +272,8 @@ static int bind_own(struct pctx *c, struct plan_unit *pu)
 			continue;
 		const struct meta_var *ov = it->old;
 		const struct ei_sym *s = old_symbol(c, it->ou, ov->asm_name, is_local_var(ov), 0);
-		if (!s && c->ambiguous)
-			return msg(c->err, c->errlen, "%s", c->ambiguous);
 		if (!s)
-			return msg(
-			    c->err, c->errlen,
-			    "variable %s (%s) has storage in OLD (%s) but OLD's symbol table "
-			    "does not name it",
-			    it->key, it->unit, ov->asm_name);
+			return missing_storage(c, it);
 		add_bind(c, pu, it->key, s, 0);
 	}
 	return 0;
@@ -285,10 +312,7 @@ static int bind_external(struct pctx *c, struct plan_unit *pu)
 		const struct meta_var *ov = it->old;
 		const struct ei_sym *s = old_symbol(c, it->ou, ov->asm_name, 0, 0);
 		if (!s) {
-			rc = msg(c->err, c->errlen,
-				 "variable %s (%s) has storage in OLD (%s) but OLD's symbol table "
-				 "does not name it",
-				 it->key, it->unit, ov->asm_name);
+			rc = missing_storage(c, it);
 			break;
 		}
 		add_bind(c, pu, it->key, s, 0);
@@ -323,14 +347,15 @@ static void select_units(struct pctx *c)
 }
 
 int plan_make(struct plan *p, const struct meta_build *ob, const struct meta_build *nb,
-	      const struct diff *d, const struct elfinfo *old, int line_only, char *err,
-	      size_t errlen)
+	      const struct diff *d, const struct elfinfo *old, const struct chain *chain,
+	      int line_only, char *err, size_t errlen)
 {
 	struct pctx c = {.p = p,
 			 .ob = ob,
 			 .nb = nb,
 			 .d = d,
 			 .old = old,
+			 .chain = chain,
 			 .line_only = line_only,
 			 .err = err,
 			 .errlen = errlen};
@@ -343,11 +368,9 @@ int plan_make(struct plan *p, const struct meta_build *ob, const struct meta_bui
 	index_globals(&c);
 	select_units(&c);
 	for (size_t i = 0; i < p->nunits; i++) {
-		plan_keeps(&c, &p->units[i]);
-		if (bind_own(&c, &p->units[i]) || bind_external(&c, &p->units[i])) {
-			rc = -1;
+		if ((rc = plan_keeps(&c, &p->units[i])) || (rc = bind_own(&c, &p->units[i])) ||
+		    (rc = bind_external(&c, &p->units[i])))
 			goto out;
-		}
 	}
 	if (!rc && c.ambiguous)
 		rc = msg(err, errlen, "%s", c.ambiguous);

@@ -16,6 +16,7 @@
 #include "diff.h"
 #include "elfinfo.h"
 #include "meta.h"
+#include "mkpatch_chain.h"
 #include <stdint.h>
 
 struct plan_keep {
@@ -55,8 +56,8 @@ struct plan {
 /* Returns 0, -1 (+ message) for an input problem, -2 (+ message naming the variable or
  * function) for a change the patch cannot carry yet. */
 int plan_make(struct plan *p, const struct meta_build *ob, const struct meta_build *nb,
-	      const struct diff *d, const struct elfinfo *old, int line_only, char *err,
-	      size_t errlen);
+	      const struct diff *d, const struct elfinfo *old, const struct chain *chain,
+	      int line_only, char *err, size_t errlen);
 int plan_write(const struct plan *p, const struct plan_unit *pu, const char *path, char *err,
 	       size_t errlen);
 void plan_free(struct plan *p);

@@ -48,5 +48,9 @@ assert b["tcount"].get("tls") is True and hex(b["tcount"]["addr"]) == env["TCOUN
 assert hex(b["shared"]["addr"]) == env["SHARED"] and hex(b["helper"]["addr"]) == env["HELPER"], b
 defined = set(l.split()[-1] for l in subprocess.run(["nm", "--defined-only", sys.argv[2]], capture_output=True, text=True).stdout.splitlines())
 assert "newvar" in defined, "the patch does not define newvar"
+undef = set(l.split()[-1] for l in subprocess.run(["nm", "-u", sys.argv[2]], capture_output=True, text=True).stdout.splitlines())
+binds = set(x["symbol"] for x in v["binds"])
+stray = [u for u in undef if u not in binds and "@" not in u]
+assert not stray, f"undefined in the patch, neither bind nor libc: {stray}"
 PY
 ok "version file: api redirected, newfn new, binds at OLD's addresses (tls as TLS offset)"

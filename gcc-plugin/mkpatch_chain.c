@@ -1,0 +1,104 @@
+/*
+ * mkpatch_chain — reads the patches below the one being built (see mkpatch_chain.h).
+ */
+#include "mkpatch_chain.h"
+#include "elfinfo.h"
+#include "mkpatch_util.h"
+#include <stdlib.h>
+#include <string.h>
+
+static int load_one(struct chain_patch *cp, const char *path, char *err, size_t errlen)
+{
+	struct elfinfo ei;
+	char *buf = NULL, sub[512];
+	size_t len;
+	int r;
+	cp->path = path;
+	if (ei_open(&ei, path, err, errlen))
+		return -1;
+	if (ei_build_id(&ei, cp->build_id, sizeof(cp->build_id), err, errlen))
+		goto fail;
+	r = ei_section(&ei, ".polus.version", &buf, &len, err, errlen);
+	if (r <= 0) {
+		if (!r)
+			msg(err, errlen, "%s: no .polus.version section: not a polus patch", path);
+		goto fail;
+	}
+	if (vf_parse(buf, len, &cp->vf, sub, sizeof(sub))) {
+		msg(err, errlen, "%s: %s", path, sub);
+		goto fail;
+	}
+	free(buf);
+	buf = NULL;
+	r = ei_section(&ei, ".polus.meta", &buf, &len, err, errlen);
+	if (r <= 0) {
+		if (!r)
+			msg(err, errlen,
+			    "%s carries no metadata of its release (built by an older "
+			    "polus-mkpatch?): rebuild it",
+			    path);
+		goto fail;
+	}
+	if (meta_parse(buf, len, &cp->meta, sub, sizeof(sub))) {
+		msg(err, errlen, "%s: %s", path, sub);
+		goto fail; /* meta_parse owns buf now: meta_free below frees it */
+	}
+	ei_close(&ei);
+	return 0;
+fail:
+	if (!cp->meta.buf)
+		free(buf);
+	ei_close(&ei);
+	return -1;
+}
+
+int chain_load(struct chain *ch, char *const *paths, size_t n, const char *base_build_id, char *err,
+	       size_t errlen)
+{
+	memset(ch, 0, sizeof(*ch));
+	ch->p = xcalloc(n, sizeof(*ch->p));
+	for (size_t i = 0; i < n; i++) {
+		struct chain_patch *cp = &ch->p[i];
+		ch->n = i + 1;
+		if (load_one(cp, paths[i], err, errlen))
+			return -1;
+		if (strcmp(cp->vf.target_build_id, base_build_id))
+			return msg(err, errlen,
+				   "%s applies to build-id %s, OLD is %s: not a patch of OLD",
+				   cp->path, cp->vf.target_build_id, base_build_id);
+		if (cp->vf.nrequires != i)
+			return msg(err, errlen,
+				   "%s requires %zu patch(es) below it, given %zu before it: give "
+				   "the patches in the order they were applied",
+				   cp->path, cp->vf.nrequires, i);
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(cp->vf.requires[k], ch -> p[k].build_id))
+				return msg(err, errlen,
+					   "%s requires %s as patch %zu, but %s is %s: give the "
+					   "patches in the order they were applied",
+					   cp->path, cp->vf.requires[k], k + 1, ch->p[k].path,
+					   ch->p[k].build_id);
+	}
+	return 0;
+}
+
+void chain_free(struct chain *ch)
+{
+	for (size_t i = 0; i < ch->n; i++) {
+		vf_free(&ch->p[i].vf);
+		meta_free(&ch->p[i].meta);
+	}
+	free(ch->p);
+	memset(ch, 0, sizeof(*ch));
+}
+
+const struct chain_patch *chain_carrier(const struct chain *ch, const char *name, const char *unit)
+{
+	for (size_t i = ch->n; i-- > 0;)
+		for (size_t f = 0; f < ch->p[i].vf.nfunctions; f++) {
+			const struct vf_function *vf = &ch->p[i].vf.functions[f];
+			if (!strcmp(vf->name, name) && (!vf->unit || !strcmp(vf->unit, unit)))
+				return &ch->p[i];
+		}
+	return NULL;
+}
