@@ -62,7 +62,7 @@ static void progress(struct pb *b, int step, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* polus.so: $POLUS_PLUGIN, else next to this binary (or one level up, for build/san). */
+/* polus.so: $POLUS_PLUGIN, else next to this binary (see tries). */
 static int find_plugin(struct pb *b)
 {
 	const char *env = getenv("POLUS_PLUGIN");
@@ -79,8 +79,9 @@ static int find_plugin(struct pb *b)
 		return msg(b->err, sizeof(b->err), "cannot find my own path: %m");
 	self[n] = 0;
 	char *dir = dirname(self);
-	const char *tries[] = {"%s/polus.so", "%s/../polus.so"};
-	for (size_t i = 0; i < 2; i++) {
+	/* build/: side by side; build/san: one up; installed: PREFIX/lib/polus */
+	const char *tries[] = {"%s/polus.so", "%s/../polus.so", "%s/../lib/polus/polus.so"};
+	for (size_t i = 0; i < sizeof(tries) / sizeof(tries[0]); i++) {
 		char *p = xasprintf(tries[i], dir);
 		if (!access(p, R_OK)) {
 			b->plugin = p;
