@@ -25,9 +25,9 @@ alloc_dump() {
 }
 
 n=0
-for opt in -O0 -O2 -O3; do
+for opt in -O0 -O1 -O2 -O3 -Os; do
 	for g in "" -g; do
-		for src in helpers main; do
+		for src in helpers main clones; do
 			gcc $opt $g -flive-patching=inline-clone -c "$FIX/$src.c" -o ref-$src.o || fail "ref compile"
 			gcc $opt $g -fplugin="$PLUGIN" -c "$FIX/$src.c" -o plg-$src.o || fail "plugin compile $src $opt $g"
 			readelf -S plg-$src.o | grep -q '\.polus\.meta' || fail "no .polus.meta in $src $opt $g"
@@ -45,7 +45,7 @@ for opt in -O0 -O2 -O3; do
 		[ "$(./plg.exe 4)" = "$(./ref.exe 4)" ] || fail "executables behave differently"
 	done
 done
-ok "$n objects and 6 executables identical in their loaded image"
+ok "$n objects and 10 executables identical in their loaded image"
 
 # The profile is in force: main.c's chain() keeps values in call-clobbered registers
 # across ipa_ra_callee() only under -fipa-ra (plain -O2).
