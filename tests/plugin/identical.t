@@ -18,14 +18,14 @@ alloc_dump() {
 		  name=$1; flags=$7; if (flags ~ /A/ && name != ".note.gnu.build-id") print name }'); do
 		echo "== $sec"
 		objcopy -O binary --only-section="$sec" --set-section-flags "$sec=alloc,load,contents" \
-			"$obj" sec.bin 2>/dev/null && od -An -tx1 -v sec.bin; rm -f sec.bin
+			"$obj" sec.bin 2>/dev/null && md5sum <sec.bin; rm -f sec.bin
 	done
 	echo "== symbols"
 	nm --defined-only "$obj" | grep -v ' [Nn] ' | sort
 }
 
 n=0
-for opt in -O0 -O1 -O2 -O3 -Os; do
+for opt in -O0 -O2 -O3 -Os; do
 	for g in "" -g; do
 		for src in helpers main clones; do
 			gcc $opt $g -flive-patching=inline-clone -c "$FIX/$src.c" -o ref-$src.o || fail "ref compile"
@@ -45,7 +45,7 @@ for opt in -O0 -O1 -O2 -O3 -Os; do
 		[ "$(./plg.exe 4)" = "$(./ref.exe 4)" ] || fail "executables behave differently"
 	done
 done
-ok "$n objects and 10 executables identical in their loaded image"
+ok "$n objects and 8 executables identical in their loaded image"
 
 # The profile is in force: main.c's chain() keeps values in call-clobbered registers
 # across ipa_ra_callee() only under -fipa-ra (plain -O2).
