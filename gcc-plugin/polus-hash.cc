@@ -150,6 +150,52 @@ const char *polus_var_key(tree var)
 	return buf;
 }
 
+/* Function-local statics that share OWNER/NAME (`static const int iLn` in several blocks
+ * of one function, as in SQLite) get `#2`, `#3`... in declaration order, so each KEY
+ * names one variable. Both modes number them at PLUGIN_FINISH_DECL, in parse order. */
+static hash_map<int_hash<int, -1, -2>, const char *> *g_var_keys;
+static hash_map<nofree_string_hash, int> *g_key_counts;
+
+const char *polus_note_var(tree var)
+{
+	if (!g_var_keys) {
+		g_var_keys = new hash_map<int_hash<int, -1, -2>, const char *>;
+		g_key_counts = new hash_map<nofree_string_hash, int>;
+	}
+	const char **known = g_var_keys->get(DECL_UID(var));
+	if (known)
+		return *known;
+	const char *key = polus_var_key(var);
+	char *unique;
+	if (!is_local_static(var)) {
+		unique = xstrdup(key);
+	} else {
+		bool existed;
+		int &n = g_key_counts->get_or_insert(xstrdup(key), &existed);
+		n = existed ? n + 1 : 1;
+		if (n == 1) {
+			unique = xstrdup(key);
+		} else {
+			char num[16];
+			snprintf(num, sizeof num, "#%d", n);
+			unique = concat(key, num, NULL);
+		}
+	}
+	g_var_keys->put(DECL_UID(var), unique);
+	return unique;
+}
+
+static const char *var_key_final(tree var)
+{
+	const char **known = g_var_keys ? g_var_keys->get(DECL_UID(var)) : NULL;
+	return known ? *known : polus_var_key(var);
+}
+
+const char *polus_var_key_final(tree var)
+{
+	return var_key_final(var);
+}
+
 /* Typedef names of anonymous structs and unions, by TYPE_UID of the main variant. */
 static hash_map<int_hash<int, -1, -2>, const char *> *g_typedef_tags;
 
@@ -287,7 +333,7 @@ static void hash_op(struct hctx *c, tree t, int mode, bool field_base = false);
 
 static void hash_global_var(struct hctx *c, tree t, int mode)
 {
-	const char *key = polus_var_key(t);
+	const char *key = var_key_final(t);
 	mix_str(c, is_local_static(t) ? key : polus_raw_asm_name(t));
 	if (mode == M_WRITE) {
 		use(c, "write", key);

@@ -210,15 +210,16 @@ static void on_all_ipa_passes_start(void *, void *)
 		vn = vars[i];
 		if (!DECL_NAME(vn->decl))
 			continue;
-		plan_entry *e = g_bind_var->get(polus_var_key(vn->decl));
+		plan_entry *e = g_bind_var->get(polus_var_key_final(vn->decl));
 		if (!e)
 			continue;
 		if (e->tls != !!DECL_THREAD_LOCAL_P(vn->decl)) {
-			error_at(
-			    UNKNOWN_LOCATION,
-			    "polus: plan binds %qs as %s, but it is %s in this unit",
-			    polus_var_key(vn->decl), e->tls ? "thread-local" : "not thread-local",
-			    DECL_THREAD_LOCAL_P(vn->decl) ? "thread-local" : "not thread-local");
+			error_at(UNKNOWN_LOCATION,
+				 "polus: plan binds %qs as %s, but it is %s in this unit",
+				 polus_var_key_final(vn->decl),
+				 e->tls ? "thread-local" : "not thread-local",
+				 DECL_THREAD_LOCAL_P(vn->decl) ? "thread-local"
+							       : "not thread-local");
 			return;
 		}
 		bind_variable(vn, e->symbol, e->tls);
@@ -245,8 +246,17 @@ static void on_finish_parse_function(void *gcc_data, void *)
 		n->force_output = 1;
 }
 
+/* Variables are keyed as in record mode: noted in declaration order. */
+static void on_finish_decl(void *gcc_data, void *)
+{
+	tree decl = (tree)gcc_data;
+	if (decl && TREE_CODE(decl) == VAR_DECL && TREE_STATIC(decl) && !DECL_EXTERNAL(decl))
+		polus_note_var(decl);
+}
+
 void polus_patch_register(const char *plugin_name)
 {
+	register_callback(plugin_name, PLUGIN_FINISH_DECL, on_finish_decl, NULL);
 	register_callback(plugin_name, PLUGIN_FINISH_PARSE_FUNCTION, on_finish_parse_function,
 			  NULL);
 	register_callback(plugin_name, PLUGIN_ALL_IPA_PASSES_START, on_all_ipa_passes_start, NULL);

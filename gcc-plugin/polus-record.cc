@@ -245,7 +245,7 @@ static void on_var_decl(tree decl)
 	} else {
 		v = XCNEW(var_rec);
 		v->uid = uid;
-		v->key = xstrdup(polus_var_key(decl));
+		v->key = xstrdup(polus_note_var(decl));
 		const char *n = polus_decl_name(decl);
 		v->name = xstrdup(n ? n : "-");
 		bool local = DECL_CONTEXT(decl) && TREE_CODE(DECL_CONTEXT(decl)) == FUNCTION_DECL;

@@ -44,6 +44,11 @@ void polus_hash_generic(tree fn, tree t, struct polus_hash3 *out, polus_use_fn u
 /* Source-level key of a variable: NAME, or OWNER/NAME for a function-local static.
  * Returns a pointer to a static buffer. */
 const char *polus_var_key(tree var);
+/* Registers a variable at its PLUGIN_FINISH_DECL and returns its unique KEY (OWNER/NAME,
+ * then OWNER/NAME#2... for later statics of the same name in the same function). */
+const char *polus_note_var(tree var);
+/* The KEY given by polus_note_var, or polus_var_key for a variable never noted. */
+const char *polus_var_key_final(tree var);
 /* Assembler name if already set (never computed), else the source name; "-" if none. */
 const char *polus_raw_asm_name(tree decl);
 const char *polus_decl_name(tree decl);

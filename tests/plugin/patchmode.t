@@ -83,3 +83,12 @@ for opt in -O0 -O2; do
 	grep -Eq ' (fwd|table_total|kept_static|entry)$' <<<"$syms" && fail "$opt: original left: $syms"
 	ok "edge cases $opt"
 done
+
+# Binding the second of two same-named static locals leaves the first alone.
+printf 'polus-plan\t1\nkeep\tf\tpolus_k_f\nbind-var\tf/x#2\t__polus_b_20\n' >same.plan
+gcc -O2 $PATCHFLAGS -fplugin="$PLUGIN" -fplugin-arg-polus-mode=patch \
+	-fplugin-arg-polus-plan=same.plan -c "$POLUS_TOP/tests/plugin/fixtures/samename.c" -o same.o || fail "samename compile"
+syms=$(nm same.o)
+grep -q ' U __polus_b_20$' <<<"$syms" || fail "f/x#2 not bound: $syms"
+[ "$(grep -Ec ' [bBdD] x\.[0-9]+$' <<<"$syms")" = 1 ] || fail "the first f/x must stay local: $syms"
+ok "same-named static locals bound by KEY"

@@ -129,3 +129,10 @@ meta linked >linked.meta
 [ "$(grep -c '^polus-meta	1$' linked.meta)" = 2 ] || fail "wanted 2 records in the binary"
 [ "$(grep -c '^end$' linked.meta)" = 2 ] || fail "wanted 2 record ends"
 ok "records concatenate in the linked binary"
+
+# Function-local statics sharing a name get distinct KEYs, in declaration order.
+rec "$FIX/samename.c" samename
+grep -Eq '^var	f/x	x	x\.[0-9]+	local	f	int	4	rw	-	-$' samename || fail "first f/x: $(grep ^var samename)"
+grep -Eq '^var	f/x#2	x	x\.[0-9]+	local	f	int	4	rw	[0-9a-f]{16}	-$' samename || fail "second f/x: $(grep ^var samename)"
+grep -q '^use	f	write	f/x#2$' samename || fail "use of f/x#2"
+ok "same-named static locals"
