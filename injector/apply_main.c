@@ -364,6 +364,12 @@ static int stop_threads(struct apply *a)
 		if (rc)
 			return EX_INTERNAL;
 		a->stopped = 1;
+		/* The sites again, now that nothing runs: another apply may have written a
+		 * jump there since the first look, and the bytes kept must be the current. */
+		for (size_t i = 0; i < a->nsites; i++) {
+			if ((rc = ps_prepare(a->memfd, &a->sites[i], a->err, sizeof(a->err))))
+				return rc == -EINVAL || rc == -EIO ? EX_NOTAPPLY : EX_INTERNAL;
+		}
 		rc = ps_busy(a->sites, a->nsites, &a->g, a->memfd, busy, sizeof(busy));
 		if (rc == 0)
 			break;

@@ -32,4 +32,5 @@ n=$("$STATUS" --json "$TPID" | python3 -c 'import json,sys; print(len(json.load(
 [ "$n" = 3 ] || fail "status lists $n patches"
 expect_fail 2 'is already applied' "$APPLY" "$TPID" "$FX/h2.so"
 kill -0 "$TPID" || fail "target died"
+echo "longest heartbeat gaps seen by the target (informational): $(grep '^gap' "$TLOG" | tail -n 3 | tr '\n' ' ')"
 ok "three applies into a hostile target"

@@ -15,13 +15,19 @@ sym_addr() { nm "$1" | awk -v s="$2" '$3 == s { print $1; exit }'; }
 sym_size() { nm -S "$1" | awk -v s="$2" '$4 == s { print $2; exit }'; }
 build_id() { readelf -n "$1" | awk '/Build ID/ { print $3; exit }'; }
 
-# Arguments of mkvf for the usual parts of the fixture patch $SO against $FX/target.
-f_compute() { echo "compute:$(sym_addr "$FX/target" compute):$(sym_size "$FX/target" compute):$(sym_addr "${SO:-$FX/patch-raw.so}" compute):1"; }
-f_busy() { echo "busy_fn:$(sym_addr "$FX/target" busy_fn):$(sym_size "$FX/target" busy_fn):$(sym_addr "${SO:-$FX/patch-raw.so}" busy_fn_new):1"; }
-f_ret() { echo "ret_fn:$(sym_addr "$FX/target" ret_fn):$(sym_size "$FX/target" ret_fn):$(sym_addr "${SO:-$FX/patch-raw.so}" busy_fn_new):1"; }
-b_calls() { echo "__polus_b_0:calls:$(sym_addr "$FX/target" calls):0"; }
-b_helper() { echo "__polus_b_1:base_helper:$(sym_addr "$FX/target" base_helper):0"; }
-b_tls() { echo "__polus_b_2:tls_calls:$(sym_addr "$FX/target" tls_calls):1"; }
+# Arguments of mkvf for the usual parts of the fixture patch against $FX/target. The
+# symbols are read once (cache_syms, after each build of the target or the patch): nm is
+# slow on a loaded machine and every variant of the patch links patch.o the same way.
+cache_syms() {
+	local t=$FX/target so=$FX/patch-raw.so
+	T_BID=$(build_id "$t")
+	F_COMPUTE="compute:$(sym_addr "$t" compute):$(sym_size "$t" compute):$(sym_addr "$so" compute):1"
+	F_BUSY="busy_fn:$(sym_addr "$t" busy_fn):$(sym_size "$t" busy_fn):$(sym_addr "$so" busy_fn_new):1"
+	F_RET="ret_fn:$(sym_addr "$t" ret_fn):$(sym_size "$t" ret_fn):$(sym_addr "$so" busy_fn_new):1"
+	B_CALLS="__polus_b_0:calls:$(sym_addr "$t" calls):0"
+	B_HELPER="__polus_b_1:base_helper:$(sym_addr "$t" base_helper):0"
+	B_TLS="__polus_b_2:tls_calls:$(sym_addr "$t" tls_calls):1"
+}
 
 # embed OUT SO YAML: OUT = SO with YAML as its .polus.version section.
 embed() {
@@ -40,19 +46,39 @@ make_patch_raw() {
 # redirected, the three binds) plus any extra mkvf options.
 make_patch() {
 	local out=$1 name=$2; shift 2
-	make_patch_raw "$out" "$FX/patch-raw.so" "$name" "$(build_id "$FX/target")" \
-		-f "$(f_compute)" -b "$(b_calls)" -b "$(b_helper)" -b "$(b_tls)" "$@"
+	make_patch_raw "$out" "$FX/patch-raw.so" "$name" "$T_BID" \
+		-f "$F_COMPUTE" -b "$B_CALLS" -b "$B_HELPER" -b "$B_TLS" "$@"
 }
 
-build_fixtures() {
+_build_fixtures() {
 	mkdir -p "$FX"
 	# the build profile of DESIGN.md: without it -fipa-ra lets callers keep values in
 	# registers the old compute() did not touch (seen: a garbage result after the switch)
 	gcc -O2 -g -flive-patching=inline-clone -pthread -o "$FX/target" "$FIXSRC/target.c" || fail "cannot build target"
-	gcc -O2 -fPIC -shared -o "$FX/patch-raw.so" "$FIXSRC/patch.c" || fail "cannot build patch"
+	gcc -O2 -fPIC -c -o "$FX/patch.o" "$FIXSRC/patch.c" || fail "cannot compile patch"
+	gcc -shared -o "$FX/patch-raw.so" "$FX/patch.o" || fail "cannot link patch"
 	gcc -O2 -I"$POLUS_TOP/versionfiles" -o "$FX/mkvf" "$FIXSRC/mkvf.c" \
 		"$POLUS_BUILD/obj/versionfiles/versionfile.o" -lyaml || fail "cannot build mkvf"
 	gcc -O2 -o "$FX/holdtrace" "$FIXSRC/holdtrace.c" || fail "cannot build holdtrace"
+}
+
+# build_fixtures: the fixtures in $FX, from a cache in $POLUS_BUILD keyed by their sources
+# (compiling them is most of a test's time on a loaded machine).
+build_fixtures() {
+	local key cache
+	key=$(cat "$FIXSRC"/*.c "$POLUS_TOP/tests/inject/lib-inject.sh" \
+		"$POLUS_BUILD/obj/versionfiles/versionfile.o" | md5sum | cut -c1-16)
+	cache=$POLUS_BUILD/tests/inject-fixtures/$key
+	if [ -f "$cache/done" ]; then
+		mkdir -p "$FX" && cp -a "$cache/." "$FX/" || fail "cannot copy fixtures"
+	else
+		_build_fixtures
+		mkdir -p "${cache%/*}"
+		local tmp
+		tmp=$(mktemp -d "${cache%/*}/.tmp.XXXXXX") && cp -a "$FX/." "$tmp/" && touch "$tmp/done" &&
+			mv -T "$tmp" "$cache" 2>/dev/null || rm -rf "$tmp"
+	fi
+	cache_syms
 	make_patch "$FX/p1.so" p1
 }
 
@@ -60,10 +86,10 @@ build_fixtures() {
 # injector refuses a patch that is already applied).
 make_patch_variant() {
 	local out=$1 name=$2 so=$FX/patch-$2.so; shift 2
-	gcc -O2 -fPIC -shared -Wl,--build-id=0x$(printf '%s' "$name" | md5sum | cut -c1-32) \
-		-o "$so" "$FIXSRC/patch.c" || fail "cannot build patch"
-	SO=$so make_patch_raw "$out" "$so" "$name" "$(build_id "$FX/target")" \
-		-f "$(SO=$so f_compute)" -b "$(b_calls)" -b "$(b_helper)" -b "$(b_tls)" "$@"
+	gcc -shared -Wl,--build-id=0x$(printf '%s' "$name" | md5sum | cut -c1-32) \
+		-o "$so" "$FX/patch.o" || fail "cannot link patch"
+	make_patch_raw "$out" "$so" "$name" "$T_BID" \
+		-f "$F_COMPUTE" -b "$B_CALLS" -b "$B_HELPER" -b "$B_TLS" "$@"
 }
 
 TLOG=$TMP/target.log
@@ -79,10 +105,11 @@ start_target() {
 # thread_in NAME SYSCALL-NR: some thread named NAME is blocked in that system call, or
 # in restart_syscall (219), which is how the kernel resumes an interrupted timed wait.
 thread_in() {
-	local d nr
-	for d in /proc/$TPID/task/*; do
-		[ "$(cat "$d/comm" 2>/dev/null)" = "$1" ] || continue
-		nr=$(cut -d' ' -f1 "$d/syscall" 2>/dev/null)
+	local d c nr rest
+	for d in /proc/$TPID/task/*; do # builtins only: forks are slow on a loaded machine
+		read -r c <"$d/comm" 2>/dev/null || continue
+		[ "$c" = "$1" ] || continue
+		read -r nr rest <"$d/syscall" 2>/dev/null || continue
 		[ "$nr" = "$2" ] || [ "$nr" = 219 ] && return 0
 	done
 	return 1

@@ -7,6 +7,7 @@ need_tools
 build_fixtures
 gcc -O2 -g -no-pie -fno-pie -flive-patching=inline-clone -pthread -o "$FX/target" \
 	"$FIXSRC/target.c" || fail "cannot build the non-PIE target"
+cache_syms
 make_patch "$FX/np.so" np
 start_target
 grep -q '^00400000-.*/target$' /proc/$TPID/maps || fail "target not at 0x400000"

@@ -10,7 +10,7 @@ fi
 need_tools
 build_fixtures
 t=$FX/target
-bid=$(build_id "$t")
+bid=$T_BID
 
 # the patches and files that must be refused
 make_patch "$FX/p1.so" p1
@@ -22,11 +22,11 @@ gcc -c -fPIC -o "$FX/object.o" "$FIXSRC/patch.c"
 printf 'polus-patch: 1\nname: [unclosed\n' >"$FX/bad.yaml"
 embed "$FX/badvf.so" "$FX/patch-raw.so" "$FX/bad.yaml"
 make_patch_raw "$FX/wrongbuild.so" "$FX/patch-raw.so" wb 0123456789abcdef0123456789abcdef01234567 \
-	-f "$(f_compute)" -b "$(b_calls)" -b "$(b_helper)" -b "$(b_tls)"
-make_patch_raw "$FX/nobind.so" "$FX/patch-raw.so" nb "$bid" -f "$(f_compute)" -b "$(b_calls)" -b "$(b_tls)"
+	-f "$F_COMPUTE" -b "$B_CALLS" -b "$B_HELPER" -b "$B_TLS"
+make_patch_raw "$FX/nobind.so" "$FX/patch-raw.so" nb "$bid" -f "$F_COMPUTE" -b "$B_CALLS" -b "$B_TLS"
 gcc -O2 -fPIC -shared -o "$FX/missing-raw.so" "$FIXSRC/patch-missing.c"
 SO=$FX/missing-raw.so make_patch_raw "$FX/missing.so" "$FX/missing-raw.so" ms "$bid" \
-	-f "$(SO=$FX/missing-raw.so f_compute)"
+	-f "compute:$(sym_addr "$t" compute):$(sym_size "$t" compute):$(sym_addr "$FX/missing-raw.so" compute):1"
 make_patch "$FX/short.so" sh -f "base_helper:$(sym_addr "$t" base_helper):3:$(sym_addr "$FX/patch-raw.so" compute):1"
 
 # usage

@@ -8,8 +8,8 @@
 . "$POLUS_TOP/tests/inject/lib-inject.sh"
 need_tools
 build_fixtures
-make_patch "$FX/busy.so" busy -f "$(f_busy)"
-make_patch "$FX/ret.so" ret -f "$(f_ret)"
+make_patch "$FX/busy.so" busy -f "$F_BUSY"
+make_patch "$FX/ret.so" ret -f "$F_RET"
 
 start_target --busy-site
 wait_blocked
