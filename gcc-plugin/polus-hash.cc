@@ -757,8 +757,8 @@ static void type_text(struct pbuf *b, tree t, int depth)
 			pbuf_printf(b, " __attribute__((vector_size(%lld)))",
 				    (long long)int_size_in_bytes(t));
 		} else {
-			pbuf_printf(b, "<%s:%d>", get_tree_code_name(TREE_CODE(t)),
-				    TYPE_PRECISION(t));
+			pbuf_printf(b, "<%s%s%d>", get_tree_code_name(TREE_CODE(t)),
+				    TYPE_UNSIGNED(t) ? " unsigned " : " ", TYPE_PRECISION(t));
 		}
 		return;
 	}

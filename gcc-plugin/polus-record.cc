@@ -302,7 +302,9 @@ static void write_type(tree t, const char *tag)
 		const char *n = polus_decl_name(f);
 		pbuf_puts(&lay, n ? n : "<anon>");
 		pbuf_puts(&lay, ":");
-		polus_type_text(&lay, TREE_TYPE(f));
+		/* A bit-field's own type has no name: show the declared one. */
+		polus_type_text(&lay,
+				DECL_BIT_FIELD_TYPE(f) ? DECL_BIT_FIELD_TYPE(f) : TREE_TYPE(f));
 		/* From the field's own constants: bit_position() would build new trees. */
 		long long pos = -1, sz = -1;
 		tree off = DECL_FIELD_OFFSET(f), boff = DECL_FIELD_BIT_OFFSET(f);
