@@ -24,6 +24,7 @@
 #include "loader.h"
 #include "jsonout.h"
 #include "patch_site.h"
+#include "placement.h"
 #include "procfs.h"
 #include "ptrace_ctl.h"
 #include "registry.h"
@@ -220,54 +221,11 @@ static int check_chain(struct apply *a)
 	return rc;
 }
 
-#define MiB (1ull << 20)
-#define REACH 0x7ff00000ull /* a little under 2 GiB: rel32 from anywhere in the text */
-
-/*
- * Candidate addresses for the image, nearest to the executable first. Room is left
- * after [heap] (brk grows there) and below [stack].
- */
 static int plan_placement(struct apply *a)
 {
-	const struct pf_maps *m = &a->tg.maps;
-	uint64_t span = a->lp.span_hi - a->lp.span_lo, dist[MAX_CAND];
-	uint64_t lo = a->tg.exe_lo, hi = a->tg.exe_hi;
-	a->ncand = 0;
-	for (size_t i = 0; i <= m->n; i++) {
-		uint64_t glo = i ? m->v[i - 1].end : 16 * MiB;
-		uint64_t ghi = i < m->n ? m->v[i].start : 0x7ffffffff000ull;
-		uint64_t glo_guard = 1 * MiB, ghi_guard = 1 * MiB, c, d;
-		if (i && (strcmp(m->v[i - 1].path, "[heap]") == 0 ||
-			  (!a->tg.heap_end && m->v[i - 1].end == hi)))
-			glo_guard = 256 * MiB;
-		if (i < m->n && strcmp(m->v[i].path, "[stack]") == 0)
-			ghi_guard = 64 * MiB;
-		if (ghi <= glo || ghi - glo < span + glo_guard + ghi_guard)
-			continue;
-		if (ghi <= lo)
-			c = (ghi - ghi_guard - span) & ~4095ull;
-		else
-			c = (glo + glo_guard + 4095) & ~4095ull;
-		if (c < 16 * MiB)
-			continue;
-		uint64_t rlo = c < lo ? c : lo, rhi = c + span > hi ? c + span : hi;
-		if (rhi - rlo > REACH)
-			continue;
-		d = c < lo ? lo - c : c - hi;
-		/* insertion into the sorted candidate list */
-		size_t k = a->ncand < MAX_CAND ? a->ncand++ : MAX_CAND;
-		while (k > 0 && dist[k - 1] > d) {
-			if (k < MAX_CAND) {
-				dist[k] = dist[k - 1];
-				a->cand[k] = a->cand[k - 1];
-			}
-			k--;
-		}
-		if (k < MAX_CAND) {
-			dist[k] = d;
-			a->cand[k] = c;
-		}
-	}
+	uint64_t span = a->lp.span_hi - a->lp.span_lo;
+	a->ncand = pl_candidates(&a->tg.maps, a->tg.exe_lo, a->tg.exe_hi, a->tg.heap_end != 0,
+				 span, a->cand, MAX_CAND);
 	if (!a->ncand)
 		return fail(a, EX_NOTAPPLY,
 			    "process %d: no free address range of %llu KiB within 2 GiB of its code",

@@ -2,7 +2,7 @@
 INJ_BASE_OBJS := $(patsubst %,$(BUILD)/obj/injector/%.o,procfs elfinfo target jsonout) \
 	$(BUILD)/obj/runtime/registry.o
 INJ_APPLY_OBJS := $(patsubst %,$(BUILD)/obj/injector/%.o,apply_main ptrace_ctl remote_syscall \
-	seccomp_eval loader symresolve patch_site) $(INJ_BASE_OBJS) \
+	seccomp_eval loader symresolve patch_site placement) $(INJ_BASE_OBJS) \
 	$(BUILD)/obj/versionfiles/versionfile.o
 
 $(BUILD)/polus-apply: $(INJ_APPLY_OBJS)
