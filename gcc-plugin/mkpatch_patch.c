@@ -185,60 +185,94 @@ static int drop_option(const char *o, int *skip_next)
 		base = base ? base + 1 : o + 9;
 		return !strncmp(base, "polus.", 6) || !strcmp(base, "polus");
 	}
-	return !strncmp(o, "-M", 2) || !strncmp(o, "-Wp,-M", 6) ||
+	/* -save-temps would write into NEW's tree */
+	return !strncmp(o, "-M", 2) || !strncmp(o, "-Wp,-M", 6) || !strncmp(o, "-save-temps", 11) ||
 	       !strncmp(o, "-fplugin-arg-polus-", 19) || !strncmp(o, "-o", 2);
 }
 
+static void compile_argv(struct pb *b, const struct plan_unit *pu, struct argv_buf *a)
+{
+	const struct meta_unit *u = pu->u;
+	int skip = 0;
+	char *arg;
+	argv_add(a, u->driver);
+	for (size_t k = 0; k < u->nopts; k++) {
+		if (skip) {
+			skip = 0;
+			continue;
+		}
+		if (!drop_option(u->opts[k], &skip))
+			argv_add(a, u->opts[k]);
+	}
+	argv_add(a, "-fPIC");
+	argv_add(a, "-ffunction-sections");
+	argv_add(a, "-fdata-sections");
+	argv_add(a, "-fno-semantic-interposition");
+	arg = xasprintf("-fplugin=%s", b->plugin);
+	argv_add(a, arg);
+	free(arg);
+	/* gcc names plugin arguments by the plugin file's base name */
+	arg = xasprintf("-fplugin-arg-%s-mode=patch", b->plugin_base);
+	argv_add(a, arg);
+	free(arg);
+	arg = xasprintf("-fplugin-arg-%s-plan=%s", b->plugin_base, pu->plan_path);
+	argv_add(a, arg);
+	free(arg);
+	argv_add(a, "-c");
+	argv_add(a, "-o");
+	argv_add(a, pu->obj_path);
+	argv_add(a, u->src);
+}
+
+/* Up to one compiler per CPU ($POLUS_JOBS overrides); the first failure is reported
+ * after every started compiler has been reaped. */
 static int compile_units(struct pb *b)
 {
 	const char *slash = strrchr(b->plugin, '/');
+	const char *env = getenv("POLUS_JOBS");
+	long jobs = env && atoi(env) > 0 ? atoi(env) : sysconf(_SC_NPROCESSORS_ONLN);
+	pid_t *pids = xcalloc(b->plan.nunits, sizeof(pid_t));
+	size_t next = 0, done = 0, running = 0;
+	int failed = 0;
+	char sub[sizeof(b->err)];
 	b->plugin_base = xstrdup(slash ? slash + 1 : b->plugin);
 	b->plugin_base[strcspn(b->plugin_base, ".")] = 0;
-	for (size_t i = 0; i < b->plan.nunits; i++) {
-		const struct plan_unit *pu = &b->plan.units[i];
-		const struct meta_unit *u = pu->u;
-		struct argv_buf a = {0};
-		int skip = 0;
-		char *arg;
-		argv_add(&a, u->driver);
-		for (size_t k = 0; k < u->nopts; k++) {
-			if (skip) {
-				skip = 0;
-				continue;
+	if (jobs < 1)
+		jobs = 1;
+	while (done < next || (next < b->plan.nunits && !failed)) {
+		if (!failed && next < b->plan.nunits && running < (size_t)jobs) {
+			const struct plan_unit *pu = &b->plan.units[next];
+			struct argv_buf a = {0};
+			compile_argv(b, pu, &a);
+			progress(b, 3, "compile %s (%zu kept, %zu bound)", pu->u->key, pu->nkeeps,
+				 pu->nbinds);
+			if (run_spawn(a.v, pu->u->cwd, &pids[next], sub, sizeof(sub))) {
+				msg(b->err, sizeof(b->err), "recompiling %s in patch mode: %s",
+				    pu->u->key, sub);
+				failed = 1;
+				pids[next] = 0;
+			} else {
+				running++;
 			}
-			if (!drop_option(u->opts[k], &skip))
-				argv_add(&a, u->opts[k]);
+			argv_free(&a);
+			next++;
+			continue;
 		}
-		argv_add(&a, "-fPIC");
-		argv_add(&a, "-ffunction-sections");
-		argv_add(&a, "-fdata-sections");
-		argv_add(&a, "-fno-semantic-interposition");
-		arg = xasprintf("-fplugin=%s", b->plugin);
-		argv_add(&a, arg);
-		free(arg);
-		/* gcc names plugin arguments by the plugin file's base name */
-		arg = xasprintf("-fplugin-arg-%s-mode=patch", b->plugin_base);
-		argv_add(&a, arg);
-		free(arg);
-		arg = xasprintf("-fplugin-arg-%s-plan=%s", b->plugin_base, pu->plan_path);
-		argv_add(&a, arg);
-		free(arg);
-		argv_add(&a, "-c");
-		argv_add(&a, "-o");
-		argv_add(&a, pu->obj_path);
-		argv_add(&a, u->src);
-		progress(b, 3, "compile %s (%zu kept, %zu bound)", u->key, pu->nkeeps, pu->nbinds);
-		int r = run_argv(a.v, u->cwd, b->err, sizeof(b->err));
-		argv_free(&a);
-		if (r) {
-			char sub[sizeof(b->err)];
-			memcpy(sub, b->err, sizeof(sub));
-			msg(b->err, sizeof(b->err), "recompiling %s in patch mode failed: %s",
-			    u->key, sub);
-			return EXIT_INTERNAL;
+		/* reap in order: the messages then name the first unit that failed (a unit
+		 * whose compiler never started has pid 0) */
+		if (pids[done]) {
+			const struct meta_unit *u = b->plan.units[done].u;
+			if (run_wait(pids[done], u->driver, sub, sizeof(sub)) && !failed) {
+				msg(b->err, sizeof(b->err),
+				    "recompiling %s in patch mode failed: %s", u->key, sub);
+				failed = 1;
+			}
+			running--;
 		}
+		done++;
 	}
-	return 0;
+	free(pids);
+	return failed ? EXIT_INTERNAL : 0;
 }
 
 /* Patch mode emits a kept function under its SYMBOL only; a unit that calls a kept

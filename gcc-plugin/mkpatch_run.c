@@ -29,9 +29,9 @@ void argv_free(struct argv_buf *a)
 	memset(a, 0, sizeof(*a));
 }
 
-int run_argv(char *const argv[], const char *cwd, char *err, size_t errlen)
+int run_spawn(char *const argv[], const char *cwd, pid_t *pid_out, char *err, size_t errlen)
 {
-	int pipefd[2], status, e = 0;
+	int pipefd[2], e = 0;
 	pid_t pid;
 	/* the child reports a failed chdir/exec through a close-on-exec pipe */
 	if (pipe2(pipefd, O_CLOEXEC))
@@ -63,19 +63,36 @@ int run_argv(char *const argv[], const char *cwd, char *err, size_t errlen)
 	close(pipefd[1]);
 	ssize_t got = read(pipefd[0], &e, sizeof(e));
 	close(pipefd[0]);
-	while (waitpid(pid, &status, 0) < 0) {
-		if (errno != EINTR)
-			return msg(err, errlen, "waitpid: %s", strerror(errno));
-	}
 	if (got == (ssize_t)sizeof(e)) {
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
 		if (e < 0)
 			return msg(err, errlen, "cannot run %s: %s", argv[0], strerror(-e));
 		return msg(err, errlen, "cannot enter %s to run %s: %s", cwd, argv[0], strerror(e));
 	}
+	*pid_out = pid;
+	return 0;
+}
+
+int run_wait(pid_t pid, const char *tool, char *err, size_t errlen)
+{
+	int status;
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR)
+			return msg(err, errlen, "waitpid: %s", strerror(errno));
+	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
 	if (WIFEXITED(status))
-		return msg(err, errlen, "%s exited with status %d", argv[0], WEXITSTATUS(status));
-	return msg(err, errlen, "%s killed by signal %d", argv[0],
+		return msg(err, errlen, "%s exited with status %d", tool, WEXITSTATUS(status));
+	return msg(err, errlen, "%s killed by signal %d", tool,
 		   WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
+int run_argv(char *const argv[], const char *cwd, char *err, size_t errlen)
+{
+	pid_t pid;
+	if (run_spawn(argv, cwd, &pid, err, errlen))
+		return -1;
+	return run_wait(pid, argv[0], err, errlen);
 }

@@ -5,10 +5,16 @@
 #ifndef POLUS_MKPATCH_RUN_H
 #define POLUS_MKPATCH_RUN_H
 #include <stddef.h>
+#include <sys/types.h>
 
 /* Runs argv[0] (PATH lookup) in `cwd` (NULL: ours) and waits. The child's output goes
  * to our stderr. 0 when it exits 0, else -1 + message naming the tool and status. */
 int run_argv(char *const argv[], const char *cwd, char *err, size_t errlen);
+
+/* The two halves of run_argv, to run several tools at once: run_spawn starts argv (0,
+ * or -1 + message when it cannot be started), run_wait reaps it. */
+int run_spawn(char *const argv[], const char *cwd, pid_t *pid, char *err, size_t errlen);
+int run_wait(pid_t pid, const char *tool, char *err, size_t errlen);
 
 /* A growable NULL-terminated argv of malloc'd strings. */
 struct argv_buf {
