@@ -66,6 +66,19 @@ tail -n 1 bad.err | grep -q '^polus-mkpatch: recompiling main.c in patch mode fa
 nothing_left
 ok "failed compile: exit 3, nothing left"
 
+# two units compiled at once, both failing: every compiler reaped, the first unit named
+mkdir -p both.src && cp "$HERE"/prog/v1/* both.src/ &&
+	sed -i 's/return x + hits;/return x + hits + 1;/' both.src/util.c &&
+	sed -i 's/return x \* 7;/return x * 8;/' both.src/main.c || fail "edit"
+build_prog both both.src
+POLUS_JOBS=2 POLUS_PLUGIN=$TMP/bad/polus.so "$MK" -q v1/prog both/prog -o out/p.so 2> both.err
+rc=$?
+[ $rc = 3 ] || { cat both.err; fail "exit $rc, wanted 3"; }
+tail -n 1 both.err | grep -q '^polus-mkpatch: recompiling main.c in patch mode failed' || fail "$(tail -n 1 both.err)"
+[ "$(grep -c 'cannot load plugin' both.err)" = 2 ] || fail "both compilers should have run: $(cat both.err)"
+nothing_left
+ok "parallel compiles: both reaped, first failure reported"
+
 # OLD stripped: no symbols to find its functions and statics by
 mkdir stripped && strip --strip-all -o stripped/prog v1/prog || fail "strip"
 expect_fail 1 'stripped/prog has no .symtab \(stripped\): build the patch against the unstripped' \
