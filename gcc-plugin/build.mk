@@ -11,8 +11,9 @@ $(BUILD)/obj/gcc-plugin/%.o: gcc-plugin/%.cc gcc-plugin/polus.h gcc-plugin/polus
 	@mkdir -p $(dir $@)
 	$(CXX) $(POLUS_PLUGIN_CXXFLAGS) -c -o $@ $<
 
+# Linked aside and renamed: compilers running meanwhile never load a half-written file.
 $(BUILD)/polus.so: $(POLUS_PLUGIN_OBJS)
-	$(CXX) -shared -fPIC -o $@ $^
+	$(CXX) -shared -fPIC -o $@.tmp $^ && mv -f $@.tmp $@
 
 all: $(BUILD)/polus.so
 INSTALL_LIB += $(BUILD)/polus.so
