@@ -8,6 +8,7 @@
  */
 #include "diff.h"
 #include "mkpatch_util.h"
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -552,6 +553,53 @@ static int has_reason(const struct d_item *it, const char *r)
 	return 0;
 }
 
+static int has_reason_prefix(const struct d_item *it, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	for (size_t i = 0; i < it->nreasons; i++)
+		if (!strncmp(it->reasons[i], prefix, n))
+			return 1;
+	return 0;
+}
+
+/* Whether C type text `type` holds a `tag` object by value (not behind a pointer). */
+static int type_holds(const char *type, const char *tag)
+{
+	size_t n = strlen(tag);
+	for (const char *p = strstr(type, tag); p; p = strstr(p + 1, tag)) {
+		int starts = p == type || !(isalnum((unsigned char)p[-1]) || p[-1] == '_');
+		int ends = !(isalnum((unsigned char)p[n]) || p[n] == '_');
+		if (!starts || !ends)
+			continue;
+		const char *q = p + n;
+		while (*q == ' ' || *q == '\t')
+			q++;
+		if (*q != '*')
+			return 1;
+	}
+	return 0;
+}
+
+/* A variable whose type is a struct/union whose layout changed (same type name, same
+ * size perhaps, fields moved) changed type as much as one whose TYPE text changed. */
+static void mark_variable_layouts(struct ctx *c)
+{
+	for (size_t i = 0; i < c->d->nvars; i++) {
+		struct d_item *it = &c->d->vars[i];
+		const struct meta_var *nv = it->new;
+		if (!it->old || !nv || it->state == DS_REMOVED)
+			continue;
+		const struct meta_unit *u = &c->n->units[it->nu];
+		for (size_t t = 0; t < u->ntypes; t++) {
+			const char *tag = u->types[t].tag;
+			if (type_changed(c, it->nu, tag) && type_holds(nv->type, tag)) {
+				add_reason2(it, "layout:", tag);
+				it->state = DS_CHANGED;
+			}
+		}
+	}
+}
+
 /* Facts from one side's `use` lines of function `it`. */
 static void reasons_from_uses(struct ctx *c, struct d_item *it, const struct meta_unit *u,
 			      int layout_only, int *layout_found)
@@ -568,10 +616,13 @@ static void reasons_from_uses(struct ctx *c, struct d_item *it, const struct met
 			if (!v || v->state != DS_CHANGED)
 				continue;
 			const struct meta_var *ov = v->old, *nv = v->new;
-			if (has_reason(v, "type"))
+			if (has_reason(v, "type") || has_reason_prefix(v, "layout:"))
 				add_reason2(it, "var-type:", v->key);
+			/* a constant, or a variable OLD folded into its readers (no storage):
+			 * readers carry the old value */
 			else if (!strcmp(us->kind, "read") && has_reason(v, "init") &&
-				 (!strcmp(ov->access, "ro") || !strcmp(nv->access, "ro")))
+				 (!strcmp(ov->access, "ro") || !strcmp(nv->access, "ro") ||
+				  !strcmp(ov->asm_name, "-")))
 				add_reason2(it, "const:", v->key);
 		} else if (!strcmp(us->kind, "call")) {
 			const struct d_item *callee = find_fn_new(c, it->nu, us->target);
@@ -716,6 +767,7 @@ int diff_builds(const struct meta_build *o, const struct meta_build *n,
 	match_functions(&c);
 	match_variables(&c);
 	match_types(&c);
+	mark_variable_layouts(&c);
 	mark_function_reasons(&c);
 	propagate_changes(&c);
 	finish_line_only(&c);

@@ -68,11 +68,17 @@ static int refuse_unsupported_variables(struct pctx *c)
 			    c->err, c->errlen,
 			    "variable %s (%s) changed type: not supported yet (%s %s -> %s %s)",
 			    it->key, it->unit, ov->type, ov->size, nv->type, nv->size);
+		for (size_t r = 0; r < it->nreasons; r++)
+			if (!strncmp(it->reasons[r], "layout:", 7))
+				return msg(c->err, c->errlen,
+					   "variable %s (%s) changed type: not supported yet (the "
+					   "layout of %s changed)",
+					   it->key, it->unit, it->reasons[r] + 7);
 		if (has_reason(it, "access"))
 			return msg(c->err, c->errlen,
 				   "variable %s (%s) changed type: not supported yet (%s -> %s)",
 				   it->key, it->unit, ov->access, nv->access);
-		if (!strcmp(nv->access, "rw"))
+		if (!strcmp(nv->access, "rw") && strcmp(ov->asm_name, "-"))
 			pwarn(c->p, xasprintf("variable %s (%s): initializer changed; the running "
 					      "program keeps its live value",
 					      it->key, it->unit));

@@ -51,18 +51,22 @@ want("helper", "changed", ["body"], "lib/util.c")
 want("sigcaller", "changed", ["signature:helper"])
 want("gone", "removed", [])
 want("newfn", "new", [])
+want("reader2", "changed", ["const:folded"])    # OLD folded the variable into its reader
 want("logit", "changed", ["line-only"]); assert fns["logit"]["line_only"] is True
 want("wrap_log", "changed", ["line-only"]); assert fns["wrap_log"]["line_only"] is True
 for n in ("uses_b", "counter_fn", "main"):
     assert n not in fns, f"{n} listed but unchanged"
-assert len(fns) == 13, sorted(fns)
+assert len(fns) == 14, sorted(fns)
 vs = {v["key"]: v for v in d["variables"]}
 assert vs["table"]["change"] == "changed" and vs["table"]["reasons"] == ["init"], vs
 assert vs["counter_fn/extra"]["change"] == "new" and vs["counter_fn/extra"]["name"] == "extra"
 assert "counter_fn/calls" not in vs and "gstate" not in vs, vs
-assert len(vs) == 2, vs
+assert vs["gpair"]["reasons"] == ["layout:pair"], vs["gpair"]  # same size, fields moved
+assert vs["folded"]["reasons"] == ["init"], vs["folded"]
+assert "ppair" not in vs, vs["ppair"]                           # a pointer: layout-proof
+assert len(vs) == 4, vs
 ts = {t["name"]: t for t in d["types"]}
-assert ts["conn"]["change"] == "changed" and len(ts) == 1, ts
+assert ts["conn"]["change"] == "changed" and ts["pair"]["reasons"] == ["layout"] and len(ts) == 2, ts
 PY
 ok "json diff"
 
@@ -81,7 +85,7 @@ ok "--line-only"
 cat "$TMP/out.txt"
 grep -q '^function handle_request (server.c): changed — inlined callee parse_cmd changed$' \
 	"$TMP/out.txt" || fail "text line"
-grep -q '^summary: functions 9 changed, 1 new, 1 removed, 2 line-only' "$TMP/out.txt" ||
+grep -q '^summary: functions 10 changed, 1 new, 1 removed, 2 line-only' "$TMP/out.txt" ||
 	fail "summary"
 ok "text diff"
 

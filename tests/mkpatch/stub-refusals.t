@@ -27,6 +27,13 @@ variant type 's/^int counter = 5;/long counter = 5;/' 's/^extern int counter;/ex
 expect_fail 2 'variable counter \(main.c\) changed type: not supported yet' "$MK" -q v1/prog type/prog -o out/p.so
 nothing_left
 
+# same size, fields swapped: the running program's data has the old layout
+variant pair1 's/^int limit = 10;/int limit = 10;\nstruct pair { int a; int b; } gp;/; s/return bump(x) \* 2 + helper(x) + limit;/return bump(x) * 2 + helper(x) + limit + gp.b;/'
+variant pair2 's/^int limit = 10;/int limit = 10;\nstruct pair { int b; int a; } gp;/; s/return bump(x) \* 2 + helper(x) + limit;/return bump(x) * 2 + helper(x) + limit + gp.b;/'
+expect_fail 2 'variable gp \(main.c\) changed type: not supported yet \(the layout of pair changed\)' \
+	"$MK" -q pair1/prog pair2/prog -o out/p.so
+nothing_left
+
 variant newtls 's/^int limit = 10;/int limit = 10;\n__thread int tl;/; s/return bump(x) \* 2 + helper(x) + limit;/return bump(x) * 2 + helper(x) + limit + tl++;/'
 expect_fail 2 'new thread-local variable tl \(main.c\): not supported yet' "$MK" -q v1/prog newtls/prog -o out/p.so
 nothing_left
