@@ -539,6 +539,13 @@ static int setup(struct pb *b)
 		b->out_yaml = xasprintf("%.*s.yaml", (int)(n - 3), out);
 	else
 		b->out_yaml = xasprintf("%s.yaml", out);
+	char real_out[PATH_MAX], real_in[PATH_MAX];
+	const char *inputs[] = {b->po->old_path, b->po->new_path};
+	for (size_t i = 0; i < 2; i++)
+		if (realpath(out, real_out) && realpath(inputs[i], real_in) &&
+		    !strcmp(real_out, real_in))
+			return msg(b->err, sizeof(b->err), "-o %s would overwrite %s", out,
+				   inputs[i]);
 	char *copy = xstrdup(out);
 	int writable = !access(dirname(copy), W_OK);
 	free(copy);

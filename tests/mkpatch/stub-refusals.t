@@ -43,6 +43,9 @@ variant tls2 's/^int limit = 10;/int limit = 10;\n__thread long tcount;/; s/retu
 expect_fail 2 'thread-local variable tcount \(main.c\) changed: not supported yet' "$MK" -q tls1/prog tls2/prog -o out/p.so
 nothing_left
 
+cp v1/prog keep.prog
+expect_fail 1 '-o v1/prog would overwrite v1/prog' "$MK" -q v1/prog type/prog -o v1/prog
+cmp -s keep.prog v1/prog || fail "OLD was touched"
 expect_fail 1 'nothing to patch: no function changed$' "$MK" -q v1/prog v1/prog -o out/p.so
 nothing_left
 
