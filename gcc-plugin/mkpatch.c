@@ -1,16 +1,22 @@
 /*
  * polus-mkpatch — the patch constructor.
  *
- *   polus-mkpatch --diff [--json] [--line-only] OLD NEW
- *   polus-mkpatch [--line-only] [--quiet] OLD NEW -o PATCH.so
+ *   polus-mkpatch --diff [--json] [--line-only] OLD [PATCH...] NEW
+ *   polus-mkpatch [--line-only] [--quiet] OLD [PATCH...] NEW -o OUT.so
+ *   polus-mkpatch --show PATCH.so
  *
  * Both binaries carry the record-mode metadata of their build (.polus.meta, see
  * docs/metadata.md). --diff lists what changed between them; the patch build then
- * recompiles the changed units of NEW in patch mode and links them into PATCH.so with
- * its version file (docs/patch-format.md).
+ * recompiles the changed units of NEW in patch mode and links them into OUT.so with
+ * its version file (docs/patch-format.md). PATCH...: the patches the process already
+ * runs on OLD, in order (a chain): the diff is then taken against the newest patch's
+ * release, whose metadata each patch carries.
+ *
+ * Phases of main: parse_args, load_build (OLD, NEW), chain_load, diff_check_compat,
+ * diff_builds, then diff_print_* or patch_build.
  *
  * Exit codes: 0 ok, 1 usage or input error, 2 incompatible builds or a change the
- * patch cannot carry, 3 internal error.
+ * patch cannot carry, 3 internal error (a failing compiler or linker included).
  */
 #include "diff.h"
 #include "diff_out.h"

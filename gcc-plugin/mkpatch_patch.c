@@ -1,12 +1,14 @@
 /*
- * mkpatch_patch — the patch build (polus-mkpatch OLD NEW -o PATCH.so).
+ * mkpatch_patch — the patch build (polus-mkpatch OLD [PATCH...] NEW -o OUT.so).
  *
  * Phases: report_diff, make_plans (mkpatch_plan), compile_units (each planned unit of
- * NEW recompiled from its recorded driver/cwd/src/opt in patch mode), link_patch
- * (<driver> -shared -nostartfiles), write_version_file (symbols of the linked patch and
- * of OLD into docs/patch-format.md's YAML), embed_and_publish (objcopy the YAML into the
- * .so, then rename both into place). Everything is built under temporary names so an
- * error leaves no partial PATCH.so behind.
+ * NEW recompiled from its recorded driver/cwd/src/opt in patch mode, one compiler per
+ * CPU), link_patch (<driver> -shared -nostartfiles; a kept global that another patch
+ * unit calls by name gets a --defsym alias to its SYMBOL), write_version_file (symbols
+ * of the linked patch and of OLD into docs/patch-format.md's YAML), embed_and_publish
+ * (objcopy the YAML and NEW's metadata into the .so, for a later link of a chain, then
+ * rename both outputs into place). Everything is built under temporary names so an
+ * error leaves no partial OUT.so behind.
  */
 #include "mkpatch_patch.h"
 #include "elfinfo.h"
