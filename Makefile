@@ -26,7 +26,7 @@ WARN     := -Wall -Wextra -Werror
 CFLAGS_POLUS := -std=gnu11 -O2 -g $(WARN) $(SANFLAGS) -D_GNU_SOURCE -Iversionfiles -Iruntime -Iinjector
 LDFLAGS_POLUS := $(SANFLAGS)
 
-DEPS_DEBIAN := gcc g++ make binutils gcc-12-plugin-dev libelf-dev libcapstone-dev libyaml-dev pkg-config python3
+DEPS_DEBIAN := gcc g++ make binutils gcc-12-plugin-dev libelf-dev libcapstone-dev libyaml-dev pkg-config python3 python3-yaml
 
 .PHONY: all check deps install demo clean format-check san
 all: tools
