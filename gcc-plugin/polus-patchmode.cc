@@ -10,7 +10,10 @@
  *                                OWNER/NAME): every reference goes to the external
  *                                SYMBOL (GOT under -fPIC; initial-exec TLS for tls);
  *                                the unit's own definition is dropped.
- * Everything else compiles normally, and its references follow the same rules.
+ * Everything else compiles normally, and its references follow the same rules. A
+ * bind-fn of an always_inline function is ignored: it has no out-of-line copy in the
+ * base, and stays inlined. Same-named statics of one function are OWNER/NAME#N, as in
+ * record mode.
  *
  * How: the declarations themselves are turned into external declarations named SYMBOL,
  * once the whole unit is parsed and lowered (PLUGIN_ALL_IPA_PASSES_START: before any

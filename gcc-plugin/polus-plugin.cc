@@ -31,10 +31,6 @@ struct lp_flag {
 	const char *opt;
 	size_t off;
 };
-#define LPF(name)                                                                                  \
-	{                                                                                          \
-		"-f" #name, offsetof(struct gcc_options, x_flag_##name)                            \
-	}
 static const struct lp_flag lp_flags[] = {
     {"-fwhole-program", offsetof(struct gcc_options, x_flag_whole_program)},
     {"-fipa-pta", offsetof(struct gcc_options, x_flag_ipa_pta)},

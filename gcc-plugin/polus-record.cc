@@ -2,20 +2,22 @@
  *
  * Facts are collected where GCC shows them and written once, at PLUGIN_FINISH_UNIT,
  * as one record (docs/metadata.md) into .polus.meta:
- *   fn      PLUGIN_FINISH_PARSE_FUNCTION (every definition, unused statics included);
- *           hashes and `use` lines from a GIMPLE pass right after `cfg` (before any
- *           inlining); a definition that never reaches `cfg` (an unused static that
- *           the compiler drops) is hashed from its GENERIC body when its cgraph node
- *           is removed: it differs from any GIMPLE hash, so using it later shows as a
- *           change, and two unused versions compare equal when unchanged.
- *   inline  the cgraph node-removal hook: a removed node with inlined_to set is an
- *           inline decision, early or IPA (walking BLOCKs misses folded calls).
- *   emit, ecall  a GIMPLE pass just after `optimized` (the last GIMPLE pass, -O0 too): every body
- * really emitted, clones (.constprop/.isra/.part) included, and its direct calls. var
- * PLUGIN_FINISH_DECL; the final assembler name from the varpool at the end (never
- * DECL_ASSEMBLER_NAME: on static locals it renumbers `x.N`). type    PLUGIN_FINISH_TYPE (tagged),
- * or the typedef's PLUGIN_FINISH_DECL. Everything here only reads GCC's data: the loaded sections
- * must stay byte-identical. */
+ * - fn: PLUGIN_FINISH_PARSE_FUNCTION (every definition, unused statics included);
+ *   hashes and `use` lines from a GIMPLE pass right after `cfg` (before any inlining).
+ *   A definition that never reaches `cfg` (an unused static the compiler drops) is
+ *   hashed from its GENERIC body when its cgraph node is removed: that hash differs
+ *   from any GIMPLE hash, so using it later shows as a change, and two unused versions
+ *   compare equal when unchanged. Extern inline (gnu_inline) bodies, never emitted out
+ *   of line, are written as `xfn` lines (same fields; readers ignore unknown kinds).
+ * - inline: the cgraph node-removal hook; a removed node with inlined_to set is an
+ *   inline decision, early or IPA (walking BLOCKs would miss calls folded away).
+ * - emit, ecall: a GIMPLE pass right after `optimized` (the last GIMPLE pass, at -O0
+ *   too) sees every body really emitted, clones (.constprop/.isra/.part) included,
+ *   and its direct calls.
+ * - var: PLUGIN_FINISH_DECL; the final assembler name from the varpool at the end
+ *   (never DECL_ASSEMBLER_NAME: on static locals it renumbers `x.N`).
+ * - type: PLUGIN_FINISH_TYPE (tagged), or the typedef's PLUGIN_FINISH_DECL.
+ * Everything here only reads GCC's data: the loaded sections must stay byte-identical. */
 #include "polus-common.h"
 #include "polus.h"
 #include "version.h"
