@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The patch polus-mkpatch builds, applied to a running process with polus-apply: every
+# hazard the diff must see shows up in the answers after the update: an inlined helper
+# changed (api_scale), a function -O2 turned into work.constprop.0 changed (api_work,
+# api_work2 call the clone), a const table changed (api_table reads it).
+: "${POLUS_TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
+. "$POLUS_TOP/tests/lib.sh" || exit 1
+. "$(dirname "$0")/lib-mkpatch.sh" || exit 1
+need_recording_plugin
+unset POLUS_PLUGIN
+need_patch_mode
+APPLY=$POLUS_BUILD/polus-apply
+[ -x "$APPLY" ] || skip "needs polus-apply (injector) built"
+cd "$TMP" || fail "cd"
+for v in v1 v2; do
+	mkdir $v && cp "$HERE/live/$v/main.c" $v/ || fail "copy"
+	(cd $v && gcc -O2 -g -fplugin="$PLUGIN" -o prog main.c) || fail "building $v"
+done
+nm v1/prog | grep -q ' work\.constprop' || fail "precondition: -O2 did not clone work() in v1"
+"$MK" -q v1/prog v2/prog -o p.so || fail "patch build"
+
+mkfifo in.fifo
+v1/prog < in.fifo > out.txt 2> err.txt &
+pid=$!
+track_pid $pid
+exec 3> in.fifo
+wait_for 10 grep -q '^ready$' out.txt || fail "v1 did not start"
+more_lines() { [ "$(wc -l < out.txt)" -gt "$1" ]; }
+ask() { # ask N EXPECTED: one request, its answer must be EXPECTED
+	local before
+	before=$(wc -l < out.txt)
+	echo "$1" >&3
+	wait_for 10 more_lines "$before" || fail "no answer to $1"
+	[ "$(tail -n 1 out.txt)" = "$2" ] || fail "answer to $1: '$(tail -n 1 out.txt)', wanted '$2'"
+	ok "$1 -> $2"
+}
+ask 3 "10 6 16 40"
+"$APPLY" "$pid" p.so > apply.txt 2>&1 || { cat apply.txt; fail "polus-apply failed"; }
+ask 3 "16 10 38 41"
+ask 2 "11 2 11 31"
+kill -0 $pid || fail "the process died"
