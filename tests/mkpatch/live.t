@@ -2,7 +2,8 @@
 # The patch polus-mkpatch builds, applied to a running process with polus-apply: every
 # hazard the diff must see shows up in the answers after the update: an inlined helper
 # changed (api_scale), a function -O2 turned into work.constprop.0 changed (api_work,
-# api_work2 call the clone), a const table changed (api_table reads it).
+# api_work2 call the clone), a const table changed (api_table reads it); and the
+# state the changed api_scale counts in (served) is the running one, not a copy.
 : "${POLUS_TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$POLUS_TOP/tests/lib.sh" || exit 1
 . "$(dirname "$0")/lib-mkpatch.sh" || exit 1
@@ -34,8 +35,8 @@ ask() { # ask N EXPECTED: one request, its answer must be EXPECTED
 	[ "$(tail -n 1 out.txt)" = "$2" ] || fail "answer to $1: '$(tail -n 1 out.txt)', wanted '$2'"
 	ok "$1 -> $2"
 }
-ask 3 "10 6 16 40"
+ask 3 "10 6 16 40 1"
 "$APPLY" "$pid" p.so > apply.txt 2>&1 || { cat apply.txt; fail "polus-apply failed"; }
-ask 3 "16 10 38 41"
-ask 2 "11 2 11 31"
+ask 3 "16 10 38 41 2"
+ask 2 "11 2 11 31 3"
 kill -0 $pid || fail "the process died"

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+static int served; /* state: must survive the update (the patch binds to it) */
 static const int table[4] = {11, 21, 31, 41};
 
 static inline int scale(int x)
@@ -20,6 +21,7 @@ static __attribute__((noinline)) int work(int a, int mode)
 
 __attribute__((noinline)) int api_scale(int x)
 {
+	served++;
 	return scale(x) + 1;
 }
 
@@ -45,7 +47,8 @@ int main(void)
 	printf("ready\n");
 	while (fgets(line, sizeof(line), stdin)) {
 		int x = atoi(line);
-		printf("%d %d %d %d\n", api_scale(x), api_work(x), api_work2(x), api_table(x));
+		int s = api_scale(x);
+		printf("%d %d %d %d %d\n", s, api_work(x), api_work2(x), api_table(x), served);
 	}
 	return 0;
 }
