@@ -352,6 +352,30 @@ static void select_units(struct pctx *c)
 			c->p->nline_left_out++;
 }
 
+/* Objects already built with a type's old layout (heap, stacks, static data of types
+ * not refused above) are not converted: say so for each type the patch's code now
+ * sees with its new layout. */
+static void warn_changed_layouts(struct pctx *c)
+{
+	for (size_t t = 0; t < c->d->ntypes; t++) {
+		const struct d_item *ty = &c->d->types[t];
+		if (ty->state != DS_CHANGED)
+			continue;
+		char *r = xasprintf("layout:%s", ty->name);
+		const struct d_item *user = NULL;
+		for (size_t i = 0; i < c->p->nunits && !user; i++)
+			for (size_t k = 0; k < c->p->units[i].nkeeps && !user; k++)
+				if (has_reason(c->p->units[i].keeps[k].it, r))
+					user = c->p->units[i].keeps[k].it;
+		free(r);
+		if (user)
+			pwarn(c->p, xasprintf("type %s changed layout (%s uses it): objects the "
+					      "running program already holds keep the old layout "
+					      "and are not converted",
+					      ty->name, user->name));
+	}
+}
+
 int plan_make(struct plan *p, const struct meta_build *ob, const struct meta_build *nb,
 	      const struct diff *d, const struct elfinfo *old, const struct chain *chain,
 	      int line_only, char *err, size_t errlen)
@@ -378,6 +402,8 @@ int plan_make(struct plan *p, const struct meta_build *ob, const struct meta_bui
 		    (rc = bind_external(&c, &p->units[i])))
 			goto out;
 	}
+	if (!rc)
+		warn_changed_layouts(&c);
 	if (!rc && c.ambiguous)
 		rc = msg(err, errlen, "%s", c.ambiguous);
 out:

@@ -44,3 +44,14 @@ grep -q '^polus-mkpatch: warning: worker: changed, but it is a thread entry (pas
 grep -q '^polus-mkpatch: warning: main: changed, but it never returns' warn.txt || fail "no warning for main"
 "$MK" --show p.so | grep -A3 '^warnings:' | grep -q 'worker: changed' || fail "warning not in the version file"
 ok "thread entry and main warned about, in the version file too"
+
+# a field inserted: the patch's get_len reads the new offset, objects already built
+# keep the old one
+for v in v1 v2; do
+	mkdir -p sf/$v && cp "$POLUS_TOP/tests/diff/cases/struct-field-insert/$v/main.c" sf/$v/ &&
+		(cd sf/$v && gcc -O2 -fplugin="$PLUGIN" -o prog main.c) || fail "build sf/$v"
+done
+"$MK" -q sf/v1/prog sf/v2/prog -o sf.so 2> sf.txt || { cat sf.txt; fail "patch build"; }
+grep -q '^polus-mkpatch: warning: type conn changed layout (get_len uses it): objects the running program already holds keep the old layout' sf.txt ||
+	fail "no layout warning: $(cat sf.txt)"
+ok "changed layout warned about"
