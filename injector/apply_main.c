@@ -269,6 +269,9 @@ static int prepare_sites(struct apply *a)
 		if (!f->old_symbol && !f->old_addr)
 			return fail(a, EX_INPUT, "%s: function %s: redirect without old-addr",
 				    a->path, nm);
+		if (!f->old_size)
+			return fail(a, EX_INPUT, "%s: function %s: no old-size in the version file "
+						 "(needed to check the patch site)", a->path, nm);
 		struct ps_site *s = &a->sites[a->nsites];
 		s->name = nm;
 		s->func = a->tg.bias + f->old_addr;

@@ -27,6 +27,8 @@ make_patch_raw "$FX/nobind.so" "$FX/patch-raw.so" nb "$bid" -f "$F_COMPUTE" -b "
 gcc -O2 -fPIC -shared -o "$FX/missing-raw.so" "$FIXSRC/patch-missing.c"
 SO=$FX/missing-raw.so make_patch_raw "$FX/missing.so" "$FX/missing-raw.so" ms "$bid" \
 	-f "compute:$(sym_addr "$t" compute):$(sym_size "$t" compute):$(sym_addr "$FX/missing-raw.so" compute):1"
+make_patch_raw "$FX/nosize.so" "$FX/patch-raw.so" ns "$bid" \
+	-f "compute:$(sym_addr "$t" compute):0:$(sym_addr "$FX/patch-raw.so" compute):1" -b "$B_CALLS" -b "$B_HELPER" -b "$B_TLS"
 make_patch "$FX/short.so" sh -f "base_helper:$(sym_addr "$t" base_helper):3:$(sym_addr "$FX/patch-raw.so" compute):1"
 
 # usage
@@ -55,6 +57,7 @@ expect_fail 1 'invalid version file' "$APPLY" "$TPID" "$FX/badvf.so"; same badvf
 expect_fail 2 'not built with the polus plugin' "$APPLY" "$TPID" "$FX/wrongbuild.so"; same noplugin
 expect_fail 2 '__polus_b_1 has no bind' "$APPLY" "$TPID" "$FX/nobind.so"; same nobind
 expect_fail 2 'cannot resolve symbol polus_test_no_such_function' "$APPLY" "$TPID" "$FX/missing.so"; same missing
+expect_fail 1 'function compute: no old-size' "$APPLY" "$TPID" "$FX/nosize.so"; same nosize
 expect_fail 2 'base_helper is too short' "$APPLY" "$TPID" "$FX/short.so"; same short
 
 # a second tracer
