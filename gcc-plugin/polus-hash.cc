@@ -452,8 +452,15 @@ static void hash_op(struct hctx *c, tree t, int mode, bool field_base)
 		return;
 	}
 	case STATEMENT_LIST:
-		for (tree_stmt_iterator i = tsi_start(t); !tsi_end_p(i); tsi_next(&i))
-			hash_op(c, tsi_stmt(i), M_READ);
+		/* GENERIC: each statement's location is the line __LINE__ would have had. */
+		for (tree_stmt_iterator i = tsi_start(t); !tsi_end_p(i); tsi_next(&i)) {
+			tree st = tsi_stmt(i);
+			if (EXPR_P(st) && EXPR_HAS_LOCATION(st)) {
+				c->loc = EXPR_LOCATION(st);
+				c->line_a = -1;
+			}
+			hash_op(c, st, M_READ);
+		}
 		return;
 	case BLOCK:
 	case DEBUG_BEGIN_STMT:
@@ -479,7 +486,13 @@ static void hash_op(struct hctx *c, tree t, int mode, bool field_base)
 	expr_type(c, t, field_base && code != ARRAY_REF && code != ARRAY_RANGE_REF);
 	hmix(c, TREE_THIS_VOLATILE(t) * 2 + TREE_SIDE_EFFECTS(t));
 	int n = TREE_OPERAND_LENGTH(t);
-	for (int i = 0; i < n; i++) {
+	int first = 0;
+	if (TREE_CODE_CLASS(code) == tcc_vl_exp) {
+		/* Operand 0 of a CALL_EXPR is its operand count, not a source constant. */
+		hmix(c, n);
+		first = 1;
+	}
+	for (int i = first; i < n; i++) {
 		int m = M_READ;
 		if (code == BIND_EXPR && i == 2)
 			continue; /* the BLOCK */

@@ -66,7 +66,7 @@ same() { # same A B FN FIELD...: fields (5=HASH 6=NOLINE 7=NOLAYOUT, counted aft
 { printf '\n\n/* comment */\n\n'; cat base.c; } >moved.c
 sed -i 's/int acc = 0;/int total = 0;/; s/acc +=/total +=/; s/return acc + calls/return total + calls/' moved.c
 rec moved.c moved
-for n in square clampi work next_id conn_init sum_pair; do
+for n in square clampi work next_id conn_init sum_pair conn_fd; do
 	same base moved $n 5 6 7 || fail "$n changed by lines added / local renamed"
 done
 ok "line shifts and local renames change nothing"
@@ -75,6 +75,9 @@ ok "line shifts and local renames change nothing"
 same base moved run 5 && fail "run's HASH did not see __LINE__"
 same base moved run 7 && fail "HASH_NOLAYOUT must see the __LINE__ change too"
 same base moved run 6 || fail "run's HASH_NOLINE changed by a __LINE__ shift"
+# The same for an unused static that -O2 drops before lowering (hashed from GENERIC).
+same base moved unused_helper 5 && fail "unused_helper's HASH did not see __LINE__"
+same base moved unused_helper 6 || fail "unused_helper's HASH_NOLINE changed by a __LINE__ shift"
 ok "__LINE__ change is line-only"
 
 # A field inserted: layout-only for conn_init.
