@@ -60,6 +60,9 @@ static void usage(FILE *f)
 	      "  -o PATCH.so            build the patch (and PATCH.yaml beside it)\n"
 	      "  --quiet                no progress lines\n"
 	      "  --show PATCH.so        check and print the version file embedded in a patch\n"
+	      "environment: POLUS_PLUGIN (polus.so to use; default: next to this program),\n"
+	      "  POLUS_JOBS (compilers at once; default: one per CPU), POLUS_KEEP_TMP (keep the\n"
+	      "  plans and objects of a patch build)\n"
 	      "exit: 0 ok, 1 usage/input error, 2 incompatible builds or unsupported change,\n"
 	      "      3 internal error\n",
 	      f);
