@@ -20,6 +20,7 @@
 #include <gelf.h>
 #include <libgen.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -532,6 +533,19 @@ static int embed_and_publish(struct pb *b)
 	return 0;
 }
 
+/* What an interrupted build must remove, readable from a signal handler. */
+static char sig_tmp_so[PATH_MAX], sig_tmp_yaml[PATH_MAX];
+
+static void on_signal(int sig)
+{
+	if (sig_tmp_so[0])
+		unlink(sig_tmp_so);
+	if (sig_tmp_yaml[0])
+		unlink(sig_tmp_yaml);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 static int setup(struct pb *b)
 {
 	const char *out = b->po->out;
@@ -556,6 +570,11 @@ static int setup(struct pb *b)
 	/* beside the outputs, so the final rename stays on one file system */
 	b->tmp_so = xasprintf("%s.tmp%d", out, (int)getpid());
 	b->tmp_yaml = xasprintf("%s.tmp%d", b->out_yaml, (int)getpid());
+	snprintf(sig_tmp_so, sizeof(sig_tmp_so), "%s", b->tmp_so);
+	snprintf(sig_tmp_yaml, sizeof(sig_tmp_yaml), "%s", b->tmp_yaml);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
 	if (!mkdtemp(tmpl))
 		return msg(b->err, sizeof(b->err), "mkdtemp: %m");
 	b->tmpdir = xstrdup(tmpl);
