@@ -115,8 +115,8 @@ __attribute__((format(printf, 1, 2))) static void step(const char *fmt, ...)
 }
 
 /* Records the one error line to print; returns the exit code. */
-__attribute__((format(printf, 3, 4))) static int fail(struct apply *a, int code,
-						       const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int fail(struct apply *a, int code, const char *fmt,
+						      ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -127,15 +127,14 @@ __attribute__((format(printf, 3, 4))) static int fail(struct apply *a, int code,
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: polus-apply [--quiet] [--json] PID PATCH.so\n"
-		"Applies a polus patch to the running process PID: loads PATCH.so next to the\n"
-		"program and redirects the functions it replaces, all threads stopped briefly.\n"
-		"  -q, --quiet   print nothing but errors and warnings\n"
-		"  -j, --json    print one JSON object describing the result\n"
-		"  -h, --help    this text\n"
-		"Exit: 0 applied, 1 bad input, 2 patch does not apply to this process,\n"
-		"      3 unsafe now or transient (try again), 4 internal error.\n");
+	fprintf(f, "usage: polus-apply [--quiet] [--json] PID PATCH.so\n"
+		   "Applies a polus patch to the running process PID: loads PATCH.so next to the\n"
+		   "program and redirects the functions it replaces, all threads stopped briefly.\n"
+		   "  -q, --quiet   print nothing but errors and warnings\n"
+		   "  -j, --json    print one JSON object describing the result\n"
+		   "  -h, --help    this text\n"
+		   "Exit: 0 applied, 1 bad input, 2 patch does not apply to this process,\n"
+		   "      3 unsafe now or transient (try again), 4 internal error.\n");
 }
 
 static int check_process(struct apply *a)
@@ -146,8 +145,9 @@ static int check_process(struct apply *a)
 		return rc == -ESRCH || rc == -EACCES ? EX_INPUT : EX_INTERNAL;
 	a->have_tg = 1;
 	if (pf_status_field(a->pid, 0, "TracerPid", buf, sizeof(buf)) == 0 && atoi(buf) != 0)
-		return fail(a, EX_UNSAFE, "process %d is already traced by process %s (a debugger?)",
-			    (int)a->pid, buf);
+		return fail(a, EX_UNSAFE,
+			    "process %d is already traced by process %s (a debugger?)", (int)a->pid,
+			    buf);
 	if (!a->tg.dynamic)
 		return fail(a, EX_NOTAPPLY,
 			    "process %d runs a statically linked program (%s): not supported",
@@ -190,7 +190,7 @@ static int check_chain(struct apply *a)
 		if (a->lp.vf.nrequires)
 			return fail(a, EX_NOTAPPLY,
 				    "patch requires patch %s, which is not applied in process %d",
-				    a->lp.vf.requires[0], (int)a->pid);
+				    a->lp.vf.requires[0], (int)a -> pid);
 		return 0;
 	}
 	if (rc)
@@ -209,13 +209,14 @@ static int check_chain(struct apply *a)
 		if (!found)
 			rc = fail(a, EX_NOTAPPLY,
 				  "patch requires patch %s, which is not applied in process %d",
-				  a->lp.vf.requires[r], (int)a->pid);
+				  a->lp.vf.requires[r], (int)a -> pid);
 	}
 	for (size_t i = 0; i < n && !rc && a->lp.build_id[0]; i++)
 		if (strcasecmp(v[i].build_id, a->lp.build_id) == 0 &&
 		    strcmp(v[i].state, "applied") == 0)
-			rc = fail(a, EX_NOTAPPLY, "patch %s (build %s) is already applied to "
-						  "process %d",
+			rc = fail(a, EX_NOTAPPLY,
+				  "patch %s (build %s) is already applied to "
+				  "process %d",
 				  v[i].name, a->lp.build_id, (int)a->pid);
 	reg_free(v, n);
 	return rc;
@@ -224,18 +225,19 @@ static int check_chain(struct apply *a)
 static int plan_placement(struct apply *a)
 {
 	uint64_t span = a->lp.span_hi - a->lp.span_lo;
-	a->ncand = pl_candidates(&a->tg.maps, a->tg.exe_lo, a->tg.exe_hi, a->tg.heap_end != 0,
-				 span, a->cand, MAX_CAND);
+	a->ncand = pl_candidates(&a->tg.maps, a->tg.exe_lo, a->tg.exe_hi, a->tg.heap_end != 0, span,
+				 a->cand, MAX_CAND);
 	if (!a->ncand)
-		return fail(a, EX_NOTAPPLY,
-			    "process %d: no free address range of %llu KiB within 2 GiB of its code",
-			    (int)a->pid, (unsigned long long)(span >> 10));
+		return fail(
+		    a, EX_NOTAPPLY,
+		    "process %d: no free address range of %llu KiB within 2 GiB of its code",
+		    (int)a->pid, (unsigned long long)(span >> 10));
 	return 0;
 }
 
 static struct ld_target ld_target_of(struct apply *a)
 {
-	struct ld_target t = { a->tg.bias, a->tg.has_tls, a->tg.tls_offset, sr_lookup, &a->sr };
+	struct ld_target t = {a->tg.bias, a->tg.has_tls, a->tg.tls_offset, sr_lookup, &a->sr};
 	return t;
 }
 
@@ -261,17 +263,20 @@ static int prepare_sites(struct apply *a)
 		const struct vf_function *f = &vf->functions[i];
 		const char *nm = f->name ? f->name : "?";
 		if (f->new_addr < a->lp.span_lo || f->new_addr >= a->lp.span_hi)
-			return fail(a, EX_INPUT, "%s: function %s: new-addr 0x%llx is outside the "
-						 "patch image", a->path, nm,
-				    (unsigned long long)f->new_addr);
+			return fail(a, EX_INPUT,
+				    "%s: function %s: new-addr 0x%llx is outside the "
+				    "patch image",
+				    a->path, nm, (unsigned long long)f->new_addr);
 		if (!f->redirect)
 			continue;
 		if (!f->old_symbol && !f->old_addr)
 			return fail(a, EX_INPUT, "%s: function %s: redirect without old-addr",
 				    a->path, nm);
 		if (!f->old_size)
-			return fail(a, EX_INPUT, "%s: function %s: no old-size in the version file "
-						 "(needed to check the patch site)", a->path, nm);
+			return fail(a, EX_INPUT,
+				    "%s: function %s: no old-size in the version file "
+				    "(needed to check the patch site)",
+				    a->path, nm);
 		struct ps_site *s = &a->sites[a->nsites];
 		s->name = nm;
 		s->func = a->tg.bias + f->old_addr;
@@ -296,12 +301,13 @@ static struct sched_param rt_saved_param;
 
 static void rt_enter(void)
 {
-	struct sched_param sp = { .sched_priority = 1 };
+	struct sched_param sp = {.sched_priority = 1};
 	if (rt_saved_policy >= 0)
 		return;
 	rt_saved_policy = sched_getscheduler(0);
 	sched_getparam(0, &rt_saved_param);
-	if (rt_saved_policy < 0 || sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp) != 0)
+	if (rt_saved_policy < 0 ||
+	    sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp) != 0)
 		rt_saved_policy = -1;
 }
 
@@ -339,7 +345,7 @@ static int stop_threads(struct apply *a)
 		if (rc < 0)
 			return fail(a, EX_INTERNAL, "out of memory");
 		/* let the thread leave the site: 2, 4, 8, 16, 32 ms */
-		struct timespec ts = { 0, 2000000L << attempt };
+		struct timespec ts = {0, 2000000L << attempt};
 		nanosleep(&ts, NULL);
 	}
 	if (!a->stopped)
@@ -359,10 +365,10 @@ static int stop_threads(struct apply *a)
 }
 
 /* One remote system call; a mechanism failure is an internal error. */
-static int rsys(struct apply *a, long *res, long nr, long a0, long a1, long a2, long a3,
-		long a4, long a5)
+static int rsys(struct apply *a, long *res, long nr, long a0, long a1, long a2, long a3, long a4,
+		long a5)
 {
-	long args[6] = { a0, a1, a2, a3, a4, a5 };
+	long args[6] = {a0, a1, a2, a3, a4, a5};
 	int rc = rs_call(&a->rs, nr, args, res);
 	if (trace) {
 		char what[64];
@@ -384,8 +390,7 @@ static int remote_memfd(struct apply *a, const char *name, unsigned flags, long 
 			    (int)a->rs.t->tid);
 	if (rsys(a, fd, SYS_memfd_create, (long)sname, MFD_CLOEXEC | flags, 0, 0, 0, 0))
 		return EX_INTERNAL;
-	if (*fd == -EINVAL &&
-	    rsys(a, fd, SYS_memfd_create, (long)sname, MFD_CLOEXEC, 0, 0, 0, 0))
+	if (*fd == -EINVAL && rsys(a, fd, SYS_memfd_create, (long)sname, MFD_CLOEXEC, 0, 0, 0, 0))
 		return EX_INTERNAL;
 	if (*fd < 0)
 		return fail(a, EX_INTERNAL, "memfd_create in process %d: %s", (int)a->pid,
@@ -421,14 +426,15 @@ static int choose_thread(struct apply *a)
 	if (pf_status_field(a->pid, t->tid, "Seccomp", buf, sizeof(buf)) == 0 && atoi(buf) == 2) {
 		uint64_t span = a->lp.span_hi - a->lp.span_lo;
 		struct sc_call calls[] = {
-			{ "memfd_create", SYS_memfd_create, { 0, MFD_CLOEXEC | MFD_EXEC } },
-			{ "ftruncate", SYS_ftruncate, { 3, span } },
-			{ "mmap", SYS_mmap,
-			  { a->cand[0], span, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED_NOREPLACE,
-			    3, 0 } },
-			{ "mprotect", SYS_mprotect, { a->cand[0], 4096, PROT_READ | PROT_EXEC } },
-			{ "close", SYS_close, { 3 } },
-			{ "munmap", SYS_munmap, { a->cand[0], span } },
+		    {"memfd_create", SYS_memfd_create, {0, MFD_CLOEXEC | MFD_EXEC}},
+		    {"ftruncate", SYS_ftruncate, {3, span}},
+		    {"mmap",
+		     SYS_mmap,
+		     {a->cand[0], span, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED_NOREPLACE, 3,
+		      0}},
+		    {"mprotect", SYS_mprotect, {a->cand[0], 4096, PROT_READ | PROT_EXEC}},
+		    {"close", SYS_close, {3}},
+		    {"munmap", SYS_munmap, {a->cand[0], span}},
 		};
 		int rc = sc_check(t->tid, t->regs.rip, calls, sizeof(calls) / sizeof(calls[0]),
 				  a->err, sizeof(a->err));
@@ -508,8 +514,10 @@ static int load_patch(struct apply *a)
 	}
 	remote_close(a, fd);
 	if (r < 0)
-		return fail(a, EX_NOTAPPLY, "process %d: no free address range within 2 GiB of its "
-					    "code", (int)a->pid);
+		return fail(a, EX_NOTAPPLY,
+			    "process %d: no free address range within 2 GiB of its "
+			    "code",
+			    (int)a->pid);
 	a->map_addr = (uint64_t)r;
 	a->mapped = 1;
 	if (a->map_addr != a->img.addr) {
@@ -675,8 +683,8 @@ static void undo(struct apply *a)
 		return;
 	}
 	if (a->mapped)
-		rsys(a, &r, SYS_munmap, (long)a->map_addr,
-		     (long)(a->lp.span_hi - a->lp.span_lo), 0, 0, 0, 0);
+		rsys(a, &r, SYS_munmap, (long)a->map_addr, (long)(a->lp.span_hi - a->lp.span_lo), 0,
+		     0, 0, 0);
 	if (a->reg_created)
 		rsys(a, &r, SYS_munmap, (long)a->reg_addr, REG_MAP_SIZE, 0, 0, 0, 0);
 	a->mapped = a->reg_created = 0;
@@ -708,7 +716,8 @@ static void print_json(struct apply *a)
 		printf("%s{\"name\":", i ? "," : "");
 		json_str(stdout, a->sites[i].name);
 		printf(",\"old_addr\":\"0x%llx\",\"new_addr\":\"0x%llx\"}",
-		       (unsigned long long)a->sites[i].site, (unsigned long long)a->sites[i].target);
+		       (unsigned long long)a->sites[i].site,
+		       (unsigned long long)a->sites[i].target);
 	}
 	printf("],\"warnings\":[");
 	for (size_t i = 0; i < vf->nwarnings; i++) {
@@ -773,18 +782,24 @@ static int run(struct apply *a)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = { { "quiet", no_argument, 0, 'q' },
-					      { "json", no_argument, 0, 'j' },
-					      { "help", no_argument, 0, 'h' },
-					      { 0, 0, 0, 0 } };
+	static const struct option opts[] = {{"quiet", no_argument, 0, 'q'},
+					     {"json", no_argument, 0, 'j'},
+					     {"help", no_argument, 0, 'h'},
+					     {0, 0, 0, 0}};
 	struct apply a;
 	int c, rc;
 	char *end;
 	while ((c = getopt_long(argc, argv, "qjh", opts, NULL)) != -1) {
 		switch (c) {
-		case 'q': quiet = 1; break;
-		case 'j': json = 1; break;
-		case 'h': usage(stdout); return 0;
+		case 'q':
+			quiet = 1;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
 		default:
 			fprintf(stderr, "polus-apply: bad option (see --help)\n");
 			return EX_INPUT;

@@ -51,9 +51,10 @@ static int check_bounds(struct ld_patch *p, char *err, size_t errlen)
 			snprintf(err, errlen, "corrupt program header %zu", i);
 			return -1;
 		}
-		if (ph.p_type == PT_LOAD && (ph.p_offset + ph.p_filesz > p->flen ||
-					     ph.p_filesz > ph.p_memsz)) {
-			snprintf(err, errlen, "truncated (segment %zu past the end of the file)", i);
+		if (ph.p_type == PT_LOAD &&
+		    (ph.p_offset + ph.p_filesz > p->flen || ph.p_filesz > ph.p_memsz)) {
+			snprintf(err, errlen, "truncated (segment %zu past the end of the file)",
+				 i);
 			return -1;
 		}
 	}
@@ -86,7 +87,8 @@ static int collect_segments(struct ld_patch *p, char *err, size_t errlen)
 			p->relro_hi = ph.p_vaddr + ph.p_memsz;
 		}
 		if (ph.p_type == PT_TLS) {
-			snprintf(err, errlen, "the patch defines thread-local storage (unsupported)");
+			snprintf(err, errlen,
+				 "the patch defines thread-local storage (unsupported)");
 			return -1;
 		}
 		if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
@@ -100,7 +102,8 @@ static int collect_segments(struct ld_patch *p, char *err, size_t errlen)
 		s->memsz = ph.p_memsz;
 		s->filesz = ph.p_filesz;
 		s->offset = ph.p_offset;
-		s->prot = (ph.p_flags & PF_R ? PROT_READ : 0) | (ph.p_flags & PF_W ? PROT_WRITE : 0) |
+		s->prot = (ph.p_flags & PF_R ? PROT_READ : 0) |
+			  (ph.p_flags & PF_W ? PROT_WRITE : 0) |
 			  (ph.p_flags & PF_X ? PROT_EXEC : 0);
 		uint64_t lo = PAGE_DOWN(s->vaddr), hi = PAGE_UP(s->vaddr + s->memsz);
 		if (p->nsegs == 1 || lo < p->span_lo)
@@ -201,9 +204,12 @@ static int sym_value(struct ld_patch *p, const struct ld_target *t, struct ld_im
 	if (!name)
 		name = "?";
 	if (s.st_shndx != SHN_UNDEF) {
-		if (GELF_ST_TYPE(s.st_info) == STT_TLS || GELF_ST_TYPE(s.st_info) == STT_GNU_IFUNC) {
-			snprintf(err, errlen, "symbol %s: thread-local or IFUNC definitions in a "
-					      "patch are unsupported", name);
+		if (GELF_ST_TYPE(s.st_info) == STT_TLS ||
+		    GELF_ST_TYPE(s.st_info) == STT_GNU_IFUNC) {
+			snprintf(err, errlen,
+				 "symbol %s: thread-local or IFUNC definitions in a "
+				 "patch are unsupported",
+				 name);
 			return -1;
 		}
 		*val = s.st_shndx == SHN_ABS ? s.st_value : img->base + s.st_value;
@@ -213,8 +219,10 @@ static int sym_value(struct ld_patch *p, const struct ld_target *t, struct ld_im
 	if (b) {
 		if (b->tls) {
 			if (!t->has_tls) {
-				snprintf(err, errlen, "bind %s (%s) is thread-local, but the target "
-						      "has no TLS segment", name, b->name ? b->name : "?");
+				snprintf(err, errlen,
+					 "bind %s (%s) is thread-local, but the target "
+					 "has no TLS segment",
+					 name, b->name ? b->name : "?");
 				return -1;
 			}
 			*tls = 1;
@@ -273,8 +281,10 @@ static int apply_one(struct ld_patch *p, const struct ld_target *t, struct ld_im
 	if (symi && sym_value(p, t, img, syms, strndx, symi, &S, &tls, bound, err, errlen))
 		return -1;
 	if (tls && type != R_X86_64_TPOFF64) {
-		snprintf(err, errlen, "thread-local bind used by relocation type %u; compile "
-				      "patches with -ftls-model=initial-exec", type);
+		snprintf(err, errlen,
+			 "thread-local bind used by relocation type %u; compile "
+			 "patches with -ftls-model=initial-exec",
+			 type);
 		return -1;
 	}
 	switch (type) {
@@ -313,8 +323,8 @@ static int apply_one(struct ld_patch *p, const struct ld_target *t, struct ld_im
 	return 0;
 }
 
-int ld_relocate(struct ld_patch *p, const struct ld_target *t, uint64_t addr,
-		struct ld_image *img, char *err, size_t errlen)
+int ld_relocate(struct ld_patch *p, const struct ld_target *t, uint64_t addr, struct ld_image *img,
+		char *err, size_t errlen)
 {
 	Elf_Scn *scn = NULL;
 	unsigned char *bound = NULL;

@@ -34,8 +34,8 @@ struct ld_patch {
 };
 
 /* Error classes of ld_open, for the exit code: */
-#define LD_EBADFILE (-1001) /* missing, unreadable, truncated, corrupt, not an ELF .so */
-#define LD_ENOTPATCH (-1002) /* no .polus.version */
+#define LD_EBADFILE (-1001)    /* missing, unreadable, truncated, corrupt, not an ELF .so */
+#define LD_ENOTPATCH (-1002)   /* no .polus.version */
 #define LD_EBADVERSION (-1003) /* the version file does not parse or validate */
 
 int ld_open(const char *path, struct ld_patch *p, char *err, size_t errlen);
@@ -43,9 +43,9 @@ void ld_close(struct ld_patch *p);
 
 /* Where the base executable is in the target, for binds. */
 struct ld_target {
-	uint64_t bias;        /* load bias of the main executable */
-	int has_tls;          /* it has a PT_TLS segment */
-	uint64_t tls_offset;  /* round_up(memsz, align) of that segment */
+	uint64_t bias;	     /* load bias of the main executable */
+	int has_tls;	     /* it has a PT_TLS segment */
+	uint64_t tls_offset; /* round_up(memsz, align) of that segment */
 	/* Resolves an undefined non-bind symbol: 0 and *value, or -ENOENT / other errno. */
 	int (*resolve)(void *ctx, const char *name, uint64_t *value, char *err, size_t errlen);
 	void *ctx;
@@ -54,14 +54,14 @@ struct ld_target {
 struct ld_image {
 	uint8_t *buf; /* span_hi - span_lo bytes, to be written at `addr` */
 	size_t len;
-	uint64_t addr;   /* where span_lo lands in the target */
-	uint64_t base;   /* addr - span_lo: add to the patch's link-time addresses */
+	uint64_t addr; /* where span_lo lands in the target */
+	uint64_t base; /* addr - span_lo: add to the patch's link-time addresses */
 	unsigned nrelocs, nbinds, nlibsyms;
 };
 
 /* Builds the image for load address `addr` (page-aligned). 0, or -1 with err. */
-int ld_relocate(struct ld_patch *p, const struct ld_target *t, uint64_t addr,
-		struct ld_image *img, char *err, size_t errlen);
+int ld_relocate(struct ld_patch *p, const struct ld_target *t, uint64_t addr, struct ld_image *img,
+		char *err, size_t errlen);
 void ld_image_free(struct ld_image *img);
 
 /*

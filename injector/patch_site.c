@@ -13,7 +13,7 @@
 
 #define MAX_FUNC (1u << 20)
 
-static const uint8_t endbr64[4] = { 0xf3, 0x0f, 0x1e, 0xfa };
+static const uint8_t endbr64[4] = {0xf3, 0x0f, 0x1e, 0xfa};
 
 int ps_prepare(int memfd, struct ps_site *s, char *err, size_t errlen)
 {
@@ -57,8 +57,8 @@ int ps_prepare(int memfd, struct ps_site *s, char *err, size_t errlen)
 	for (size_t i = 0; i < count; i++) {
 		uint64_t a = insn[i].address, e = a + insn[i].size;
 		if (a < s->site && e > s->site) {
-			snprintf(err, errlen, "function %s: the site is not an instruction boundary",
-				 s->name);
+			snprintf(err, errlen,
+				 "function %s: the site is not an instruction boundary", s->name);
 			rc = -EINVAL;
 			goto out;
 		}
@@ -91,10 +91,11 @@ int ps_prepare(int memfd, struct ps_site *s, char *err, size_t errlen)
 			const cs_x86_op *op = &d->x86.operands[o];
 			if (op->type == X86_OP_IMM && (uint64_t)op->imm > s->site &&
 			    (uint64_t)op->imm < s->end) {
-				snprintf(err, errlen,
-					 "function %s: the instruction at +0x%llx branches into the "
-					 "bytes the jump would replace",
-					 s->name, (unsigned long long)(insn[i].address - s->func));
+				snprintf(
+				    err, errlen,
+				    "function %s: the instruction at +0x%llx branches into the "
+				    "bytes the jump would replace",
+				    s->name, (unsigned long long)(insn[i].address - s->func));
 				rc = -EINVAL;
 				goto out;
 			}
@@ -147,10 +148,11 @@ int ps_busy(const struct ps_site *sites, size_t n, struct pt_group *g, int memfd
 		}
 		for (size_t k = 0; k < got / 8; k++)
 			if ((s = inside(sites, n, stk[k]))) {
-				snprintf(err, errlen,
-					 "thread %d has a return address or signal frame inside the "
-					 "first bytes of %s",
-					 (int)t->tid, s->name);
+				snprintf(
+				    err, errlen,
+				    "thread %d has a return address or signal frame inside the "
+				    "first bytes of %s",
+				    (int)t->tid, s->name);
 				free(stk);
 				return 1;
 			}

@@ -21,11 +21,11 @@
 struct ps_site {
 	const char *name;
 	uint64_t func, size; /* run-time address and size of the old function */
-	uint64_t site;       /* where the jump goes */
-	uint64_t end;        /* end of the last instruction the jump overlaps */
+	uint64_t site;	     /* where the jump goes */
+	uint64_t end;	     /* end of the last instruction the jump overlaps */
 	uint64_t target;     /* new code, run-time */
 	uint8_t orig[16];    /* bytes at site before the jump */
-	size_t norig;        /* = PS_JMP_LEN */
+	size_t norig;	     /* = PS_JMP_LEN */
 };
 
 /* 0, -EINVAL (too short / branch into the span / cannot decode: err says), -EIO. */

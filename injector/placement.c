@@ -13,8 +13,8 @@
 #define STACK_ROOM (64 * MiB)
 #define GUARD (1 * MiB)
 
-size_t pl_candidates(const struct pf_maps *m, uint64_t lo, uint64_t hi, int has_heap,
-		     uint64_t span, uint64_t *out, size_t max)
+size_t pl_candidates(const struct pf_maps *m, uint64_t lo, uint64_t hi, int has_heap, uint64_t span,
+		     uint64_t *out, size_t max)
 {
 	uint64_t dist[64];
 	size_t n = 0;

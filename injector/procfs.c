@@ -158,7 +158,7 @@ int pf_mem_write(int memfd, uint64_t addr, const void *buf, size_t len)
 	size_t done = 0;
 	while (done < len) {
 		ssize_t r =
-			pwrite(memfd, (const char *)buf + done, len - done, (off_t)(addr + done));
+		    pwrite(memfd, (const char *)buf + done, len - done, (off_t)(addr + done));
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)

@@ -240,8 +240,7 @@ fail:
 	return rc;
 }
 
-int pt_stop_one(pid_t pid, pid_t tid, struct pt_group *g, int timeout_ms, char *err,
-		size_t errlen)
+int pt_stop_one(pid_t pid, pid_t tid, struct pt_group *g, int timeout_ms, char *err, size_t errlen)
 {
 	struct pt_thread *t;
 	int rc;
@@ -257,11 +256,13 @@ int pt_stop_one(pid_t pid, pid_t tid, struct pt_group *g, int timeout_ms, char *
 		pf_status_field(pid, tid, "TracerPid", tp, sizeof(tp));
 		g->n = 0;
 		if (e == EPERM && atoi(tp) != 0) {
-			snprintf(err, errlen, "process %d is already traced by process %s (a debugger?)",
+			snprintf(err, errlen,
+				 "process %d is already traced by process %s (a debugger?)",
 				 (int)pid, tp);
 			rc = -EBUSY;
 		} else {
-			snprintf(err, errlen, "cannot attach to thread %d: %s", (int)tid, strerror(e));
+			snprintf(err, errlen, "cannot attach to thread %d: %s", (int)tid,
+				 strerror(e));
 			rc = e == ESRCH ? -ESRCH : -e;
 		}
 		pt_release(g, NULL);
@@ -276,8 +277,10 @@ int pt_stop_one(pid_t pid, pid_t tid, struct pt_group *g, int timeout_ms, char *
 	}
 	if ((rc = wait_stopped(g, timeout_ms)) != 0 || t->state != PT_STOPPED) {
 		snprintf(err, errlen, "%s while stopping thread %d of process %d",
-			 rc == -ETIMEDOUT ? "timed out" : rc ? strerror(-rc) : "it exited", (int)tid,
-			 (int)pid);
+			 rc == -ETIMEDOUT ? "timed out"
+			 : rc		  ? strerror(-rc)
+					  : "it exited",
+			 (int)tid, (int)pid);
 		pt_release(g, NULL);
 		return rc ? rc : -ESRCH;
 	}

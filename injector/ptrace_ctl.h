@@ -21,12 +21,12 @@ enum pt_state { PT_SEIZED, PT_STOPPED, PT_GONE };
 struct pt_thread {
 	pid_t tid;
 	enum pt_state state;
-	int event;      /* PTRACE_EVENT_* of the stop we hold it in, 0 for a signal stop */
+	int event;	/* PTRACE_EVENT_* of the stop we hold it in, 0 for a signal stop */
 	int signals[4]; /* signals that arrived while we held it, to give back */
 	int nsignals;
 	uint64_t t_stop_ns, t_resume_ns; /* CLOCK_MONOTONIC: stop requested, let go */
-	uint64_t t_seen_ns;               /* its stop reported */
-	struct user_regs_struct regs;     /* as it stopped */
+	uint64_t t_seen_ns;		 /* its stop reported */
+	struct user_regs_struct regs;	 /* as it stopped */
 };
 
 struct pt_group {
@@ -47,8 +47,7 @@ int pt_stop_all(pid_t pid, struct pt_group *g, int timeout_ms, char *err, size_t
  * Stops only thread `tid` of `pid` (no clone tracing): enough to make it issue system
  * calls while the others run. Same errors as pt_stop_all.
  */
-int pt_stop_one(pid_t pid, pid_t tid, struct pt_group *g, int timeout_ms, char *err,
-		size_t errlen);
+int pt_stop_one(pid_t pid, pid_t tid, struct pt_group *g, int timeout_ms, char *err, size_t errlen);
 
 /* Number of threads held stopped. */
 size_t pt_nstopped(const struct pt_group *g);

@@ -36,8 +36,7 @@ static int find_in(int memfd, const struct pf_map *m, uint64_t *addr)
 	return -ENOENT;
 }
 
-int rs_init(struct rs_ctx *c, pid_t pid, struct pt_thread *t, const struct pf_maps *maps,
-	    int memfd)
+int rs_init(struct rs_ctx *c, pid_t pid, struct pt_thread *t, const struct pf_maps *maps, int memfd)
 {
 	memset(c, 0, sizeof(*c));
 	c->pid = pid;
@@ -63,7 +62,7 @@ int rs_call(struct rs_ctx *c, long nr, const long args[6], long *ret)
 {
 	struct user_regs_struct saved, r;
 	uint8_t *xs = malloc(XSTATE_MAX);
-	struct iovec iov = { xs, XSTATE_MAX };
+	struct iovec iov = {xs, XSTATE_MAX};
 	int have_xs, rc = 0;
 	pid_t tid = c->t->tid;
 	if (!xs)
@@ -124,8 +123,7 @@ int rs_call(struct rs_ctx *c, long nr, const long args[6], long *ret)
 restore:
 	if (ptrace(PTRACE_SETREGS, tid, 0, &saved) != 0 && rc == 0)
 		rc = -errno;
-	if (have_xs && ptrace(PTRACE_SETREGSET, tid, (void *)NT_X86_XSTATE, &iov) != 0 &&
-	    rc == 0)
+	if (have_xs && ptrace(PTRACE_SETREGSET, tid, (void *)NT_X86_XSTATE, &iov) != 0 && rc == 0)
 		rc = -errno;
 out:
 	free(xs);

@@ -18,7 +18,7 @@ struct rs_ctx {
 	pid_t pid;
 	struct pt_thread *t;
 	uint64_t syscall_addr; /* of a 0f 05 in the target */
-	int memfd;             /* /proc/PID/mem, writable */
+	int memfd;	       /* /proc/PID/mem, writable */
 	unsigned ncalls;
 };
 

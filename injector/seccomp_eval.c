@@ -28,7 +28,7 @@ struct sdata { /* struct seccomp_data, built by hand to stay layout-exact */
 /* Runs one program; returns the filter's 32-bit result, or 0 (KILL) for a bad program. */
 static uint32_t run(const struct sock_filter *p, size_t n, const struct sdata *d)
 {
-	uint32_t A = 0, X = 0, M[BPF_MEMWORDS] = { 0 };
+	uint32_t A = 0, X = 0, M[BPF_MEMWORDS] = {0};
 	const uint8_t *raw = (const uint8_t *)d;
 	for (size_t pc = 0; pc < n; pc++) {
 		const struct sock_filter *i = &p[pc];
@@ -69,18 +69,45 @@ static uint32_t run(const struct sock_filter *p, size_t n, const struct sdata *d
 			break;
 		case BPF_ALU:
 			switch (BPF_OP(i->code)) {
-			case BPF_ADD: A += src; break;
-			case BPF_SUB: A -= src; break;
-			case BPF_MUL: A *= src; break;
-			case BPF_DIV: if (!src) return 0; A /= src; break;
-			case BPF_MOD: if (!src) return 0; A %= src; break;
-			case BPF_OR: A |= src; break;
-			case BPF_AND: A &= src; break;
-			case BPF_XOR: A ^= src; break;
-			case BPF_LSH: A = src < 32 ? A << src : 0; break;
-			case BPF_RSH: A = src < 32 ? A >> src : 0; break;
-			case BPF_NEG: A = -A; break;
-			default: return 0;
+			case BPF_ADD:
+				A += src;
+				break;
+			case BPF_SUB:
+				A -= src;
+				break;
+			case BPF_MUL:
+				A *= src;
+				break;
+			case BPF_DIV:
+				if (!src)
+					return 0;
+				A /= src;
+				break;
+			case BPF_MOD:
+				if (!src)
+					return 0;
+				A %= src;
+				break;
+			case BPF_OR:
+				A |= src;
+				break;
+			case BPF_AND:
+				A &= src;
+				break;
+			case BPF_XOR:
+				A ^= src;
+				break;
+			case BPF_LSH:
+				A = src < 32 ? A << src : 0;
+				break;
+			case BPF_RSH:
+				A = src < 32 ? A >> src : 0;
+				break;
+			case BPF_NEG:
+				A = -A;
+				break;
+			default:
+				return 0;
 			}
 			break;
 		case BPF_JMP: {
@@ -90,11 +117,20 @@ static uint32_t run(const struct sock_filter *p, size_t n, const struct sdata *d
 				break;
 			}
 			switch (BPF_OP(i->code)) {
-			case BPF_JEQ: take = A == src; break;
-			case BPF_JGT: take = A > src; break;
-			case BPF_JGE: take = A >= src; break;
-			case BPF_JSET: take = (A & src) != 0; break;
-			default: return 0;
+			case BPF_JEQ:
+				take = A == src;
+				break;
+			case BPF_JGT:
+				take = A > src;
+				break;
+			case BPF_JGE:
+				take = A >= src;
+				break;
+			case BPF_JSET:
+				take = (A & src) != 0;
+				break;
+			default:
+				return 0;
 			}
 			pc += take ? i->jt : i->jf;
 			break;

@@ -20,11 +20,12 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: polus-status [--json] PID\n"
-		   "Lists the polus patches applied to process PID: for each, when it was applied,\n"
-		   "the pause it caused, and the functions it redirects (old -> new address).\n"
-		   "  -j, --json    print one JSON object\n"
-		   "  -h, --help    this text\n");
+	fprintf(f,
+		"usage: polus-status [--json] PID\n"
+		"Lists the polus patches applied to process PID: for each, when it was applied,\n"
+		"the pause it caused, and the functions it redirects (old -> new address).\n"
+		"  -j, --json    print one JSON object\n"
+		"  -h, --help    this text\n");
 }
 
 static void fmt_time(uint64_t ns, char *buf, size_t len)
@@ -88,9 +89,8 @@ static void print_json(pid_t pid, const struct reg_patch *v, size_t n)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = { { "json", no_argument, 0, 'j' },
-					      { "help", no_argument, 0, 'h' },
-					      { 0, 0, 0, 0 } };
+	static const struct option opts[] = {
+	    {"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
 	int c, json = 0, memfd, rc;
 	char *end, *text = NULL, err[1024];
 	struct pf_maps maps;
@@ -99,8 +99,12 @@ int main(int argc, char **argv)
 	uint64_t start;
 	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
 		switch (c) {
-		case 'j': json = 1; break;
-		case 'h': usage(stdout); return 0;
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
 		default:
 			fprintf(stderr, "polus-status: bad option (see --help)\n");
 			return 1;
@@ -119,8 +123,8 @@ int main(int argc, char **argv)
 		if (rc == -ENOENT || rc == -ESRCH)
 			fprintf(stderr, "polus-status: no such process: %ld\n", pid);
 		else
-			fprintf(stderr, "polus-status: cannot read the map of process %ld: %s\n", pid,
-				strerror(-rc));
+			fprintf(stderr, "polus-status: cannot read the map of process %ld: %s\n",
+				pid, strerror(-rc));
 		return 1;
 	}
 	rc = tg_registry_find(&maps, &start, &start);

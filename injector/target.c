@@ -59,8 +59,10 @@ int tg_open(pid_t pid, struct tg_info *t, char *err, size_t errlen)
 		if (rc == -ENOENT)
 			snprintf(err, errlen, "no such process: %d", (int)pid);
 		else if (rc == -EACCES || rc == -EPERM)
-			snprintf(err, errlen, "no permission to inspect process %d (run as its "
-					      "user or root)", (int)pid);
+			snprintf(err, errlen,
+				 "no permission to inspect process %d (run as its "
+				 "user or root)",
+				 (int)pid);
 		else
 			snprintf(err, errlen, "process %d: %s: %s", (int)pid, path, strerror(-rc));
 		return rc == -ENOENT ? -ESRCH : rc == -EPERM ? -EACCES : rc;
@@ -82,7 +84,8 @@ int tg_open(pid_t pid, struct tg_info *t, char *err, size_t errlen)
 	rc = ei_link_base(&ef, &link);
 	ei_close(&ef);
 	if (rc) {
-		snprintf(err, errlen, "process %d: its executable has no loadable segment", (int)pid);
+		snprintf(err, errlen, "process %d: its executable has no loadable segment",
+			 (int)pid);
 		return rc;
 	}
 	if ((rc = tg_refresh_maps(t)) != 0) {

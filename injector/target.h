@@ -15,9 +15,9 @@ struct tg_info {
 	pid_t pid;
 	char exe_path[4096]; /* as /proc/PID/exe and /proc/PID/maps show it */
 	char build_id[130];  /* "" if the binary has none */
-	int dynamic;         /* has PT_INTERP */
-	int has_meta;        /* has a .polus.meta section */
-	uint64_t bias;       /* load bias of the executable */
+	int dynamic;	     /* has PT_INTERP */
+	int has_meta;	     /* has a .polus.meta section */
+	uint64_t bias;	     /* load bias of the executable */
 	uint64_t exe_lo, exe_hi;
 	uint64_t heap_end; /* end of [heap], or 0 */
 	int has_tls;

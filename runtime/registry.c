@@ -72,7 +72,7 @@ static void sb_field(struct sbuf *b, const char *s)
 
 int reg_encode(const struct reg_patch *p, char **buf, size_t *len)
 {
-	struct sbuf b = { *buf, *buf ? *len : 0, *buf ? *len + 1 : 0, 0 };
+	struct sbuf b = {*buf, *buf ? *len : 0, *buf ? *len + 1 : 0, 0};
 	if (!*buf)
 		sb_puts(&b, REG_MAGIC);
 	sb_puts(&b, "patch");
@@ -182,7 +182,8 @@ int reg_decode(const char *text, size_t len, struct reg_patch **out, size_t *n, 
 	memcpy(copy, text, tl);
 	copy[tl] = 0;
 	if (strncmp(copy, REG_MAGIC, strlen(REG_MAGIC)) != 0) {
-		snprintf(err, errlen, "registry: bad header (not a polus registry, or another version)");
+		snprintf(err, errlen,
+			 "registry: bad header (not a polus registry, or another version)");
 		goto fail;
 	}
 	for (char *line = copy, *next; line && *line; line = next) {
@@ -211,7 +212,8 @@ int reg_decode(const char *text, size_t len, struct reg_patch **out, size_t *n, 
 			cur->state = strdup(f[6]);
 			if (!cur->name || !cur->build_id || !cur->state)
 				goto oom;
-			if (parse_u64(f[3], &cur->applied_ns, 10) || parse_u64(f[4], &cur->pause_ns, 10) ||
+			if (parse_u64(f[3], &cur->applied_ns, 10) ||
+			    parse_u64(f[4], &cur->pause_ns, 10) ||
 			    parse_u64(f[5], &cur->load_addr, 16))
 				goto bad;
 		} else if (strcmp(f[0], "fn") == 0) {
@@ -226,7 +228,8 @@ int reg_decode(const char *text, size_t len, struct reg_patch **out, size_t *n, 
 			memset(fn, 0, sizeof(*fn));
 			if (!(fn->name = strdup(f[1])))
 				goto oom;
-			if (parse_u64(f[2], &fn->old_addr, 16) || parse_u64(f[3], &fn->new_addr, 16))
+			if (parse_u64(f[2], &fn->old_addr, 16) ||
+			    parse_u64(f[3], &fn->new_addr, 16))
 				goto bad;
 			for (const char *h = f[4]; h[0]; h += 2) {
 				if (!h[1] || hexval(h[0]) < 0 || hexval(h[1]) < 0 ||

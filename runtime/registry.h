@@ -38,7 +38,7 @@ struct reg_fn {
 
 struct reg_patch {
 	char *name;
-	char *build_id; /* the patch's own NT_GNU_BUILD_ID, lower-case hex, or "-" */
+	char *build_id;	     /* the patch's own NT_GNU_BUILD_ID, lower-case hex, or "-" */
 	uint64_t applied_ns; /* CLOCK_REALTIME */
 	uint64_t pause_ns;
 	uint64_t load_addr;
