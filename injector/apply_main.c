@@ -40,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -742,6 +743,16 @@ static int run(struct apply *a)
 	step("process %d runs build %s; patch %s applies", (int)a->pid, a->tg.build_id,
 	     a->lp.vf.name ? a->lp.vf.name : a->path);
 	tmark("checks done");
+	/* From here a Ctrl-C or kill would leave threads without their EINTR fix-up, or a
+	 * half-written switch: such signals wait until we are done. */
+	sigset_t hold;
+	sigemptyset(&hold);
+	sigaddset(&hold, SIGINT);
+	sigaddset(&hold, SIGTERM);
+	sigaddset(&hold, SIGHUP);
+	sigaddset(&hold, SIGQUIT);
+	sigaddset(&hold, SIGPIPE);
+	sigprocmask(SIG_BLOCK, &hold, NULL);
 	if ((rc = hijack(a)) || (rc = load_patch(a)) || (rc = ensure_registry(a))) {
 		undo(a);
 		release(a);
