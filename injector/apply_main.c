@@ -293,9 +293,10 @@ static int prepare_sites(struct apply *a)
 }
 
 /*
- * While the target's threads are held, the injector runs as a real-time task if it may:
+ * While it holds threads of the target, the injector runs as a real-time task if it may:
  * every thread it lets go would otherwise preempt it (2 cores, busy workers) and the
- * threads still held would wait for that. Best effort; undone by rt_leave.
+ * threads still held would wait for that; and each system call of the hijacked thread
+ * is a round trip that should not also wait for the injector's turn. Best effort.
  */
 static int rt_saved_policy = -1;
 static struct sched_param rt_saved_param;
@@ -479,39 +480,161 @@ static int hijack(struct apply *a)
 	return choose_thread(a);
 }
 
+/*
+ * Our own descriptor for the target's `fd` (pidfd_getfd), or -1 if the kernel refuses
+ * (before 5.6) or POLUS_NO_PIDFD is set: the caller then works through the target.
+ */
+static int local_fd(struct apply *a, long fd)
+{
+	const char *no = getenv("POLUS_NO_PIDFD");
+	if (no && *no == '1')
+		return -1;
+	int pfd = (int)syscall(SYS_pidfd_open, a->pid, 0);
+	if (pfd < 0)
+		return -1;
+	int l = (int)syscall(SYS_pidfd_getfd, pfd, (int)fd, 0);
+	close(pfd);
+	return l;
+}
+
+struct prot_run {
+	uint64_t off, len;
+	int prot;
+};
+
+struct prot_runs {
+	struct prot_run v[2 * LD_MAX_SEGS + 2];
+	size_t n;
+};
+
+static int collect_run(void *ctx, uint64_t off, uint64_t len, int prot)
+{
+	struct prot_runs *r = ctx;
+	if (r->n == sizeof(r->v) / sizeof(r->v[0]))
+		return -1;
+	r->v[r->n++] = (struct prot_run){off, len, prot};
+	return 0;
+}
+
+static int pwrite_all(int fd, const uint8_t *buf, size_t len)
+{
+	for (size_t done = 0; done < len;) {
+		ssize_t w = pwrite(fd, buf + done, len - done, (off_t)done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		done += (size_t)w;
+	}
+	return 0;
+}
+
+/*
+ * The image goes into the memfd from the injector (through our own descriptor for it),
+ * and each run of pages is mapped with its final protection: two system calls of the
+ * target fewer than load_through_target, and no write through /proc/PID/mem. Each
+ * round trip of the hijacked thread costs a scheduler turn on a busy machine.
+ */
+static int load_through_fd(struct apply *a, long fd, int lfd)
+{
+	struct prot_runs runs = {.n = 0};
+	struct ld_image rel = {.base = (uint64_t)0 - a->lp.span_lo};
+	uint64_t span = a->lp.span_hi - a->lp.span_lo;
+	long r;
+	if (ld_each_prot(&a->lp, &rel, collect_run, &runs) != 0)
+		return fail(a, EX_INTERNAL, "too many protection runs in the patch");
+	if (ftruncate(lfd, (off_t)span) != 0)
+		return fail(a, EX_INTERNAL, "cannot size the patch's memfd: %m");
+	for (size_t i = 0; i < a->ncand; i++) {
+		uint64_t c = a->cand[i];
+		size_t k;
+		if (c != a->img.addr) {
+			struct ld_target t = ld_target_of(a);
+			ld_image_free(&a->img);
+			if (ld_relocate(&a->lp, &t, c, &a->img, a->err, sizeof(a->err)))
+				return EX_NOTAPPLY;
+		}
+		if (pwrite_all(lfd, a->img.buf, a->img.len) != 0)
+			return fail(a, EX_INTERNAL, "cannot write the patch's memfd: %m");
+		for (k = 0; k < runs.n; k++) {
+			const struct prot_run *pr = &runs.v[k];
+			if (rsys(a, &r, SYS_mmap, (long)(c + pr->off), (long)pr->len, pr->prot,
+				 MAP_SHARED | MAP_FIXED_NOREPLACE, fd, (long)pr->off))
+				r = -EIO;
+			if (r == (long)(c + pr->off))
+				continue;
+			long u;
+			if (k) /* what this candidate got so far */
+				rsys(a, &u, SYS_munmap, (long)c, (long)pr->off, 0, 0, 0, 0);
+			if (r >= 0)
+				rsys(a, &u, SYS_munmap, r, (long)pr->len, 0, 0, 0, 0);
+			if (r != -EEXIST)
+				return a->err[0] ? EX_INTERNAL
+						 : fail(a, EX_INTERNAL, "mmap in process %d: %s",
+							(int)a->pid,
+							r >= 0 ? "not placed where asked"
+							       : strerror((int)-r));
+			break;
+		}
+		if (k == runs.n) {
+			a->map_addr = c;
+			a->mapped = 1;
+			return 0;
+		}
+	}
+	return fail(a, EX_NOTAPPLY, "process %d: no free address range within 2 GiB of its code",
+		    (int)a->pid);
+}
+
+static int load_through_target(struct apply *a, long fd);
+
 static int load_patch(struct apply *a)
 {
 	char name[256];
-	long fd, r = -EEXIST;
-	int rc;
-	uint64_t span = a->lp.span_hi - a->lp.span_lo;
+	long fd;
+	int rc, lfd;
 	snprintf(name, sizeof(name), "polus:%s", a->lp.vf.name ? a->lp.vf.name : "patch");
 	if ((rc = remote_memfd(a, name, MFD_EXEC, &fd)))
 		return rc;
-	if (rsys(a, &r, SYS_ftruncate, fd, (long)span, 0, 0, 0, 0) || r < 0) {
-		remote_close(a, fd);
+	if ((lfd = local_fd(a, fd)) >= 0) {
+		rc = load_through_fd(a, fd, lfd);
+		close(lfd);
+	} else {
+		rc = load_through_target(a, fd);
+	}
+	remote_close(a, fd);
+	if (rc)
+		return rc;
+	step("loaded %s at 0x%llx (%u relocations, %u binds, %u library symbols)",
+	     a->lp.vf.name ? a->lp.vf.name : a->path, (unsigned long long)a->map_addr,
+	     a->img.nrelocs, a->img.nbinds, a->img.nlibsyms);
+	return 0;
+}
+
+/* Without pidfd_getfd: size, map read-write, write via /proc/PID/mem, then protect. */
+static int load_through_target(struct apply *a, long fd)
+{
+	long r = -EEXIST;
+	int rc;
+	uint64_t span = a->lp.span_hi - a->lp.span_lo;
+	if (rsys(a, &r, SYS_ftruncate, fd, (long)span, 0, 0, 0, 0) || r < 0)
 		return a->err[0] ? EX_INTERNAL
 				 : fail(a, EX_INTERNAL, "ftruncate in process %d: %s", (int)a->pid,
 					strerror((int)-r));
-	}
 	for (size_t i = 0; i < a->ncand; i++) {
 		if (rsys(a, &r, SYS_mmap, (long)a->cand[i], (long)span, PROT_READ | PROT_WRITE,
-			 MAP_SHARED | MAP_FIXED_NOREPLACE, fd, 0)) {
-			remote_close(a, fd);
+			 MAP_SHARED | MAP_FIXED_NOREPLACE, fd, 0))
 			return EX_INTERNAL;
-		}
 		if (r == (long)a->cand[i])
 			break;
 		if (r >= 0 || (r > -4096 && r != -EEXIST)) {
 			long u;
 			if (r >= 0) /* an old kernel placed it elsewhere */
 				rsys(a, &u, SYS_munmap, r, (long)span, 0, 0, 0, 0);
-			remote_close(a, fd);
 			return fail(a, EX_INTERNAL, "mmap in process %d: %s", (int)a->pid,
 				    r >= 0 ? "not placed where asked" : strerror((int)-r));
 		}
 	}
-	remote_close(a, fd);
 	if (r < 0)
 		return fail(a, EX_NOTAPPLY,
 			    "process %d: no free address range within 2 GiB of its "
@@ -529,12 +652,7 @@ static int load_patch(struct apply *a)
 		return fail(a, EX_INTERNAL, "cannot write the patch into process %d: %s",
 			    (int)a->pid, strerror(-rc));
 	tmark("image written");
-	if ((rc = ld_each_prot(&a->lp, &a->img, mprotect_cb, a)))
-		return rc;
-	step("loaded %s at 0x%llx (%u relocations, %u binds, %u library symbols)",
-	     a->lp.vf.name ? a->lp.vf.name : a->path, (unsigned long long)a->map_addr,
-	     a->img.nrelocs, a->img.nbinds, a->img.nlibsyms);
-	return 0;
+	return ld_each_prot(&a->lp, &a->img, mprotect_cb, a);
 }
 
 /* Makes sure the registry exists (hijacked thread stopped). */
@@ -549,7 +667,17 @@ static int ensure_registry(struct apply *a)
 		return 0;
 	if ((rc = remote_memfd(a, REG_MAP_NAME, MFD_NOEXEC_SEAL, &fd)))
 		return rc;
-	if (rsys(a, &r, SYS_ftruncate, fd, REG_MAP_SIZE, 0, 0, 0, 0) || r < 0 ||
+	int lfd = local_fd(a, fd);
+	if (lfd >= 0) { /* sized from here: one round trip fewer */
+		r = ftruncate(lfd, REG_MAP_SIZE) == 0 ? 0 : -errno;
+		close(lfd);
+		if (r < 0) {
+			remote_close(a, fd);
+			return fail(a, EX_INTERNAL, "cannot size the registry: %s",
+				    strerror((int)-r));
+		}
+	}
+	if ((lfd < 0 && (rsys(a, &r, SYS_ftruncate, fd, REG_MAP_SIZE, 0, 0, 0, 0) || r < 0)) ||
 	    rsys(a, &r, SYS_mmap, 0, REG_MAP_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) ||
 	    (r < 0 && r > -4096)) {
 		remote_close(a, fd);
@@ -726,6 +854,28 @@ static void print_json(struct apply *a)
 	printf("]}\n");
 }
 
+/* The phases that touch the process; every exit leaves its threads running. */
+static int live_phases(struct apply *a)
+{
+	int rc;
+	if ((rc = hijack(a)) || (rc = load_patch(a)) || (rc = ensure_registry(a))) {
+		undo(a);
+		release(a);
+		return rc;
+	}
+	release(a);
+	a->load_pause_ns = a->pause_ns;
+	tmark("loaded, thread released");
+	if ((rc = stop_threads(a)) || (tmark("threads stopped"), rc = switch_funcs(a))) {
+		undo(a);
+		release(a);
+		return rc;
+	}
+	tmark("switched");
+	release(a);
+	return 0;
+}
+
 static int run(struct apply *a)
 {
 	int rc;
@@ -751,31 +901,11 @@ static int run(struct apply *a)
 	sigaddset(&hold, SIGQUIT);
 	sigaddset(&hold, SIGPIPE);
 	sigprocmask(SIG_BLOCK, &hold, NULL);
-	if ((rc = hijack(a)) || (rc = load_patch(a)) || (rc = ensure_registry(a))) {
-		undo(a);
-		release(a);
-		return rc;
-	}
-	release(a);
-	a->load_pause_ns = a->pause_ns;
-	tmark("loaded, thread released");
 	rt_enter();
-	if ((rc = stop_threads(a))) {
-		rt_leave();
-		undo(a);
-		release(a);
-		return rc;
-	}
-	tmark("threads stopped");
-	if ((rc = switch_funcs(a))) {
-		undo(a);
-		release(a);
-		rt_leave();
-		return rc;
-	}
-	tmark("switched");
-	release(a);
+	rc = live_phases(a);
 	rt_leave();
+	if (rc)
+		return rc;
 	tmark("released");
 	if (a->load_pause_ns > a->pause_ns)
 		a->pause_ns = a->load_pause_ns;
