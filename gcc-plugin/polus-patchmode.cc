@@ -1,8 +1,12 @@
 /* polus-patchmode.cc — patch mode: compile a unit of the new release into patch code.
  *
  * The plan (written by polus-mkpatch) names, per unit:
- *   keep      NAME SYMBOL        changed/new function: exported as SYMBOL (default
- *                                visibility, `used`), so the injector finds it;
+ *   keep      NAME SYMBOL [ADDRSYM]  changed/new function: exported as SYMBOL (default
+ *                                visibility, `used`), so the injector finds it; with
+ *                                ADDRSYM, calls still go to SYMBOL but every address
+ *                                taken of NAME (code and initializers) is the external
+ *                                ADDRSYM: the running program's own entry, so pointers
+ *                                the old code stored compare equal to new ones;
  *   bind-fn   NAME SYMBOL        unchanged function of the running program: every call
  *                                and address refers to the external SYMBOL; the unit's
  *                                own body is dropped;
@@ -26,12 +30,16 @@
 
 struct plan_entry {
 	char *symbol;
+	char *addrsym; /* keep: the symbol an address of the function becomes, or NULL */
 	bool tls;
 	bool done;
 };
 
 typedef hash_map<nofree_string_hash, plan_entry> plan_map;
 static plan_map *g_keep, *g_bind_fn, *g_bind_var;
+/* Kept FUNCTION_DECL -> the external ADDRSYM decl; used within one callback only (the
+ * new decls are not GC roots until the IL refers to them). */
+static hash_map<tree, tree> *g_addr_of;
 
 static char *trim_nl(char *s)
 {
@@ -51,6 +59,7 @@ int polus_patch_load_plan(const char *path, char *err, size_t errlen)
 	g_keep = new plan_map;
 	g_bind_fn = new plan_map;
 	g_bind_var = new plan_map;
+	g_addr_of = new hash_map<tree, tree>;
 	char line[4096];
 	int lineno = 0, rc = 0;
 	while (fgets(line, sizeof line, f)) {
@@ -83,15 +92,16 @@ int polus_patch_load_plan(const char *path, char *err, size_t errlen)
 		else if (!strcmp(fields[0], "bind-var"))
 			m = g_bind_var;
 		bool tls = nf == 4 && m == g_bind_var && !strcmp(fields[3], "tls");
-		if (!m || nf < 3 || (nf > 3 && !tls) || !fields[1][0] || !fields[2][0]) {
+		bool addr = nf == 4 && m == g_keep && fields[3][0];
+		if (!m || nf < 3 || (nf > 3 && !tls && !addr) || !fields[1][0] || !fields[2][0]) {
 			snprintf(err, errlen,
-				 "%s:%d: bad plan line (want keep|bind-fn|bind-var, NAME, "
-				 "SYMBOL[, tls])",
+				 "%s:%d: bad plan line (want keep NAME SYMBOL [ADDRSYM], "
+				 "bind-fn NAME SYMBOL or bind-var KEY SYMBOL [tls])",
 				 path, lineno);
 			rc = -1;
 			break;
 		}
-		plan_entry e = {xstrdup(fields[2]), tls, false};
+		plan_entry e = {xstrdup(fields[2]), addr ? xstrdup(fields[3]) : NULL, tls, false};
 		m->put(xstrdup(fields[1]), e);
 	}
 	if (!rc && lineno == 0) {
@@ -177,6 +187,102 @@ static void bind_variable(varpool_node *node, const char *symbol, bool tls)
 	set_name(decl, symbol);
 }
 
+/* ---- addresses of kept functions (keep NAME SYMBOL ADDRSYM) ---- */
+
+/* An external declaration of ADDRSYM with FN's type: the running program's entry of the
+ * function, which the applied patch redirects to SYMBOL. */
+static tree make_addr_decl(tree fn, const char *symbol)
+{
+	tree d = build_decl(DECL_SOURCE_LOCATION(fn), FUNCTION_DECL, get_identifier(symbol),
+			    TREE_TYPE(fn));
+	DECL_CONTEXT(d) = DECL_CONTEXT(fn);
+	DECL_EXTERNAL(d) = 1;
+	DECL_ARTIFICIAL(d) = 1;
+	DECL_IGNORED_P(d) = 1;
+	TREE_USED(d) = 1;
+	TREE_ADDRESSABLE(d) = 1;
+	/* A call made through the pointer reaches the same body: same guarantees. */
+	TREE_NOTHROW(d) = TREE_NOTHROW(fn);
+	TREE_THIS_VOLATILE(d) = TREE_THIS_VOLATILE(fn);
+	make_default_visibility(d);
+	SET_DECL_ASSEMBLER_NAME(d, get_identifier(symbol));
+	return d;
+}
+
+/* walk_tree callback: &KEPT becomes &ADDRSYM; *(bool *)DATA is set on a change. The
+ * parent's slot gets a new ADDR_EXPR: the old one may be shared with a call. */
+static tree replace_addr(tree *tp, int *walk_subtrees, void *data)
+{
+	tree t = *tp;
+	if (TREE_CODE(t) == ADDR_EXPR && TREE_CODE(TREE_OPERAND(t, 0)) == FUNCTION_DECL) {
+		tree *to = g_addr_of->get(TREE_OPERAND(t, 0));
+		if (to) {
+			*tp = build1_loc(EXPR_LOCATION(t), ADDR_EXPR, TREE_TYPE(t), *to);
+			*(bool *)data = true;
+		}
+		*walk_subtrees = 0;
+	} else if (TYPE_P(t) || DECL_P(t)) {
+		*walk_subtrees = 0;
+	}
+	return NULL_TREE;
+}
+
+/* Every operand of every statement except a call's callee: a direct call keeps going to
+ * the new body. */
+static void rewrite_body_addrs(cgraph_node *cn)
+{
+	function *f = DECL_STRUCT_FUNCTION(cn->decl);
+	if (!f || !f->cfg || !gimple_has_body_p(cn->decl))
+		return;
+	bool changed = false;
+	basic_block bb;
+	FOR_EACH_BB_FN(bb, f)
+	{
+		for (gimple_stmt_iterator gsi = gsi_start_bb(bb); !gsi_end_p(gsi); gsi_next(&gsi)) {
+			gimple *s = gsi_stmt(gsi);
+			for (unsigned i = 0; i < gimple_num_ops(s); i++) {
+				if (is_gimple_call(s) && i == 1)
+					continue;
+				tree *op = gimple_op_ptr(s, i);
+				if (*op)
+					walk_tree(op, replace_addr, &changed, NULL);
+			}
+		}
+	}
+	if (!changed)
+		return;
+	/* The IPA references must follow, or the new symbol would be invisible to the
+	 * symbol table and the kept one would stay address-taken. */
+	push_cfun(f);
+	cgraph_edge::rebuild_references();
+	pop_cfun();
+}
+
+static void rewrite_init_addrs(varpool_node *vn)
+{
+	tree *init = &DECL_INITIAL(vn->decl);
+	if (!*init || *init == error_mark_node)
+		return;
+	bool changed = false;
+	walk_tree(init, replace_addr, &changed, NULL);
+	if (changed && vn->analyzed) {
+		vn->remove_all_references();
+		record_references_in_initializer(vn->decl, false);
+	}
+}
+
+static void rewrite_addresses(void)
+{
+	if (g_addr_of->is_empty())
+		return;
+	cgraph_node *cn;
+	FOR_EACH_FUNCTION(cn)
+	rewrite_body_addrs(cn);
+	varpool_node *vn;
+	FOR_EACH_VARIABLE(vn)
+	rewrite_init_addrs(vn);
+}
+
 static void on_all_ipa_passes_start(void *, void *)
 {
 	if (seen_error())
@@ -202,6 +308,8 @@ static void on_all_ipa_passes_start(void *, void *)
 			e->done = true;
 		} else if ((e = g_keep->get(name)) && cn->definition) {
 			keep_function(cn, e->symbol);
+			if (e->addrsym)
+				g_addr_of->put(cn->decl, make_addr_decl(cn->decl, e->addrsym));
 			e->done = true;
 		}
 	}
@@ -228,6 +336,7 @@ static void on_all_ipa_passes_start(void *, void *)
 		bind_variable(vn, e->symbol, e->tls);
 		e->done = true;
 	}
+	rewrite_addresses();
 	/* A `keep` whose function is not defined here is a plan/unit mismatch. */
 	for (plan_map::iterator it = g_keep->begin(); it != g_keep->end(); ++it)
 		if (!(*it).second.done)

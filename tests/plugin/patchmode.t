@@ -92,3 +92,33 @@ syms=$(nm same.o)
 grep -q ' U __polus_b_20$' <<<"$syms" || fail "f/x#2 not bound: $syms"
 [ "$(grep -Ec ' [bBdD] x\.[0-9]+$' <<<"$syms")" = 1 ] || fail "the first f/x must stay local: $syms"
 ok "same-named static locals bound by KEY"
+
+# keep NAME SYMBOL ADDRSYM: calls reach the new body (SYMBOL), every address taken of
+# NAME (code, a global table, a local static, an automatic array's constant copy) is the
+# running program's entry ADDRSYM, undefined and reached through the GOT, so a pointer
+# stored by the old code compares equal to the one new code takes. A 3-field keep in
+# the same plan still works.
+printf 'polus-plan\t1\nkeep\tapi\tpolus_k_api\t__polus_a_api\nkeep\tsapi\tpolus_k_sapi\t__polus_a_sapi\n' >addr.plan
+printf 'keep\tis_api\tpolus_k_is_api\nkeep\tcheck\tpolus_k_check\nkeep\tcall_both\tpolus_k_call_both\n' >>addr.plan
+printf 'bind-var\tsaved\t__polus_b_0\n' >>addr.plan
+gcc -O2 -rdynamic "$FIX/addrhost.c" -o addrhost -ldl || fail "addrhost build"
+for opt in -O0 -O2 "-O3 -g"; do
+	gcc $opt $PATCHFLAGS -fplugin="$PLUGIN" -fplugin-arg-polus-mode=patch \
+		-fplugin-arg-polus-plan=addr.plan -c "$FIX/addr.c" -o addr.o || fail "addr compile $opt"
+	gcc -shared -Wl,--gc-sections addr.o -o addr.so || fail "addr link $opt"
+	dyn=$(nm -D addr.so)
+	relocs=$(readelf -rW addr.so)
+	for s in api sapi; do
+		grep -q " U __polus_a_$s$" <<<"$dyn" || fail "$opt: __polus_a_$s not undefined: $dyn"
+		grep -q "R_X86_64_GLOB_DAT .* __polus_a_$s + 0" <<<"$relocs" || fail "$opt: &$s in code not via the GOT"
+		grep -q " T polus_k_$s$" <<<"$dyn" || fail "$opt: polus_k_$s not exported"
+	done
+	grep -q "R_X86_64_64 .* __polus_a_api + 0" <<<"$relocs" || fail "$opt: table's initializer does not take __polus_a_api"
+	grep -Eq "R_X86_64_(64|GLOB_DAT|JUMP_SLOT) .* polus_k_(api|sapi) " <<<"$relocs" && fail "$opt: an address of the new body is taken: $relocs"
+	out=$(./addrhost ./addr.so) || fail "$opt: addrhost failed: $out"
+	[ "$out" = "1111 104 1 1" ] || fail "$opt: addrhost saw '$out', wanted '1111 104 1 1'"
+	ok "keep with ADDRSYM $opt"
+done
+printf 'polus-plan\t1\nkeep\tapi\tpolus_k_api\t\n' >bad4.plan
+expect_fail '*' "bad4.plan:2: bad plan line" gcc -c "$FIX/addr.c" -o bad.o -fplugin="$PLUGIN" \
+	-fplugin-arg-polus-mode=patch -fplugin-arg-polus-plan=bad4.plan
