@@ -93,6 +93,30 @@ int ei_section(struct elfinfo *ei, const char *name, char **buf, size_t *len, ch
 	return 1;
 }
 
+int ei_read_addr(const struct elfinfo *ei, uint64_t addr, void *buf, size_t len, char *err,
+		 size_t errlen)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+	while ((scn = elf_nextscn(ei->elf, scn))) {
+		if (!gelf_getshdr(scn, &sh) || !(sh.sh_flags & SHF_ALLOC) ||
+		    sh.sh_type == SHT_NOBITS || addr < sh.sh_addr ||
+		    addr - sh.sh_addr >= sh.sh_size)
+			continue;
+		if (len > sh.sh_size - (addr - sh.sh_addr))
+			return msg(err, errlen, "%s: 0x%llx+%zu runs past the end of its section",
+				   ei->path, (unsigned long long)addr, len);
+		ssize_t n = pread(ei->fd, buf, len, (off_t)(sh.sh_offset + (addr - sh.sh_addr)));
+		if (n < 0 || (size_t)n != len)
+			return msg(err, errlen, "%s: cannot read 0x%llx+%zu: %s", ei->path,
+				   (unsigned long long)addr, len,
+				   n < 0 ? strerror(errno) : "file too short");
+		return 0;
+	}
+	return msg(err, errlen, "%s: no section holds address 0x%llx", ei->path,
+		   (unsigned long long)addr);
+}
+
 int ei_build_id(struct elfinfo *ei, char *hex, size_t hexlen, char *err, size_t errlen)
 {
 	Elf_Scn *scn = NULL;

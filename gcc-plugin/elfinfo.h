@@ -37,6 +37,10 @@ int ei_section(struct elfinfo *ei, const char *name, char **buf, size_t *len, ch
 	       size_t errlen);
 /* Lower-case hex of the NT_GNU_BUILD_ID note into `hex` (>= 129 bytes). 0, or -1 absent. */
 int ei_build_id(struct elfinfo *ei, char *hex, size_t hexlen, char *err, size_t errlen);
+/* Copies `len` bytes at link-time address `addr` from the allocated section holding them
+ * (all of them in one section). 0, or -1 + message. */
+int ei_read_addr(const struct elfinfo *ei, uint64_t addr, void *buf, size_t len, char *err,
+		 size_t errlen);
 /* Loads the symbol table into ei->syms. 0 or -1. */
 int ei_load_symbols(struct elfinfo *ei, char *err, size_t errlen);
 /* Finds a defined symbol: a global by name (file NULL), or a local whose STT_FILE

@@ -2,11 +2,13 @@
  * mkpatch_plan — what each recompiled unit keeps and binds (see mkpatch_plan.h).
  *
  * Phases (plan_make): refuse_unsupported_variables, select_units, then per unit
- * plan_keeps (changed/new functions, their OLD symbols and redirects), bind_own (the
+ * plan_keeps (changed/new functions, their OLD symbols and redirects), refuse_unsafe_sites
+ * (a redirect polus-apply could not write: mkpatch_site), bind_own (the
  * unit's unchanged functions and variables) and bind_external (globals of other units
  * that the unit refers to).
  */
 #include "mkpatch_plan.h"
+#include "mkpatch_site.h"
 #include "mkpatch_util.h"
 #include <gelf.h>
 #include <stdio.h>
@@ -242,6 +244,32 @@ static int plan_keeps(struct pctx *c, struct plan_unit *pu)
 	return 0;
 }
 
+/* A redirected function whose jump polus-apply would refuse makes the whole patch
+ * unusable: refuse it now, by name. */
+static int refuse_unsafe_sites(struct pctx *c, struct plan_unit *pu)
+{
+	for (size_t k = 0; k < pu->nkeeps; k++) {
+		const struct plan_keep *kp = &pu->keeps[k];
+		char why[512];
+		if (!kp->redirect)
+			continue;
+		size_t len = kp->old->size < SITE_MAX_CODE ? kp->old->size : SITE_MAX_CODE;
+		uint8_t *code = xmalloc(len ? len : 1);
+		if (ei_read_addr(c->old, kp->old->value, code, len, c->err, c->errlen)) {
+			free(code);
+			return -1;
+		}
+		int bad = site_check(code, len, kp->old->size, kp->old->value, why, sizeof(why));
+		free(code);
+		if (bad) {
+			msg(c->err, c->errlen, "%s (%s): cannot be patched safely: %s",
+			    kp->it->name, kp->it->unit, why);
+			return -2;
+		}
+	}
+	return 0;
+}
+
 /* A variable the patch must share with the running program has no symbol in OLD. */
 static int missing_storage(struct pctx *c, const struct d_item *it)
 {
@@ -398,8 +426,9 @@ int plan_make(struct plan *p, const struct meta_build *ob, const struct meta_bui
 	index_globals(&c);
 	select_units(&c);
 	for (size_t i = 0; i < p->nunits; i++) {
-		if ((rc = plan_keeps(&c, &p->units[i])) || (rc = bind_own(&c, &p->units[i])) ||
-		    (rc = bind_external(&c, &p->units[i])))
+		if ((rc = plan_keeps(&c, &p->units[i])) ||
+		    (rc = refuse_unsafe_sites(&c, &p->units[i])) ||
+		    (rc = bind_own(&c, &p->units[i])) || (rc = bind_external(&c, &p->units[i])))
 			goto out;
 	}
 	if (!rc)
