@@ -8,15 +8,15 @@
 #    the noise floor; the injector's own figure (pause_ns of --json: how long it held the
 #    threads stopped) is printed beside it. End to end = polus-apply's wall time. Loadgen's
 #    failed requests are counted (they must be 0).
-# 2. The example's throughput (loadgen, 2 threads, SECS=3 s) just before and just after
-#    the update, in the same process.
+# 2. The example's throughput just before and just after the update (loadgen, SECS=3 s),
+#    against a second, unpatched server loaded at the same time as a control.
 # 3. The cost of a patched call: bench/callcost (a trivial function called in a loop)
 #    release 1 live-updated to release 2 (a jump at the old entry) against release 2 built
 #    and run natively.
 # Parts whose tools do not exist yet are skipped, saying so.
 . "$(dirname "$0")/lib.sh"
 SECS=${SECS:-3}
-threads=(1 4 16 64)
+threads=(${THREADS:-1 4 16 64})
 case ${1:-} in
 --quick) threads=(1 4); REPEAT=1 ;;
 --help | -h) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;;
@@ -77,11 +77,11 @@ start_load() {
 	pids+=($lpid)
 	for _ in $(seq 500); do grep -q '^running' "$work/load.err" && break; sleep 0.02; done
 }
-stop_load() { # prints loadgen's summary; returns its status
+stop_load() { # sets summary to loadgen's summary line; returns its status
+	local rc=0
 	kill -INT "$lpid"
-	wait "$lpid"
-	local rc=$?
-	cat "$work/load.out"
+	wait "$lpid" || rc=$?
+	summary=$(cat "$work/load.out")
 	return $rc
 }
 
@@ -117,7 +117,7 @@ if [ $patch_ready = 1 ] && ! missing "$apply"; then
 			sleep "$(awk -v us=$(((t1 - t0) / 1000)) 'BEGIN {printf "%.3f", us / 1e6}')"
 			floors+=("$(stat_of hb_max_gap_us)")
 			[ "$(ask VERSION)" = "VERSION v2" ] || { echo "FAILED $part: not v2 after the apply"; status=1; }
-			summary=$(stop_load) || fails=$((fails + 1))
+			stop_load || fails=$((fails + 1))
 			kill -9 "$pid"
 			wait "$pid" 2>/dev/null
 		done
@@ -132,17 +132,31 @@ part="throughput before/after"
 if [ $patch_ready = 0 ]; then
 	echo "SKIPPED $part: no patch to apply (see above)"
 elif ! missing "$apply"; then
-	echo "== $part: example server -O2, 4 workers, loadgen 2 threads x $SECS s"
+	# Two v1 servers side by side, each loaded by its own loadgen (1 thread) at the same
+	# time: A gets the patch, B is the control that sees the same machine load.
+	echo "== $part: two -O2 servers (4 workers) loaded together, loadgen 1 thread each x $SECS s"
 	start_server "$work/v1/server" 4 || exit 1
-	before=$("$loadgen" --port "$port" --threads 2 --duration "$SECS")
-	if try "$work/apply.log" "$apply" --quiet "$pid" "$work/p12.so"; then
-		after=$("$loadgen" --port "$port" --threads 2 --duration "$SECS")
-		b=$(echo "$before" | sed 's/.* rps=\([0-9]*\).*/\1/') a=$(echo "$after" | sed 's/.* rps=\([0-9]*\).*/\1/')
-		echo "  before: $before"
-		echo "  after:  $after"
-		echo "  after/before rps: $(ratio "$a" "$b")"
+	pa=$pid porta=$port
+	start_server "$work/v1/server" 4 || exit 1
+	pb=$pid portb=$port
+	both() { # prints "rpsA rpsB"
+		"$loadgen" --port "$porta" --threads 1 --duration "$SECS" >"$work/la" 2>/dev/null &
+		local l=$!
+		"$loadgen" --port "$portb" --threads 1 --duration "$SECS" >"$work/lb" 2>/dev/null
+		wait $l
+		echo "$(sed 's/.* rps=\([0-9]*\).*/\1/' "$work/la") $(sed 's/.* rps=\([0-9]*\).*/\1/' "$work/lb")"
+	}
+	b1=$(both)
+	if try "$work/apply.log" "$apply" --quiet "$pa" "$work/p12.so"; then
+		port=$porta
+		[ "$(ask VERSION)" = "VERSION v2" ] || { echo "FAILED $part: A is not v2"; status=1; }
+		a1=$(both)
+		echo "  before: A (v1) ${b1% *} rps   B (v1) ${b1#* } rps   A/B $(ratio "${b1% *}" "${b1#* }")"
+		echo "  after:  A (v1 patched to v2) ${a1% *} rps   B (v1) ${a1#* } rps   A/B $(ratio "${a1% *}" "${a1#* }")"
+		echo "  A's change relative to B: $(awk -v a="${a1% *}" -v b="${a1#* }" -v c="${b1% *}" -v d="${b1#* }" 'BEGIN {printf "%.3f", (a / b) / (c / d)}')"
 	fi
-	kill -9 "$pid"
+	kill -9 "$pa" "$pb"
+	wait "$pa" "$pb" 2>/dev/null
 fi
 
 part="patched-call overhead"
@@ -152,29 +166,34 @@ if ! missing "$PLUGIN" "$mkpatch" "$apply"; then
 		cp "$top/bench/callcost/$v/callcost.c" "$work/cc-$v/"
 		(cd "$work/cc-$v" && gcc -O2 -g -fplugin="$PLUGIN" -c callcost.c && gcc -o callcost callcost.o) || exit 1
 	done
-	# ns NAME FILE SKIP: median ns_per_call of 9 batches after the first SKIP lines.
+	# ns FILE FROM: median and least ns_per_call of the 9 batches after line FROM of FILE.
 	ns() {
-		local want=$(($3 + 9))
-		for _ in $(seq 1500); do [ "$(wc -l <"$2")" -ge $want ] && break; sleep 0.02; done
-		median $(sed -n "$(($3 + 1)),${want}p" "$2" | sed 's/ns_per_call=\([0-9.]*\).*/\1/')
+		local want=$(($2 + 9)) v
+		for _ in $(seq 3000); do [ "$(wc -l <"$1")" -ge $want ] && break; sleep 0.02; done
+		v=$(sed -n "$(($2 + 1)),${want}p" "$1" | sed 's/ns_per_call=\([0-9.]*\).*/\1/')
+		echo "$(median $v) $(best_min $v)"
 	}
 	if try "$work/cc.log" "$mkpatch" "$work/cc-v1/callcost" "$work/cc-v2/callcost" -o "$work/cc.so"; then
+		# Both run side by side, so the machine's other load hits both the same way.
+		: >"$work/cc-v1.out"
+		: >"$work/cc-v2.out"
 		"$work/cc-v2/callcost" >"$work/cc-v2.out" &
 		p2=$!
-		pids+=($p2)
-		native=$(ns v2 "$work/cc-v2.out" 1)
-		kill -9 $p2
 		"$work/cc-v1/callcost" >"$work/cc-v1.out" &
 		p1=$!
-		pids+=($p1)
-		unpatched=$(ns v1 "$work/cc-v1.out" 1)
-		n=$(wc -l <"$work/cc-v1.out")
+		pids+=($p1 $p2)
+		unpatched=$(ns "$work/cc-v1.out" 1)
+		native0=$(ns "$work/cc-v2.out" 1)
 		if try "$work/cc-apply.log" "$apply" --quiet "$p1" "$work/cc.so"; then
-			patched=$(ns v1 "$work/cc-v1.out" $((n + 2)))
-			echo "== $part: ns per call of a trivial function (median of 9 batches of 20M calls)"
-			echo "  v1 unpatched $unpatched ns   v2 native $native ns   v1 patched to v2 $patched ns   patched/native $(ratio "$patched" "$native")"
+			n1=$(wc -l <"$work/cc-v1.out") n2=$(wc -l <"$work/cc-v2.out")
+			patched=$(ns "$work/cc-v1.out" $((n1 + 1)))
+			native=$(ns "$work/cc-v2.out" $((n2 + 1)))
+			echo "== $part: ns per call of a trivial function (9 batches of 20M calls; median, best)"
+			echo "  before: v1 unpatched $unpatched ns   v2 native $native0 ns   v1/v2 ${unpatched%% *} / ${native0%% *} = $(ratio "${unpatched%% *}" "${native0%% *}")"
+			echo "  after:  v1 patched to v2 $patched ns   v2 native $native ns   patched/native median $(ratio "${patched%% *}" "${native%% *}"), best $(ratio "${patched##* }" "${native##* }")"
 		fi
-		kill -9 $p1
+		kill -9 $p1 $p2
+		wait $p1 $p2 2>/dev/null
 	fi
 fi
 exit $status

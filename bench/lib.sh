@@ -23,6 +23,15 @@ median() {
 	printf '%s\n' "$@" | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'
 }
 
+# best_min N... / best_max N...: the smallest / largest (the run least disturbed by other
+# work on the machine).
+best_min() {
+	printf '%s\n' "$@" | sort -n | head -n 1
+}
+best_max() {
+	printf '%s\n' "$@" | sort -n | tail -n 1
+}
+
 # ratio A B: A / B with 3 decimals.
 ratio() {
 	awk -v a="$1" -v b="$2" 'BEGIN {if (b == 0) print "n/a"; else printf "%.3f\n", a / b}'

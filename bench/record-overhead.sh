@@ -2,6 +2,7 @@
 # Compile-time cost of polus's record mode.
 #   bench/record-overhead.sh [--quick]    (runs per configuration: REPEAT=3 for SQLite,
 #                                          EX_REPEAT=9 for the example)
+#   bench/record-overhead.sh --instructions   (the example only, counted by valgrind)
 # Compiles the same sources three ways, interleaved, and prints the median CPU time
 # (user + system of the compiler processes) of each:
 #   plain    -O2 -g
@@ -10,10 +11,14 @@
 # with record/profile (the plugin's own cost) and record/plain. Workloads: the example
 # server (v1, all units, one compiler process per unit, as make runs it) and the SQLite
 # 3.51.0 amalgamation (one 266k-line unit; skipped with --quick).
+# --instructions counts the instructions the compiler processes execute instead
+# (valgrind's cachegrind, no cache simulation): slow, but independent of other load on
+# the machine, so it shows the plugin's own cost on the example where timings are noise.
 . "$(dirname "$0")/lib.sh"
 quick=0
 case ${1:-} in
 --quick) quick=1 ;;
+--instructions) quick=2 ;;
 --help | -h) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;;
 "") ;;
 *) echo "record-overhead.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
@@ -50,12 +55,42 @@ measure() {
 	done
 	local p q rr
 	p=$(median ${runs[plain]}) q=$(median ${runs[profile]}) rr=$(median ${runs[record]})
-	printf '%-18s plain %7d ms   profile %7d ms   record %7d ms   record/profile %s   record/plain %s\n' \
+	printf '%-18s median: plain %7d ms   profile %7d ms   record %7d ms   record/profile %s   record/plain %s\n' \
 		"$name" "$p" "$q" "$rr" "$(ratio "$rr" "$q")" "$(ratio "$rr" "$p")"
+	p=$(best_min ${runs[plain]}) q=$(best_min ${runs[profile]}) rr=$(best_min ${runs[record]})
+	printf '%-18s best:   plain %7d ms   profile %7d ms   record %7d ms   record/profile %s   record/plain %s\n' \
+		"" "$p" "$q" "$rr" "$(ratio "$rr" "$q")" "$(ratio "$rr" "$p")"
 	echo "    runs (ms): plain${runs[plain]}; profile${runs[profile]}; record${runs[record]}"
 }
 
+# instructions FLAGS: instructions executed by every compiler process of the example.
+instructions() {
+	local f n total=0
+	for f in "$top"/examples/server/v1/*.c; do
+		rm -f "$work"/cg.*
+		(cd "$top/examples/server/v1" && valgrind --tool=cachegrind --cache-sim=no \
+			--trace-children=yes --cachegrind-out-file=/dev/null --log-file="$work/cg.%p" \
+			gcc $1 -Wall -Wextra -pthread -c -o "$work/ex.o" "$(basename "$f")") || return 1
+		n=$(cat "$work"/cg.* | sed -n 's/.*I *refs: *//p' | tr -d , | awk '{s += $1} END {print s}')
+		total=$((total + n))
+	done
+	echo $total
+}
+
 machine
+if [ $quick = 2 ]; then
+	command -v valgrind >/dev/null || { echo "record-overhead.sh: valgrind is not installed" >&2; exit 1; }
+	declare -A n=()
+	for c in "${configs[@]}"; do
+		v=flags_$c
+		n[$c]=$(instructions "${!v}") || { echo "example: $c build failed" >&2; exit 1; }
+	done
+	printf '%-18s plain %6.0fM   profile %6.0fM   record %6.0fM instructions   record/profile %s   record/plain %s\n' \
+		"example server" "$(ratio "${n[plain]}" 1000000)" "$(ratio "${n[profile]}" 1000000)" \
+		"$(ratio "${n[record]}" 1000000)" "$(ratio "${n[record]}" "${n[profile]}")" \
+		"$(ratio "${n[record]}" "${n[plain]}")"
+	exit 0
+fi
 echo "CPU time, median of interleaved runs: $EX_REPEAT for the example, $REPEAT for SQLite"
 measure "example server" compile_example "$EX_REPEAT"
 if [ $quick = 0 ]; then
