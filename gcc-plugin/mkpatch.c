@@ -68,6 +68,31 @@ static void usage(FILE *f)
 	      f);
 }
 
+/* One line for an option getopt refused (it prints nothing: opterr = 0). `c` is ':' for
+ * a missing argument, '?' otherwise; the offending word is argv[optind - 1] for a long
+ * option, optopt for a short one. */
+static void bad_option(int c, char **argv)
+{
+	const char *w = argv[optind - 1];
+	int lw = !strncmp(w, "--", 2);
+	int len = lw ? (int)strcspn(w, "=") : 0;
+	if (c == ':' && lw)
+		fprintf(stderr, "polus-mkpatch: option %.*s needs an argument (see --help)\n", len,
+			w);
+	else if (c == ':')
+		fprintf(stderr, "polus-mkpatch: option -%c needs an argument (see --help)\n",
+			optopt);
+	else if (lw && optopt && w[len] == '=')
+		fprintf(stderr, "polus-mkpatch: option %.*s takes no argument (see --help)\n", len,
+			w);
+	else if (lw && !optopt)
+		fprintf(stderr, "polus-mkpatch: unknown option %.*s (see --help)\n", len, w);
+	else if (optopt > ' ' && optopt < 127)
+		fprintf(stderr, "polus-mkpatch: unknown option -%c (see --help)\n", optopt);
+	else
+		fprintf(stderr, "polus-mkpatch: unknown option %s (see --help)\n", w);
+}
+
 static int parse_args(int argc, char **argv, struct args *a)
 {
 	static const struct option longopts[] = {
@@ -83,7 +108,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 	};
 	int c;
 	memset(a, 0, sizeof(*a));
-	while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":o:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			a->diff = 1;
@@ -110,7 +136,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 			usage(stdout);
 			exit(0);
 		default:
-			fputs("polus-mkpatch: bad usage (see --help)\n", stderr);
+			bad_option(c, argv);
 			return -1;
 		}
 	}

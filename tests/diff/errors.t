@@ -29,6 +29,13 @@ ok "-I/-D/-W/-g/-o/-fplugin ignored"
 expect_fail 1 'expected two binaries' "$MK" --diff "$TMP/ok"
 expect_fail 1 'give --diff or -o' "$MK" "$TMP/ok" "$TMP/ok2"
 "$MK" --help | grep -q '^usage: polus-mkpatch --diff' || fail "--help"
+# a bad option: one line naming it, not getopt's line and then ours
+expect_fail 1 '^polus-mkpatch: unknown option --bogus \(see --help\)$' "$MK" --bogus "$TMP/ok" "$TMP/ok2"
+expect_fail 1 '^polus-mkpatch: unknown option --bogus \(see --help\)$' "$MK" --bogus=1 "$TMP/ok" "$TMP/ok2"
+expect_fail 1 '^polus-mkpatch: unknown option -x \(see --help\)$' "$MK" -qx "$TMP/ok" "$TMP/ok2"
+expect_fail 1 '^polus-mkpatch: option -o needs an argument \(see --help\)$' "$MK" "$TMP/ok" "$TMP/ok2" -o
+expect_fail 1 '^polus-mkpatch: option --show needs an argument \(see --help\)$' "$MK" --show
+expect_fail 1 '^polus-mkpatch: option --diff takes no argument \(see --help\)$' "$MK" --diff=yes "$TMP/ok" "$TMP/ok2"
 expect_fail 1 'nosuch: No such file' "$MK" --diff "$TMP/nosuch" "$TMP/ok"
 echo hello > "$TMP/text"
 expect_fail 1 'not an ELF file' "$MK" --diff "$TMP/ok" "$TMP/text"
