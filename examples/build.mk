@@ -6,7 +6,7 @@
 # polus-mkpatch later finds v2's recorded sources and working directory in that copy.
 EX_BUILD   := $(BUILD)/examples
 EX_PLUGIN  := $(abspath $(BUILD)/polus.so)
-EX_SERVERS := $(EX_BUILD)/v1/server $(EX_BUILD)/v2/server
+EX_SERVERS := $(EX_BUILD)/v1/server $(EX_BUILD)/v2/server $(EX_BUILD)/v3/server
 
 # `all` builds only the load generator: the releases are built by `make examples` (and
 # `make demo`), so that a plugin under development cannot break everyone's `make`.
