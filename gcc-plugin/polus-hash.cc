@@ -3,8 +3,10 @@
  * One walk computes three 64-bit hashes at once (docs/metadata.md, "Hashes"):
  *   HASH           everything that can change behaviour;
  *   HASH_NOLINE    as HASH, but an integer constant equal to its statement's source line
- *                  (expansion point or spelling point: what __LINE__ and assert leave)
- *                  hashes as a placeholder;
+ *                  (expansion point or spelling point) hashes as a placeholder where
+ *                  __LINE__ can have left it: as a call's argument (log(__LINE__, ...),
+ *                  assert's __assert_fail) or anywhere in a statement that comes from a
+ *                  macro expansion. `return 10;` on line 10 is a real constant;
  *   HASH_NOLAYOUT  as HASH, but fields hash by name only, struct types by tag only.
  * Never the dump text: uids and D.1234 numbers change with unrelated code. Locals,
  * labels and SSA names are numbered by first appearance; globals and functions are
@@ -27,6 +29,7 @@ struct hctx {
 	void *data;
 	tree fn;
 	bool field_base; /* the expression being hashed is the object of a field access */
+	bool arg_slot;	 /* the operand about to be hashed is a call's argument */
 };
 
 static char *g_prefix[2];
@@ -318,9 +321,13 @@ static int local_number(struct hctx *c, tree t, bool *first)
 	return slot;
 }
 
-static bool line_match(struct hctx *c, HOST_WIDE_INT v)
+/* V may be what __LINE__ left: it equals the statement's line, and it is a call's
+ * argument (IN_ARG) or the statement comes from a macro expansion. */
+static bool line_match(struct hctx *c, HOST_WIDE_INT v, bool in_arg)
 {
 	if (v <= 0 || c->loc == UNKNOWN_LOCATION)
+		return false;
+	if (!in_arg && !from_macro_expansion_at(c->loc))
 		return false;
 	if (c->line_a < 0) {
 		c->line_a = expand_location(c->loc).line;
@@ -353,12 +360,15 @@ static void hash_op(struct hctx *c, tree t, int mode, bool field_base)
 		return;
 	}
 	enum tree_code code = TREE_CODE(t);
+	/* Only the operand itself (or a conversion of it) is the argument. */
+	bool in_arg = c->arg_slot;
+	c->arg_slot = false;
 	hmix(c, code + 1);
 	switch (code) {
 	case INTEGER_CST: {
 		hash_type(c, TREE_TYPE(t), 0);
 		unsigned n = TREE_INT_CST_NUNITS(t);
-		if (n == 1 && line_match(c, TREE_INT_CST_ELT(t, 0))) {
+		if (n == 1 && line_match(c, TREE_INT_CST_ELT(t, 0), in_arg)) {
 			hmix(c, TREE_INT_CST_ELT(t, 0), 5);
 			hmix(c, 0x4c494e45ULL, H_LINE_ONLY);
 			return;
@@ -522,6 +532,9 @@ static void hash_op(struct hctx *c, tree t, int mode, bool field_base)
 			hash_op(c, TREE_OPERAND(op, 0), mode);
 			continue;
 		}
+		/* GENERIC: a CALL_EXPR's arguments start at operand 3. */
+		c->arg_slot = (code == CALL_EXPR && i >= 3) ||
+			      (in_arg && i == 0 && (CONVERT_EXPR_CODE_P(code) || code == NON_LVALUE_EXPR));
 		hash_op(c, op, m, code == COMPONENT_REF && i == 0);
 	}
 	c->loc = saved;
@@ -552,6 +565,7 @@ static void ctx_init(struct hctx *c, tree fn, polus_use_fn u, void *data)
 	c->data = data;
 	c->fn = fn;
 	c->field_base = false;
+	c->arg_slot = false;
 }
 
 static void ctx_done(struct hctx *c, struct polus_hash3 *out)
@@ -589,8 +603,10 @@ static void hash_stmt(struct hctx *c, gimple *s)
 			hash_type(c, gimple_call_fntype(s), 0);
 		}
 		hmix(c, gimple_call_num_args(s));
-		for (unsigned i = 0; i < gimple_call_num_args(s); i++)
+		for (unsigned i = 0; i < gimple_call_num_args(s); i++) {
+			c->arg_slot = true;
 			hash_op(c, gimple_call_arg(s, i), M_READ);
+		}
 		hash_op(c, gimple_call_chain(s), M_READ);
 		hmix(c, gimple_call_tail_p(as_a<gcall *>(s)) * 2 +
 			    gimple_call_return_slot_opt_p(as_a<gcall *>(s)));

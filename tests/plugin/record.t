@@ -80,6 +80,25 @@ same base moved unused_helper 5 && fail "unused_helper's HASH did not see __LINE
 same base moved unused_helper 6 || fail "unused_helper's HASH_NOLINE changed by a __LINE__ shift"
 ok "__LINE__ change is line-only"
 
+# HASH_NOLINE hides only what __LINE__ can have left: a call's argument (assert, log(__LINE__))
+# or a constant in a statement from a macro expansion. A constant that only happens to
+# equal its line (seven() on line 7 becoming `return 8;` on line 8) is a real change.
+# (Same file name and absolute path, so assert's __FILE__ hashes the same.)
+mkdir -p l1 l2
+cp "$FIX/lines.c" l1/lines.c
+{ printf '\n'; sed 's/return 7;/return 8;/; s/return 36;/return 37;/' "$FIX/lines.c"; } >l2/lines.c
+rec "$TMP/l1/lines.c" lines1
+rec "$TMP/l2/lines.c" lines2
+for n in seven checks logs marks unused_ret; do fnline lines1 $n | grep -q . || fail "no fn line for $n"; done
+same lines1 lines2 seven 6 && fail "seven: 7 -> 8 on a function moved one line down is line-only"
+same lines1 lines2 seven 5 && fail "seven: HASH did not change"
+same lines1 lines2 unused_ret 6 && fail "unused_ret (GENERIC): 36 -> 37 on line 37 is line-only"
+for n in checks logs marks; do
+	same lines1 lines2 $n 5 && fail "$n: HASH did not see the __LINE__ shift"
+	same lines1 lines2 $n 6 || fail "$n: a __LINE__ shift is not line-only"
+done
+ok "only __LINE__ positions are line placeholders"
+
 # A field inserted: layout-only for conn_init.
 sed 's/int fd;/int fd; int added;/' base.c >layout.c
 rec layout.c layout
