@@ -126,8 +126,8 @@ static const struct ei_sym *old_symbol(struct pctx *c, int ou, const char *asm_n
 	return s;
 }
 
-static size_t add_bind(struct pctx *c, struct plan_unit *pu, const char *name,
-		       const struct ei_sym *s, int is_fn)
+/* The bind of OLD's symbol `s` (one per address and TLS-ness across the patch). */
+static size_t bind_index(struct pctx *c, const char *name, const struct ei_sym *s, int is_fn)
 {
 	int tls = s->type == STT_TLS;
 	char *k = xasprintf("%llx/%d", (unsigned long long)s->value, tls);
@@ -145,6 +145,14 @@ static size_t add_bind(struct pctx *c, struct plan_unit *pu, const char *name,
 		smap_put(&c->bind_at, k, idx);
 	}
 	free(k);
+	return (size_t)idx;
+}
+
+/* A bind the unit's plan names (bind-fn / bind-var line). */
+static size_t add_bind(struct pctx *c, struct plan_unit *pu, const char *name,
+		       const struct ei_sym *s, int is_fn)
+{
+	size_t idx = bind_index(c, name, s, is_fn);
 	for (size_t i = 0; i < pu->nbinds; i++)
 		if (pu->binds[i] == (size_t)idx)
 			return (size_t)idx;
@@ -213,7 +221,7 @@ static int plan_keeps(struct pctx *c, struct plan_unit *pu)
 		const struct d_item *it = &c->d->fns[i];
 		if (it->nu != pu->nu || !plan_in_patch(it, c->line_only))
 			continue;
-		struct plan_keep k = {.it = it};
+		struct plan_keep k = {.it = it, .addrbind = -1};
 		k.symbol = xasprintf("__polus_f_%zu", c->p->nkeeps++);
 		if (it->old) {
 			const struct meta_fn *of = it->old, *nf = it->new;
@@ -239,6 +247,10 @@ static int plan_keeps(struct pctx *c, struct plan_unit *pu)
 				return -2;
 			}
 		}
+		/* old code may hold its address (callbacks, tables, comparisons): the
+		 * patch's own &NAME is OLD's entry too, which jumps to the new code */
+		if (k.redirect)
+			k.addrbind = (long)bind_index(c, it->name, k.old, 1);
 		VEC_PUSH(pu->keeps, pu->nkeeps, pu->capkeeps, k);
 	}
 	return 0;
@@ -451,8 +463,13 @@ int plan_write(const struct plan *p, const struct plan_unit *pu, const char *pat
 	if (!f)
 		return msg(err, errlen, "%s: cannot create: %m", path);
 	fprintf(f, "polus-plan\t1\n");
-	for (size_t i = 0; i < pu->nkeeps; i++)
-		fprintf(f, "keep\t%s\t%s\n", pu->keeps[i].it->name, pu->keeps[i].symbol);
+	for (size_t i = 0; i < pu->nkeeps; i++) {
+		const struct plan_keep *k = &pu->keeps[i];
+		fprintf(f, "keep\t%s\t%s", k->it->name, k->symbol);
+		if (k->addrbind >= 0)
+			fprintf(f, "\t%s", p->binds[k->addrbind].symbol);
+		fputc('\n', f);
+	}
 	for (size_t i = 0; i < pu->nbinds; i++) {
 		const struct plan_bind *b = &p->binds[pu->binds[i]];
 		fprintf(f, "%s\t%s\t%s%s\n", b->is_fn ? "bind-fn" : "bind-var", b->name, b->symbol,

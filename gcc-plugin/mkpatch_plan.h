@@ -3,7 +3,10 @@
  * the plugin's patch mode reads.
  *
  * Plan file (one per recompiled unit): first line `polus-plan<TAB>1`, then
- *   keep<TAB>NAME<TAB>SYMBOL          a changed or new function, emitted as SYMBOL
+ *   keep<TAB>NAME<TAB>SYMBOL[<TAB>ADDRSYM]  a changed or new function, emitted as SYMBOL;
+ *                                     a redirected one's addresses become the bind
+ *                                     ADDRSYM (OLD's entry), so old and new pointers
+ *                                     to it compare equal
  *   bind-fn<TAB>NAME<TAB>SYMBOL       an unchanged function with an out-of-line copy in OLD
  *   bind-var<TAB>KEY<TAB>SYMBOL[<TAB>tls]  an unchanged variable with storage in OLD
  * Binds cover the unit's own unchanged functions/variables and its references to
@@ -24,6 +27,7 @@ struct plan_keep {
 	char *symbol;		  /* __polus_f_N */
 	const struct ei_sym *old; /* OLD's out-of-line copy, or NULL */
 	int redirect;
+	long addrbind; /* index into plan.binds of OLD's entry (ADDRSYM), or -1 */
 };
 
 struct plan_bind {

@@ -2,7 +2,8 @@
  * A stand-in for polus.so's patch mode, for testing polus-mkpatch's pipeline alone.
  * It checks the arguments polus-mkpatch passes (mode=patch, a readable plan whose first
  * line is "polus-plan\t1"), then at the end of the unit emits for each plan line:
- *   keep NAME SYMBOL      a global alias SYMBOL of NAME
+ *   keep NAME SYMBOL [ADDRSYM]  a global alias SYMBOL of NAME (and a reference to
+ *                         ADDRSYM)
  *   bind-* NAME SYMBOL    a retained reference to the undefined symbol SYMBOL
  * It does not rewrite any code: that is the real plugin's job.
  * Build: g++ -shared -fPIC -fno-rtti -O2 -I$(gcc -print-file-name=plugin)/include
@@ -36,6 +37,7 @@ static void finish_unit(void *, void *)
 		char *kind = strtok(line, "\t\n");
 		char *name = strtok(NULL, "\t\n");
 		char *sym = strtok(NULL, "\t\n");
+		char *addrsym = strtok(NULL, "\t\n");
 		if (!kind || !name || !sym) {
 			error("stub: bad plan line");
 			break;
@@ -43,7 +45,12 @@ static void finish_unit(void *, void *)
 		if (!strcmp(kind, "keep"))
 			fprintf(asm_out_file, "\t.globl %s\n\t.type %s,@function\n\t.set %s,%s\n", sym,
 				sym, sym, name);
-		else
+		if (!strcmp(kind, "keep") && addrsym)
+			fprintf(asm_out_file,
+				"\t.pushsection .data.polus_stub,\"awR\",@progbits\n\t.quad %s\n"
+				"\t.popsection\n",
+				addrsym);
+		else if (strcmp(kind, "keep"))
 			fprintf(asm_out_file,
 				"\t.pushsection .data.polus_stub,\"awR\",@progbits\n\t.quad %s\n"
 				"\t.popsection\n",
