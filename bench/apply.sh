@@ -10,9 +10,10 @@
 #    failed requests are counted (they must be 0).
 # 2. The example's throughput just before and just after the update (loadgen, SECS=3 s),
 #    against a second, unpatched server loaded at the same time as a control.
-# 3. The cost of a patched call: bench/callcost (a trivial function called in a loop)
-#    release 1 live-updated to release 2 (a jump at the old entry) against release 2 built
-#    and run natively.
+# 3. The cost of a patched call: bench/callcost (a trivial function called in a loop,
+#    CPU time per call) release 1 live-updated to release 2 (a jump at the old entry),
+#    against itself before the update and against release 2 built and run natively at the
+#    same time.
 # Parts whose tools do not exist yet are skipped, saying so.
 . "$(dirname "$0")/lib.sh"
 SECS=${SECS:-3}
@@ -191,6 +192,9 @@ if ! missing "$PLUGIN" "$mkpatch" "$apply"; then
 			echo "== $part: ns per call of a trivial function (9 batches of 20M calls; median, best)"
 			echo "  before: v1 unpatched $unpatched ns   v2 native $native0 ns   v1/v2 ${unpatched%% *} / ${native0%% *} = $(ratio "${unpatched%% *}" "${native0%% *}")"
 			echo "  after:  v1 patched to v2 $patched ns   v2 native $native ns   patched/native median $(ratio "${patched%% *}" "${native%% *}"), best $(ratio "${patched##* }" "${native##* }")"
+			echo "  v1 patched / v1 unpatched (medians): $(ratio "${patched%% *}" "${unpatched%% *}");" \
+				"the same with v2's drift over the same time divided out: $(awk -v a="${patched%% *}" \
+				-v b="${unpatched%% *}" -v c="${native%% *}" -v d="${native0%% *}" 'BEGIN {printf "%.3f", (a / b) / (c / d)}')"
 		fi
 		kill -9 $p1 $p2
 		wait $p1 $p2 2>/dev/null
