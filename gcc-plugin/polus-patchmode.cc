@@ -13,7 +13,11 @@
  *   bind-var  KEY SYMBOL [tls]   variable of the running program (KEY = NAME or
  *                                OWNER/NAME): every reference goes to the external
  *                                SYMBOL (GOT under -fPIC; initial-exec TLS for tls);
- *                                the unit's own definition is dropped.
+ *                                the unit's own definition is dropped;
+ *   expect    NAME HASH          NEW's recorded HASH of function NAME in this unit: the
+ *                                same hash is computed here (as record mode does, before
+ *                                any rewriting) and a difference fails the compile, since
+ *                                the source changed after NEW was built.
  * Everything else compiles normally, and its references follow the same rules. A
  * bind-fn of an always_inline function is ignored: it has no out-of-line copy in the
  * base, and stays inlined. Same-named statics of one function are OWNER/NAME#N, as in
@@ -41,6 +45,22 @@ static plan_map *g_keep, *g_bind_fn, *g_bind_var;
  * new decls are not GC roots until the IL refers to them). */
 static hash_map<tree, tree> *g_addr_of;
 
+/* expect NAME HASH: what this compile finds, per NAME. */
+struct expect_entry {
+	uint64_t want, got, got_generic;
+	bool hashed, generic;
+};
+typedef hash_map<nofree_string_hash, expect_entry> expect_map;
+static expect_map *g_expect;
+
+static bool parse_hash(const char *s, uint64_t *out)
+{
+	if (strlen(s) != 16 || strspn(s, "0123456789abcdef") != 16)
+		return false;
+	*out = strtoull(s, NULL, 16);
+	return true;
+}
+
 static char *trim_nl(char *s)
 {
 	size_t n = strlen(s);
@@ -60,6 +80,7 @@ int polus_patch_load_plan(const char *path, char *err, size_t errlen)
 	g_bind_fn = new plan_map;
 	g_bind_var = new plan_map;
 	g_addr_of = new hash_map<tree, tree>;
+	g_expect = new expect_map;
 	char line[4096];
 	int lineno = 0, rc = 0;
 	while (fgets(line, sizeof line, f)) {
@@ -84,6 +105,19 @@ int polus_patch_load_plan(const char *path, char *err, size_t errlen)
 		}
 		if (!line[0])
 			continue;
+		if (!strcmp(fields[0], "expect")) {
+			expect_entry x = {};
+			if (nf != 3 || !fields[1][0] || !parse_hash(fields[2], &x.want)) {
+				snprintf(err, errlen,
+					 "%s:%d: bad plan line (want expect NAME HASH, HASH = 16 "
+					 "lower-case hex digits)",
+					 path, lineno);
+				rc = -1;
+				break;
+			}
+			g_expect->put(xstrdup(fields[1]), x);
+			continue;
+		}
 		plan_map *m = NULL;
 		if (!strcmp(fields[0], "keep"))
 			m = g_keep;
@@ -283,9 +317,89 @@ static void rewrite_addresses(void)
 	rewrite_init_addrs(vn);
 }
 
+/* ---- expect NAME HASH: the source still is what NEW was built from ---- */
+static expect_entry *expected(tree decl)
+{
+	const char *name = polus_decl_name(decl);
+	if (!name || g_expect->is_empty() ||
+	    (DECL_CONTEXT(decl) && TREE_CODE(DECL_CONTEXT(decl)) == FUNCTION_DECL))
+		return NULL;
+	return g_expect->get(name);
+}
+
+/* Right after `cfg`, where record mode hashes: the same GIMPLE, the same hash. */
+static const pass_data expect_pass_data = {
+    GIMPLE_PASS, "polus_expect", OPTGROUP_NONE, TV_NONE, PROP_cfg, 0, 0, 0, 0,
+};
+
+struct expect_pass : gimple_opt_pass {
+	expect_pass(gcc::context *ctx) : gimple_opt_pass(expect_pass_data, ctx)
+	{
+	}
+	bool gate(function *) final override
+	{
+		return !g_expect->is_empty();
+	}
+	unsigned int execute(function *fun) final override
+	{
+		expect_entry *x = expected(fun->decl);
+		if (x) {
+			struct polus_hash3 h;
+			polus_hash_gimple_body(fun->decl, &h, NULL, NULL);
+			x->got = h.h[0];
+			x->hashed = true;
+		}
+		return 0;
+	}
+};
+
+/* Record mode hashes a definition dropped before `cfg` (an unused static) from its
+ * GENERIC body. Here it may be kept (so lowered): its GENERIC hash, taken when parsed,
+ * is the other hash that can match. */
+static void expect_parsed(tree decl)
+{
+	expect_entry *x = expected(decl);
+	if (!x || !DECL_SAVED_TREE(decl))
+		return;
+	struct polus_hash3 h;
+	polus_hash_generic(decl, DECL_SAVED_TREE(decl), &h, NULL, NULL);
+	x->generic = true;
+	x->got_generic = h.h[0];
+}
+
+/* True if every expected function hashes as recorded; otherwise one error. */
+static bool check_expected(void)
+{
+	const char *first = NULL;
+	int more = 0;
+	for (expect_map::iterator it = g_expect->begin(); it != g_expect->end(); ++it) {
+		expect_entry &x = (*it).second;
+		bool ok = (x.hashed && x.got == x.want) || (x.generic && x.got_generic == x.want);
+		if (ok)
+			continue;
+		if (!first)
+			first = (*it).first;
+		else
+			more++;
+	}
+	if (!first)
+		return true;
+	if (more)
+		error_at(UNKNOWN_LOCATION,
+			 "polus: the source of function %qs (and %d more) changed since the "
+			 "recorded build: rebuild the new release from this source first",
+			 first, more);
+	else
+		error_at(UNKNOWN_LOCATION,
+			 "polus: the source of function %qs changed since the recorded build: "
+			 "rebuild the new release from this source first",
+			 first);
+	return false;
+}
+
 static void on_all_ipa_passes_start(void *, void *)
 {
-	if (seen_error())
+	if (seen_error() || !check_expected())
 		return;
 	cgraph_node *cn;
 	auto_vec<cgraph_node *> fns;
@@ -350,6 +464,8 @@ static void on_all_ipa_passes_start(void *, void *)
 static void on_finish_parse_function(void *gcc_data, void *)
 {
 	tree decl = (tree)gcc_data;
+	if (decl && TREE_CODE(decl) == FUNCTION_DECL)
+		expect_parsed(decl);
 	const char *name = decl ? polus_decl_name(decl) : NULL;
 	if (!name || !g_keep->get(name))
 		return;
@@ -366,8 +482,33 @@ static void on_finish_decl(void *gcc_data, void *)
 		polus_note_var(decl);
 }
 
+/* A definition dropped before `cfg` is hashed as record mode hashes it: from GENERIC,
+ * when its node goes. */
+static void on_node_removed(cgraph_node *node, void *)
+{
+	if (node->inlined_to)
+		return;
+	expect_entry *x = expected(node->decl);
+	if (!x || x->hashed || !DECL_SAVED_TREE(node->decl) || gimple_has_body_p(node->decl))
+		return;
+	struct polus_hash3 h;
+	polus_hash_generic(node->decl, DECL_SAVED_TREE(node->decl), &h, NULL, NULL);
+	x->generic = true;
+	x->got_generic = h.h[0];
+}
+
+static void on_start_unit(void *, void *)
+{
+	polus_hash_init_paths();
+	if (!g_expect->is_empty())
+		symtab->add_cgraph_removal_hook(on_node_removed, NULL);
+}
+
 void polus_patch_register(const char *plugin_name)
 {
+	register_callback(plugin_name, PLUGIN_START_UNIT, on_start_unit, NULL);
+	struct register_pass_info xp = {new expect_pass(g), "cfg", 1, PASS_POS_INSERT_AFTER};
+	register_callback(plugin_name, PLUGIN_PASS_MANAGER_SETUP, NULL, &xp);
 	register_callback(plugin_name, PLUGIN_FINISH_DECL, on_finish_decl, NULL);
 	register_callback(plugin_name, PLUGIN_FINISH_PARSE_FUNCTION, on_finish_parse_function,
 			  NULL);

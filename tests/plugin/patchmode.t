@@ -122,3 +122,41 @@ done
 printf 'polus-plan\t1\nkeep\tapi\tpolus_k_api\t\n' >bad4.plan
 expect_fail '*' "bad4.plan:2: bad plan line" gcc -c "$FIX/addr.c" -o bad.o -fplugin="$PLUGIN" \
 	-fplugin-arg-polus-mode=patch -fplugin-arg-polus-plan=bad4.plan
+
+# expect NAME HASH: the patch compile hashes NAME as record mode did (before any
+# rewriting, whatever the patch flags) and fails with one error naming the function when
+# the source changed since the recorded build. Covers a function kept, one bound, one
+# with __LINE__, an unused static dropped (GENERIC hash), and the same static kept.
+mkdir -p drift/new drift/edited
+cp "$POLUS_TOP/tests/plugin/fixtures/helpers.c" drift/new/helpers.c
+sed 's/acc += table\[i \& 7\] \* scale/acc += table[i \& 7] * scale + 1/' drift/new/helpers.c >drift/edited/helpers.c
+for opt in -O0 -O2; do
+	gcc $opt -fplugin="$PLUGIN" -c "$TMP/drift/new/helpers.c" -o drift/rec.o || fail "record helpers.c $opt"
+	objcopy -O binary --only-section=.polus.meta --set-section-flags .polus.meta=alloc drift/rec.o drift/rec.meta
+	printf 'polus-plan\t1\nkeep\twork\tpolus_k_work\nbind-fn\tnext_id\t__polus_b_0\n' >drift.plan
+	for f in work run conn_init unused_helper next_id; do
+		h=$(awk -F'\t' -v n=$f '$1 == "fn" && $2 == n { print $6 }' drift/rec.meta)
+		[ -n "$h" ] || fail "no recorded hash for $f"
+		printf 'expect\t%s\t%s\n' $f "$h" >>drift.plan
+	done
+	gcc $opt $PATCHFLAGS -fplugin="$PLUGIN" -fplugin-arg-polus-mode=patch -fplugin-arg-polus-plan=drift.plan \
+		-c "$TMP/drift/new/helpers.c" -o drift/p.o || fail "$opt: unchanged source refused"
+	grep -q polus_k_work <<<"$(nm drift/p.o)" || fail "$opt: work not kept"
+	cp drift.plan drift-kept.plan
+	printf 'keep\tunused_helper\tpolus_k_unused\n' >>drift-kept.plan
+	gcc $opt $PATCHFLAGS -fplugin="$PLUGIN" -fplugin-arg-polus-mode=patch -fplugin-arg-polus-plan=drift-kept.plan \
+		-c "$TMP/drift/new/helpers.c" -o drift/p.o || fail "$opt: unchanged source refused (unused static kept)"
+	rm -f drift/p.o
+	expect_fail '*' "source of function .work. changed since the recorded build" \
+		gcc $opt $PATCHFLAGS -fplugin="$PLUGIN" -fplugin-arg-polus-mode=patch \
+		-fplugin-arg-polus-plan=drift.plan -c "$TMP/drift/edited/helpers.c" -o drift/p.o
+	[ ! -e drift/p.o ] || fail "$opt: an object was written despite the drift"
+	ok "expect $opt"
+done
+sed 's/^expect\tunused_helper\t.*/expect\tgone\t0123456789abcdef/' drift.plan >gone.plan
+expect_fail '*' "source of function .gone. changed since the recorded build" gcc -O2 $PATCHFLAGS \
+	-fplugin="$PLUGIN" -fplugin-arg-polus-mode=patch -fplugin-arg-polus-plan=gone.plan \
+	-c "$TMP/drift/new/helpers.c" -o drift/p.o
+printf 'polus-plan\t1\nexpect\twork\t0b01779\n' >bad5.plan
+expect_fail '*' "bad5.plan:2: bad plan line \(want expect NAME HASH" gcc -c "$TMP/drift/new/helpers.c" \
+	-o bad.o -fplugin="$PLUGIN" -fplugin-arg-polus-mode=patch -fplugin-arg-polus-plan=bad5.plan
