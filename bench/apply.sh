@@ -9,7 +9,8 @@
 #    threads stopped) is printed beside it. End to end = polus-apply's wall time. Loadgen's
 #    failed requests are counted (they must be 0).
 # 2. The example's throughput just before and just after the update (loadgen, SECS=3 s),
-#    against a second, unpatched server loaded at the same time as a control.
+#    against a second, unpatched server loaded at the same time as a control; also the
+#    server's CPU time per request (from /proc/PID/stat), which other load disturbs less.
 # 3. The cost of a patched call: bench/callcost (a trivial function called in a loop,
 #    CPU time per call) release 1 live-updated to release 2 (a jump at the old entry),
 #    against itself before the update and against release 2 built and run natively at the
@@ -147,14 +148,34 @@ elif ! missing "$apply"; then
 		wait $l
 		echo "$(sed 's/.* rps=\([0-9]*\).*/\1/' "$work/la") $(sed 's/.* rps=\([0-9]*\).*/\1/' "$work/lb")"
 	}
+	# cpu PID PORT: "ticks requests": the server's CPU time so far and requests served.
+	cpu() {
+		local p=$port t
+		port=$2
+		t=$(awk '{print $14 + $15}' "/proc/$1/stat")
+		echo "$t $(stat_of requests)"
+		port=$p
+	}
+	# per_req BEFORE AFTER: CPU microseconds per request between two cpu() samples.
+	per_req() {
+		awk -v a="$1" -v b="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN {
+			split(a, x, " "); split(b, y, " ")
+			printf "%.2f", (y[1] - x[1]) * 1e6 / hz / (y[2] - x[2]) }'
+	}
+	ca0=$(cpu "$pa" "$porta") cb0=$(cpu "$pb" "$portb")
 	b1=$(both)
+	ca1=$(cpu "$pa" "$porta") cb1=$(cpu "$pb" "$portb")
 	if try "$work/apply.log" "$apply" --quiet "$pa" "$work/p12.so"; then
 		port=$porta
 		[ "$(ask VERSION)" = "VERSION v2" ] || { echo "FAILED $part: A is not v2"; status=1; }
+		ca2=$(cpu "$pa" "$porta") cb2=$(cpu "$pb" "$portb")
 		a1=$(both)
-		echo "  before: A (v1) ${b1% *} rps   B (v1) ${b1#* } rps   A/B $(ratio "${b1% *}" "${b1#* }")"
-		echo "  after:  A (v1 patched to v2) ${a1% *} rps   B (v1) ${a1#* } rps   A/B $(ratio "${a1% *}" "${a1#* }")"
-		echo "  A's change relative to B: $(awk -v a="${a1% *}" -v b="${a1#* }" -v c="${b1% *}" -v d="${b1#* }" 'BEGIN {printf "%.3f", (a / b) / (c / d)}')"
+		ca3=$(cpu "$pa" "$porta") cb3=$(cpu "$pb" "$portb")
+		ua=$(per_req "$ca0" "$ca1") ub=$(per_req "$cb0" "$cb1") va=$(per_req "$ca2" "$ca3") vb=$(per_req "$cb2" "$cb3")
+		echo "  before: A (v1) ${b1% *} rps, $ua us CPU/request   B (v1) ${b1#* } rps, $ub us CPU/request"
+		echo "  after:  A (v1 patched to v2) ${a1% *} rps, $va us CPU/request   B (v1) ${a1#* } rps, $vb us CPU/request"
+		echo "  A's change relative to B: rps $(awk -v a="${a1% *}" -v b="${a1#* }" -v c="${b1% *}" -v d="${b1#* }" 'BEGIN {printf "%.3f", (a / b) / (c / d)}')," \
+			"CPU per request $(awk -v a="$va" -v b="$vb" -v c="$ua" -v d="$ub" 'BEGIN {printf "%.3f", (a / b) / (c / d)}')"
 	fi
 	kill -9 "$pa" "$pb"
 	wait "$pa" "$pb" 2>/dev/null
