@@ -133,7 +133,9 @@ static int call(struct conn *c, const char *req, char *reply, size_t rsz)
 			continue;
 		if (n <= 0) {
 			snprintf(reply, rsz, n == 0 ? "connection closed" : "recv: %s",
-				 n == 0 ? "" : errno == EAGAIN ? "timed out" : strerror(errno));
+				 n == 0		   ? ""
+				 : errno == EAGAIN ? "timed out"
+						   : strerror(errno));
 			return -1;
 		}
 		c->len += (size_t)n;
@@ -213,7 +215,8 @@ static void *run(void *arg)
 		if (step == 2) {
 			long long v;
 
-			ok = sscanf(got, "INT %lld", &v) == 1 && (last_incr < 0 || v == last_incr + 1);
+			ok = sscanf(got, "INT %lld", &v) == 1 &&
+			     (last_incr < 0 || v == last_incr + 1);
 			if (ok)
 				last_incr = v;
 		} else if (step == 4) {
@@ -229,8 +232,8 @@ static void *run(void *arg)
 		}
 		if (!ok) {
 			w->failed++;
-			report("thread %u: %.*s: wrong reply '%s'", w->id, (int)strlen(req) - 1, req,
-			       got);
+			report("thread %u: %.*s: wrong reply '%s'", w->id, (int)strlen(req) - 1,
+			       req, got);
 		}
 		seq++;
 	}

@@ -189,7 +189,8 @@ static void accept_loop(int lfd)
 				COUNT(eintr);
 			} else if (errno == EMFILE || errno == ENFILE || errno == ENOMEM) {
 				struct timespec ts = {0, 10000000};
-				nanosleep(&ts, NULL); /* out of descriptors: let connections close */
+				nanosleep(&ts,
+					  NULL); /* out of descriptors: let connections close */
 			}
 			continue;
 		}
@@ -218,6 +219,7 @@ int main(int argc, char **argv)
 	nworkers = 4;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		int bad = 0;
 
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			usage(stdout);
@@ -228,12 +230,17 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		i++;
-		if (!strcmp(a, "--port") ? parse_uint(v, 65535, &port) < 0
-		    : !strcmp(a, "--threads") ? parse_uint(v, MAX_THREADS, &nworkers) < 0 ||
-						    nworkers == 0
-		    : !strcmp(a, "--hb-us")   ? parse_uint(v, 1000000, &hb_us) < 0 || hb_us == 0
-		    : !strcmp(a, "--hold-fifo") ? (fifo = v, 0)
-						: 1) {
+		if (!strcmp(a, "--port"))
+			bad = parse_uint(v, 65535, &port) < 0;
+		else if (!strcmp(a, "--threads"))
+			bad = parse_uint(v, MAX_THREADS, &nworkers) < 0 || nworkers == 0;
+		else if (!strcmp(a, "--hb-us"))
+			bad = parse_uint(v, 1000000, &hb_us) < 0 || hb_us == 0;
+		else if (!strcmp(a, "--hold-fifo"))
+			fifo = v;
+		else
+			bad = 1;
+		if (bad) {
 			fprintf(stderr, "server: bad option %s %s (try --help)\n", a, v);
 			return 2;
 		}

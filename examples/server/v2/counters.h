@@ -6,8 +6,8 @@
 
 struct counters {
 	unsigned long requests; /* lines handled */
-	unsigned long errors;   /* replies starting with ERR */
-	unsigned long conns;    /* connections accepted */
+	unsigned long errors;	/* replies starting with ERR */
+	unsigned long conns;	/* connections accepted */
 	unsigned long gets;
 	unsigned long sets;
 	unsigned long incrs;

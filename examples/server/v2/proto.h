@@ -16,7 +16,7 @@
 #include <stddef.h>
 
 #define PROTO_CLOSE (-1) /* close the connection */
-#define PROTO_HOLD (-2)  /* run proto_hold() on the connection, in a thread of its own */
+#define PROTO_HOLD (-2)	 /* run proto_hold() on the connection, in a thread of its own */
 
 /* hold_fifo may be NULL (HOLD then answers an error); threads is reported by STATS. */
 void proto_init(const char *hold_fifo, unsigned threads);

@@ -29,7 +29,7 @@ static const char *hold_path;
 static unsigned nthreads;
 
 static int reply(char *out, size_t outsz, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static int reply(char *out, size_t outsz, const char *fmt, ...)
 {
