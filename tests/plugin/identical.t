@@ -9,20 +9,7 @@
 FIX=$POLUS_TOP/tests/plugin/fixtures
 cd "$TMP" || exit 1
 
-# alloc_dump OBJ: every SHF_ALLOC section's name and bytes, then the defined symbols.
-# The build-id note is left out: ld computes it over the whole file, metadata included.
-alloc_dump() {
-	local obj=$1 sec
-	for sec in $(readelf -SW "$obj" | awk '
-		/^ *\[ *[0-9]+\]/ { sub(/^ *\[ *[0-9]+\] */, ""); if ($0 ~ /^NULL/) next;
-		  name=$1; flags=$7; if (flags ~ /A/ && name != ".note.gnu.build-id") print name }'); do
-		echo "== $sec"
-		objcopy -O binary --only-section="$sec" --set-section-flags "$sec=alloc,load,contents" \
-			"$obj" sec.bin 2>/dev/null && md5sum <sec.bin; rm -f sec.bin
-	done
-	echo "== symbols"
-	nm --defined-only "$obj" | grep -v ' [Nn] ' | sort
-}
+. "$POLUS_TOP/tests/plugin/alloc-dump.sh" || exit 1
 
 n=0
 for opt in -O0 -O2 -O3 -Os; do
