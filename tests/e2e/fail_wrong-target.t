@@ -8,7 +8,7 @@ make_patch -O2
 start_server "$BIN_v2" --threads 2
 start_load "$SRV_PORT" 2
 maps0=$(wc -l <"/proc/$SRV_PID/maps")
-[ -e "$POLUS_BUILD/polus-apply" ] || skip "polus-apply not built"
+[ -e "$POLUS_BUILD/polus-apply" ] || fail "polus-apply not built (run make)"
 expect_fail 2 'build|does not apply' "$POLUS_BUILD/polus-apply" "$SRV_PID" "$PATCH"
 [ "$(wc -l <"/proc/$SRV_PID/maps")" -eq "$maps0" ] || fail "the refused apply left mappings behind"
 expect_reply "$SRV_PORT" VERSION "VERSION v2"

@@ -8,7 +8,7 @@
 need_tool polus.so
 build_release v1 -O2
 build_release v2 -O2
-has_meta "$BIN_v1" || skip "the plugin records no .polus.meta yet"
+has_meta "$BIN_v1" || fail "the plugin recorded no .polus.meta in $BIN_v1"
 meta_of "$BIN_v1" | grep -qP '^inline\tcmd_get\tparse_key$' ||
 	fail "metadata does not record parse_key inlined into cmd_get"
 ok "metadata records parse_key inlined into cmd_get"
