@@ -84,6 +84,7 @@ struct apply {
 	int mapped, reg_created;
 	char *reg_old; /* registry text before our record */
 	size_t reg_old_len;
+	size_t rec_len; /* bytes of our record written after reg_old_len (0: none) */
 	struct reg_patch rec;
 	uint64_t pause_ns;
 	char err[1024];
@@ -91,6 +92,7 @@ struct apply {
 
 static int quiet, json, trace;
 static uint64_t trace_t0;
+static const char *fail_at; /* POLUS_TEST_FAIL_AT: tests only (see test_fail) */
 
 /* POLUS_TRACE=1: the time of each phase on stderr, to see where a pause goes. */
 static void tmark(const char *what)
@@ -124,6 +126,17 @@ __attribute__((format(printf, 3, 4))) static int fail(struct apply *a, int code,
 	vsnprintf(a->err, sizeof(a->err), fmt, ap);
 	va_end(ap);
 	return code;
+}
+
+/*
+ * For tests of the failure paths: POLUS_TEST_FAIL_AT=load|registry|stop|record|switch
+ * makes the apply fail (exit 4) right after that step, as a real error there would.
+ */
+static int test_fail(struct apply *a, const char *where)
+{
+	if (!fail_at || strcmp(fail_at, where) != 0)
+		return 0;
+	return fail(a, EX_INTERNAL, "test failure injected after %s (POLUS_TEST_FAIL_AT)", where);
 }
 
 static void usage(FILE *f)
@@ -733,13 +746,33 @@ static int write_record(struct apply *a)
 		free(buf);
 		return fail(a, EX_NOTAPPLY, "the registry of process %d is full", (int)a->pid);
 	}
+	/* with its NUL: the text ends there even if a failed apply left bytes after it */
 	rc = pf_mem_write(a->memfd, a->reg_addr + a->reg_old_len, buf + a->reg_old_len,
-			  len - a->reg_old_len);
+			  len - a->reg_old_len + 1);
 	free(buf);
 	if (rc)
 		return fail(a, EX_INTERNAL, "cannot write the registry of process %d: %s",
 			    (int)a->pid, strerror(-rc));
+	a->rec_len = len - a->reg_old_len;
 	return 0;
+}
+
+/* Takes our record out of the registry again: zeroed, as if never written. */
+static void erase_record(struct apply *a)
+{
+	char *zero;
+	if (!a->rec_len || !(zero = calloc(1, a->rec_len)))
+		return;
+	pf_mem_write(a->memfd, a->reg_addr + a->reg_old_len, zero, a->rec_len);
+	free(zero);
+	a->rec_len = 0;
+}
+
+/* Writes back the bytes the jumps replaced at the first n sites. */
+static void unwrite_sites(struct apply *a, size_t n)
+{
+	for (size_t j = 0; j < n; j++)
+		pf_mem_write(a->memfd, a->sites[j].site, a->sites[j].orig, a->sites[j].norig);
 }
 
 static int switch_funcs(struct apply *a)
@@ -777,15 +810,22 @@ static int switch_funcs(struct apply *a)
 	a->rec.nfns = k;
 	if ((rc = write_record(a)))
 		return rc;
+	if ((rc = test_fail(a, "record"))) {
+		erase_record(a);
+		return rc;
+	}
 	for (size_t i = 0; i < a->nsites; i++) {
 		if ((rc = ps_write(a->memfd, &a->sites[i])) != 0) {
-			for (size_t j = 0; j < i; j++) /* undo: the old entries come back */
-				pf_mem_write(a->memfd, a->sites[j].site, a->sites[j].orig,
-					     a->sites[j].norig);
-			pf_mem_write(a->memfd, a->reg_addr + a->reg_old_len, "", 1);
+			unwrite_sites(a, i); /* undo: the old entries come back */
+			erase_record(a);
 			return fail(a, EX_INTERNAL, "cannot write the jump in %s: %s",
 				    a->sites[i].name, strerror(-rc));
 		}
+	}
+	if ((rc = test_fail(a, "switch"))) {
+		unwrite_sites(a, a->nsites);
+		erase_record(a);
+		return rc;
 	}
 	a->mapped = 0; /* switched: never unmapped again (pointers to it escape) */
 	a->reg_created = 0;
@@ -862,7 +902,8 @@ static void print_json(struct apply *a)
 static int live_phases(struct apply *a)
 {
 	int rc;
-	if ((rc = hijack(a)) || (rc = load_patch(a)) || (rc = ensure_registry(a))) {
+	if ((rc = hijack(a)) || (rc = load_patch(a)) || (rc = test_fail(a, "load")) ||
+	    (rc = ensure_registry(a)) || (rc = test_fail(a, "registry"))) {
 		undo(a);
 		release(a);
 		return rc;
@@ -870,7 +911,8 @@ static int live_phases(struct apply *a)
 	release(a);
 	a->load_pause_ns = a->pause_ns;
 	tmark("loaded, thread released");
-	if ((rc = stop_threads(a)) || (tmark("threads stopped"), rc = switch_funcs(a))) {
+	if ((rc = stop_threads(a)) || (rc = test_fail(a, "stop")) ||
+	    (tmark("threads stopped"), rc = switch_funcs(a))) {
 		undo(a);
 		release(a);
 		return rc;
@@ -955,6 +997,7 @@ int main(int argc, char **argv)
 	memset(&a, 0, sizeof(a));
 	a.memfd = -1;
 	trace = getenv("POLUS_TRACE") && *getenv("POLUS_TRACE") == '1';
+	fail_at = getenv("POLUS_TEST_FAIL_AT");
 	long pid = strtol(argv[optind], &end, 10);
 	if (*end || pid <= 0 || pid > 0x7fffffff) {
 		fprintf(stderr, "polus-apply: not a process id: %s\n", argv[optind]);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Registers and vector state are left exactly as they were, by a successful apply and by
-# refusals that come after the injector has touched the process. The target (--regs)
+# refusals and failures that come after the injector has touched the process. The target (--regs)
 # has a thread that holds magic values in 13 general registers, ymm0-14 and MXCSR and
 # checks them in a loop, and a main thread (the one polus-apply hijacks for its system
 # calls) blocked in a raw read(2) with the same values, checked when the read returns
@@ -41,6 +41,11 @@ check "a refusal after the load (thread inside busy_fn)"
 wait_for 10 grep -q '^new direct' "$TLOG" || fail "new code not reached"
 check "a successful apply"
 make_patch_variant "$FX/p2.so" p2
+# failures with every thread stopped: the undo hijacks a thread of the stopped group
+for k in stop switch; do
+	POLUS_TEST_FAIL_AT=$k expect_fail 4 "injected after $k" "$APPLY" "$TPID" "$FX/p2.so"
+	check "a failure injected after $k"
+done
 POLUS_NO_PIDFD=1 "$APPLY" -q "$TPID" "$FX/p2.so" || fail "apply (no pidfd) failed"
 check "a successful apply through the target only (no pidfd_getfd)"
 ok "registers and vector state preserved"
