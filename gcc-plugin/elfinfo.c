@@ -117,6 +117,56 @@ int ei_read_addr(const struct elfinfo *ei, uint64_t addr, void *buf, size_t len,
 		   (unsigned long long)addr);
 }
 
+/* The addend of an R_X86_64_RELATIVE relocation at `addr`, if one exists. */
+static int relative_addend(Elf *e, uint64_t addr, uint64_t *addend)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+	while ((scn = elf_nextscn(e, scn))) {
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_RELA || !sh.sh_entsize)
+			continue;
+		Elf_Data *d = elf_getdata(scn, NULL);
+		size_t n = sh.sh_size / sh.sh_entsize;
+		for (size_t i = 0; d && i < n; i++) {
+			GElf_Rela r;
+			if (gelf_getrela(d, (int)i, &r) && r.r_offset == addr &&
+			    GELF_R_TYPE(r.r_info) == R_X86_64_RELATIVE) {
+				*addend = (uint64_t)r.r_addend;
+				return 1;
+			}
+		}
+	}
+	return 0;
+}
+
+int ei_init_array(const struct elfinfo *ei, uint64_t **addrs, size_t *n, char *err, size_t errlen)
+{
+	static const char *const names[] = {".preinit_array", ".init_array"};
+	size_t cap = 0;
+	*addrs = NULL;
+	*n = 0;
+	for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+		Elf_Scn *scn = find_scn(ei->elf, names[k]);
+		GElf_Shdr sh;
+		if (!scn || !gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS)
+			continue;
+		for (uint64_t off = 0; off + 8 <= sh.sh_size; off += 8) {
+			uint64_t v;
+			if (ei_read_addr(ei, sh.sh_addr + off, &v, sizeof(v), err, errlen)) {
+				free(*addrs);
+				*addrs = NULL;
+				*n = 0;
+				return -1;
+			}
+			relative_addend(ei->elf, sh.sh_addr + off, &v);
+			/* 0 and -1 are no functions (old-style list terminators) */
+			if (v && v != UINT64_MAX)
+				VEC_PUSH(*addrs, *n, cap, v);
+		}
+	}
+	return 0;
+}
+
 int ei_build_id(struct elfinfo *ei, char *hex, size_t hexlen, char *err, size_t errlen)
 {
 	Elf_Scn *scn = NULL;

@@ -1,7 +1,8 @@
 /*
  * mkpatch_plan — what each recompiled unit keeps and binds (see mkpatch_plan.h).
  *
- * Phases (plan_make): refuse_unsupported_variables, select_units, then per unit
+ * Phases (plan_make): refuse_unsupported_variables, index_globals (and OLD's
+ * constructors, for warnings), select_units, then per unit
  * plan_keeps (changed/new functions, their OLD symbols and redirects), refuse_unsafe_sites
  * (a redirect polus-apply could not write: mkpatch_site), bind_own (the
  * unit's unchanged functions and variables) and bind_external (globals of other units
@@ -26,7 +27,9 @@ struct pctx {
 	struct smap global_fn;	  /* NEW global function name -> fn item */
 	struct smap global_var;	  /* NEW global variable key -> var item */
 	struct smap thread_entry; /* functions whose address goes to pthread_create */
-	char *ambiguous;	  /* the first static that OLD's symbols cannot pin down */
+	uint64_t *ctors;	  /* OLD's .preinit_array/.init_array entries */
+	size_t nctors;
+	char *ambiguous; /* the first static that OLD's symbols cannot pin down */
 	char *err;
 	size_t errlen;
 };
@@ -196,7 +199,16 @@ static void index_globals(struct pctx *c)
 		}
 }
 
-static void warn_never_returns(struct pctx *c, const struct d_item *it)
+static int is_ctor(const struct pctx *c, const struct ei_sym *s)
+{
+	for (size_t i = 0; s && i < c->nctors; i++)
+		if (c->ctors[i] == s->value)
+			return 1;
+	return 0;
+}
+
+/* `old`: OLD's symbol of the function, or NULL. */
+static void warn_never_returns(struct pctx *c, const struct d_item *it, const struct ei_sym *old)
 {
 	if (it->state == DS_NEW)
 		return;
@@ -213,6 +225,11 @@ static void warn_never_returns(struct pctx *c, const struct d_item *it)
 		 !strncmp(it->name, "__libc_csu", 10))
 		pwarn(c->p,
 		      xasprintf("%s: changed, but it is start-up code: it already ran", it->name));
+	else if (is_ctor(c, old))
+		pwarn(c->p,
+		      xasprintf("%s: changed, but it is a constructor (in OLD's .init_array): "
+				"it already ran at start-up and does not run again",
+				it->name));
 }
 
 static int plan_keeps(struct pctx *c, struct plan_unit *pu)
@@ -233,7 +250,7 @@ static int plan_keeps(struct pctx *c, struct plan_unit *pu)
 						      "redirected; old callers keep the old code",
 						      it->name, of->sig, nf->sig));
 			}
-			warn_never_returns(c, it);
+			warn_never_returns(c, it, k.old);
 			const struct chain_patch *cp =
 			    !k.old && c->chain ? chain_carrier(c->chain, it->name, it->unit) : NULL;
 			if (cp) {
@@ -436,6 +453,10 @@ int plan_make(struct plan *p, const struct meta_build *ob, const struct meta_bui
 		goto out;
 	}
 	index_globals(&c);
+	if (ei_init_array(old, &c.ctors, &c.nctors, err, errlen)) {
+		rc = -1;
+		goto out;
+	}
 	select_units(&c);
 	for (size_t i = 0; i < p->nunits; i++) {
 		if ((rc = plan_keeps(&c, &p->units[i])) ||
@@ -453,6 +474,7 @@ out:
 	smap_free(&c.global_fn);
 	smap_free(&c.global_var);
 	smap_free(&c.thread_entry);
+	free(c.ctors);
 	return rc;
 }
 

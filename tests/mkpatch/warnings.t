@@ -55,3 +55,24 @@ done
 grep -q '^polus-mkpatch: warning: type conn changed layout (get_len uses it): objects the running program already holds keep the old layout' sf.txt ||
 	fail "no layout warning: $(cat sf.txt)"
 ok "changed layout warned about"
+
+# constructors (found in OLD's .init_array, PIE: through its RELATIVE relocations) ran
+# at start-up, before any patch
+mkdir -p ct/v1 ct/v2
+cat > ct/v1/main.c <<'C'
+#include <stdio.h>
+int g;
+__attribute__((constructor)) void setup(void) { g = 5; }
+static __attribute__((constructor(200))) void early(void) { g *= 3; }
+int main(void) { printf("%d\n", g); return 0; }
+C
+sed 's/g = 5;/g = 6;/; s/g \*= 3;/g *= 4;/' ct/v1/main.c > ct/v2/main.c
+for v in v1 v2; do (cd ct/$v && gcc -O2 -fplugin="$PLUGIN" -o prog main.c) || fail "build ct/$v"; done
+"$MK" -q ct/v1/prog ct/v2/prog -o ct.so 2> ct.txt || { cat ct.txt; fail "patch build"; }
+cat ct.txt
+for f in setup early; do
+	grep -q "^polus-mkpatch: warning: $f: changed, but it is a constructor (in OLD's .init_array): it already ran at start-up" ct.txt ||
+		fail "no constructor warning for $f: $(cat ct.txt)"
+done
+grep -q 'main: changed' ct.txt && fail "main did not change"
+ok "constructors warned about"
