@@ -5,7 +5,9 @@
  *   polus-hash.cc         structural body/initializer hashes and the `use` facts of a body
  *   polus-meta-writer.cc  text buffer with the metadata escaping, and its emission
  *                         into the non-allocated section .polus.meta
- *   polus-patchmode.cc    patch mode: reads the plan, renames/binds/keeps declarations
+ *   polus-patchmode.cc    patch mode: reads the plan, checks the expected hashes,
+ *                         renames/binds/keeps declarations, moves addresses of kept
+ *                         functions to their ADDRSYM
  *
  * Record mode is a pure observer: nothing here may create trees, call
  * DECL_ASSEMBLER_NAME (it renumbers static locals) or otherwise change what GCC emits. */
