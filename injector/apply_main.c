@@ -61,6 +61,17 @@ enum { EX_OK, EX_INPUT, EX_NOTAPPLY, EX_UNSAFE, EX_INTERNAL };
 #define MAP_FIXED_NOREPLACE 0x100000
 #endif
 
+#define WARN_MAX_TIDS 64
+#define KEEPS_OLD ": running threads keep the old code there"
+
+/* The threads found running a function that a warning says never returns. */
+struct warn_run {
+	int scanned;
+	size_t prefix; /* length of the warning before KEEPS_OLD */
+	pid_t tids[WARN_MAX_TIDS];
+	int ntids;
+};
+
 struct apply {
 	pid_t pid;
 	const char *path;
@@ -87,6 +98,7 @@ struct apply {
 	size_t rec_len; /* bytes of our record written after reg_old_len (0: none) */
 	struct reg_patch rec;
 	uint64_t pause_ns;
+	struct warn_run *wr; /* per version-file warning */
 	char err[1024];
 };
 
@@ -334,6 +346,71 @@ static void rt_leave(void)
 	rt_saved_policy = -1;
 }
 
+/*
+ * For each warning "NAME: ... never return(s): running threads keep the old code there"
+ * whose NAME is a function of the version file with its old range: the threads (all
+ * stopped now) that run it, by rip or a stack word inside the whole old function.
+ */
+static void find_running(struct apply *a)
+{
+	const struct vf_patch *vf = &a->lp.vf;
+	if (!vf->nwarnings || !(a->wr = calloc(vf->nwarnings, sizeof(*a->wr))))
+		return;
+	for (size_t i = 0; i < vf->nwarnings; i++) {
+		const char *w = vf->warnings[i], *colon = strchr(w, ':');
+		size_t wl = strlen(w), kl = strlen(KEEPS_OLD);
+		if (!colon || !strstr(w, "never return") || wl < kl ||
+		    strcmp(w + wl - kl, KEEPS_OLD) != 0)
+			continue;
+		for (size_t k = 0; k < vf->nfunctions; k++) {
+			const struct vf_function *f = &vf->functions[k];
+			if (!f->name || strlen(f->name) != (size_t)(colon - w) ||
+			    strncmp(f->name, w, (size_t)(colon - w)) != 0 || !f->old_addr ||
+			    !f->old_size)
+				continue;
+			uint64_t lo = a->tg.bias + f->old_addr;
+			int n = ps_threads_in(&a->g, a->memfd, lo, lo + f->old_size, a->wr[i].tids,
+					      WARN_MAX_TIDS);
+			if (n >= 0) {
+				a->wr[i].scanned = 1;
+				a->wr[i].ntids = n;
+				a->wr[i].prefix = wl - kl;
+			}
+			break;
+		}
+	}
+}
+
+/* Warning i as printed: with the threads that keep running the old code, if known. */
+static void warning_text(struct apply *a, size_t i, char *buf, size_t len)
+{
+	const char *w = a->lp.vf.warnings[i];
+	const struct warn_run *r = a->wr ? &a->wr[i] : NULL;
+	size_t o;
+	if (!r || !r->scanned) {
+		snprintf(buf, len, "%s", w);
+		return;
+	}
+	o = (size_t)snprintf(buf, len, "%.*s: ", (int)r->prefix, w);
+	if (o >= len)
+		return;
+	if (!r->ntids)
+		snprintf(buf + o, len - o, "no thread runs it now");
+	for (int k = 0; k < r->ntids && o < len; k++) {
+		char comm[32] = "?";
+		pf_status_field(a->pid, r->tids[k], "Name", comm, sizeof(comm));
+		o += (size_t)snprintf(buf + o, len - o, "%s%d (%s)",
+				      k		      ? ", "
+				      : r->ntids == 1 ? "thread "
+						      : "threads ",
+				      (int)r->tids[k], comm);
+	}
+	if (r->ntids && o < len)
+		snprintf(buf + o, len - o, " %s",
+			 r->ntids == 1 ? "runs it and keeps the old code"
+				       : "run it and keep the old code");
+}
+
 static int stop_threads(struct apply *a)
 {
 	char busy[512] = "";
@@ -367,6 +444,7 @@ static int stop_threads(struct apply *a)
 		return fail(a, EX_UNSAFE, "unsafe to patch now: %s (tried %d times)", busy,
 			    BUSY_TRIES);
 	a->nthreads = pt_nstopped(&a->g);
+	find_running(a);
 	for (size_t i = 0; trace && i < a->g.n; i++) {
 		const struct pt_thread *t = &a->g.v[i];
 		char comm[32] = "?";
@@ -892,8 +970,10 @@ static void print_json(struct apply *a)
 	}
 	printf("],\"warnings\":[");
 	for (size_t i = 0; i < vf->nwarnings; i++) {
+		char w[4096];
+		warning_text(a, i, w, sizeof(w));
 		printf("%s", i ? "," : "");
-		json_str(stdout, vf->warnings[i]);
+		json_str(stdout, w);
 	}
 	printf("]}\n");
 }
@@ -1009,12 +1089,16 @@ int main(int argc, char **argv)
 	if (rc) {
 		fprintf(stderr, "polus-apply: %s\n", a.err[0] ? a.err : "failed");
 	} else {
-		for (size_t i = 0; i < a.lp.vf.nwarnings; i++)
-			fprintf(stderr, "polus-apply: warning: %s\n", a.lp.vf.warnings[i]);
+		for (size_t i = 0; i < a.lp.vf.nwarnings; i++) {
+			char w[4096];
+			warning_text(&a, i, w, sizeof(w));
+			fprintf(stderr, "polus-apply: warning: %s\n", w);
+		}
 		if (json)
 			print_json(&a);
 	}
 	free(a.rec.fns);
+	free(a.wr);
 	free(a.reg_old);
 	free(a.sites);
 	ld_image_free(&a.img);

@@ -118,6 +118,18 @@ static const struct ps_site *inside(const struct ps_site *sites, size_t n, uint6
 	return NULL;
 }
 
+/* Reads as much of the stack above rsp as is mapped, up to PS_STACK_SCAN bytes. */
+static size_t read_stack(int memfd, uint64_t rsp, uint64_t *stk)
+{
+	uint64_t base = rsp & ~7ull;
+	for (size_t want = PS_STACK_SCAN; want >= 4096; want /= 2) {
+		size_t lim = want - (size_t)(base & 4095);
+		if (pf_mem_read(memfd, base, stk, lim) == 0)
+			return lim;
+	}
+	return 0;
+}
+
 int ps_busy(const struct ps_site *sites, size_t n, struct pt_group *g, int memfd, char *err,
 	    size_t errlen)
 {
@@ -138,14 +150,7 @@ int ps_busy(const struct ps_site *sites, size_t n, struct pt_group *g, int memfd
 			free(stk);
 			return 1;
 		}
-		/* Read as much of the stack above rsp as is mapped, up to the bound. */
-		uint64_t base = r.rsp & ~7ull;
-		size_t got = 0;
-		for (size_t want = PS_STACK_SCAN; want >= 4096 && !got; want /= 2) {
-			size_t lim = want - (size_t)(base & 4095);
-			if (pf_mem_read(memfd, base, stk, lim) == 0)
-				got = lim;
-		}
+		size_t got = read_stack(memfd, r.rsp, stk);
 		for (size_t k = 0; k < got / 8; k++)
 			if ((s = inside(sites, n, stk[k]))) {
 				snprintf(
@@ -159,6 +164,30 @@ int ps_busy(const struct ps_site *sites, size_t n, struct pt_group *g, int memfd
 	}
 	free(stk);
 	return 0;
+}
+
+int ps_threads_in(const struct pt_group *g, int memfd, uint64_t lo, uint64_t hi, pid_t *tids,
+		  size_t max)
+{
+	size_t n = 0;
+	uint64_t *stk = malloc(PS_STACK_SCAN);
+	if (!stk)
+		return -ENOMEM;
+	for (size_t i = 0; i < g->n && n < max; i++) {
+		const struct pt_thread *t = &g->v[i];
+		struct user_regs_struct r;
+		int hit;
+		if (t->state != PT_STOPPED || ptrace(PTRACE_GETREGS, t->tid, 0, &r) != 0)
+			continue;
+		hit = r.rip >= lo && r.rip < hi;
+		size_t got = hit ? 0 : read_stack(memfd, r.rsp, stk);
+		for (size_t k = 0; k < got / 8 && !hit; k++)
+			hit = stk[k] >= lo && stk[k] < hi;
+		if (hit)
+			tids[n++] = t->tid;
+	}
+	free(stk);
+	return (int)n;
 }
 
 int ps_write(int memfd, const struct ps_site *s)

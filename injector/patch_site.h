@@ -7,7 +7,8 @@
  * whose own code branches into the span. ps_busy then checks the stopped threads: none
  * may have rip strictly inside a span, nor a return address or signal-frame ip
  * (found by a conservative scan of PS_STACK_SCAN bytes above rsp). ps_write writes the
- * jump. Nothing prints.
+ * jump. ps_threads_in finds, the same way, the threads that run a whole function (for
+ * the warnings about functions that never return). Nothing prints.
  */
 #ifndef POLUS_PATCH_SITE_H
 #define POLUS_PATCH_SITE_H
@@ -37,6 +38,14 @@ int ps_prepare(int memfd, struct ps_site *s, char *err, size_t errlen);
  */
 int ps_busy(const struct ps_site *sites, size_t n, struct pt_group *g, int memfd, char *err,
 	    size_t errlen);
+
+/*
+ * The stopped threads of g that run code in [lo, hi): rip there, or a word of the stack
+ * scan (return addresses, signal frames; conservative) there. Up to max tids stored;
+ * returns their count or -ENOMEM.
+ */
+int ps_threads_in(const struct pt_group *g, int memfd, uint64_t lo, uint64_t hi, pid_t *tids,
+		  size_t max);
 
 /* Writes `jmp target` at the site; rel32 must reach (-ERANGE otherwise). */
 int ps_write(int memfd, const struct ps_site *s);
