@@ -211,6 +211,17 @@ void polus_note_typedef_tag(tree type, const char *name)
 		g_typedef_tags->put(uid, xstrdup(name));
 }
 
+tree polus_note_typedef(tree decl)
+{
+	if (TREE_CODE(decl) != TYPE_DECL || !DECL_NAME(decl) || !DECL_ORIGINAL_TYPE(decl))
+		return NULL_TREE;
+	tree t = TYPE_MAIN_VARIANT(DECL_ORIGINAL_TYPE(decl));
+	if (!RECORD_OR_UNION_TYPE_P(t) || TYPE_NAME(t) || polus_type_tag(t))
+		return NULL_TREE;
+	polus_note_typedef_tag(t, IDENTIFIER_POINTER(DECL_NAME(decl)));
+	return t;
+}
+
 const char *polus_type_tag(tree type)
 {
 	tree mv = TYPE_MAIN_VARIANT(type);

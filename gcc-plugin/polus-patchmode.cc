@@ -474,12 +474,15 @@ static void on_finish_parse_function(void *gcc_data, void *)
 		n->force_output = 1;
 }
 
-/* Variables are keyed as in record mode: noted in declaration order. */
+/* Variables are keyed and anonymous typedef'd structs named as in record mode, in
+ * declaration order: the same names in plans, the same hashes for `expect`. */
 static void on_finish_decl(void *gcc_data, void *)
 {
 	tree decl = (tree)gcc_data;
 	if (decl && TREE_CODE(decl) == VAR_DECL && TREE_STATIC(decl) && !DECL_EXTERNAL(decl))
 		polus_note_var(decl);
+	else if (decl && TREE_CODE(decl) == TYPE_DECL)
+		polus_note_typedef(decl);
 }
 
 /* A definition dropped before `cfg` is hashed as record mode hashes it: from GENERIC,

@@ -343,14 +343,8 @@ static void on_finish_decl(void *gcc_data, void *)
 		on_var_decl(decl);
 		return;
 	}
-	if (TREE_CODE(decl) == TYPE_DECL && DECL_NAME(decl) && DECL_ORIGINAL_TYPE(decl)) {
-		tree t = TYPE_MAIN_VARIANT(DECL_ORIGINAL_TYPE(decl));
-		if (!RECORD_OR_UNION_TYPE_P(t) || TYPE_NAME(t))
-			return;
+	if (tree t = polus_note_typedef(decl)) {
 		int *pending = g_anon_types->get(TYPE_UID(t));
-		if (polus_type_tag(t))
-			return;
-		polus_note_typedef_tag(t, IDENTIFIER_POINTER(DECL_NAME(decl)));
 		if (pending && *pending) {
 			*pending = 0;
 			write_type(t, IDENTIFIER_POINTER(DECL_NAME(decl)));

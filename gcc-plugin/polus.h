@@ -57,6 +57,9 @@ const char *polus_decl_name(tree decl);
 /* Name of a struct/union: tag, typedef name, or NULL if anonymous. */
 const char *polus_type_tag(tree type);
 void polus_note_typedef_tag(tree type, const char *name);
+/* At a TYPE_DECL's PLUGIN_FINISH_DECL: a typedef naming an anonymous struct/union gives
+ * it its tag (both modes do it, so their hashes agree). Returns the type newly named. */
+tree polus_note_typedef(tree decl);
 /* C-like text of a type (static buffer, overwritten by the next call). */
 void polus_type_text(struct pbuf *b, tree type);
 

@@ -125,8 +125,9 @@ expect_fail '*' "bad4.plan:2: bad plan line" gcc -c "$FIX/addr.c" -o bad.o -fplu
 
 # expect NAME HASH: the patch compile hashes NAME as record mode did (before any
 # rewriting, whatever the patch flags) and fails with one error naming the function when
-# the source changed since the recorded build. Covers a function kept, one bound, one
-# with __LINE__, an unused static dropped (GENERIC hash), and the same static kept.
+# the source changed since the recorded build. Covers every function of helpers.c: one
+# kept, one bound, one with __LINE__, one using a typedef'd anonymous struct, an unused
+# static dropped (GENERIC hash), and the same static kept.
 mkdir -p drift/new drift/edited
 cp "$POLUS_TOP/tests/plugin/fixtures/helpers.c" drift/new/helpers.c
 sed 's/acc += table\[i \& 7\] \* scale/acc += table[i \& 7] * scale + 1/' drift/new/helpers.c >drift/edited/helpers.c
@@ -134,10 +135,10 @@ for opt in -O0 -O2; do
 	gcc $opt -fplugin="$PLUGIN" -c "$TMP/drift/new/helpers.c" -o drift/rec.o || fail "record helpers.c $opt"
 	objcopy -O binary --only-section=.polus.meta --set-section-flags .polus.meta=alloc drift/rec.o drift/rec.meta
 	printf 'polus-plan\t1\nkeep\twork\tpolus_k_work\nbind-fn\tnext_id\t__polus_b_0\n' >drift.plan
-	for f in work run conn_init unused_helper next_id; do
-		h=$(awk -F'\t' -v n=$f '$1 == "fn" && $2 == n { print $6 }' drift/rec.meta)
-		[ -n "$h" ] || fail "no recorded hash for $f"
-		printf 'expect\t%s\t%s\n' $f "$h" >>drift.plan
+	# Every function of the unit (sum_pair uses a typedef'd anonymous struct).
+	awk -F'\t' '$1 == "fn" { printf "expect\t%s\t%s\n", $2, $6 }' drift/rec.meta >>drift.plan
+	for f in work run conn_init unused_helper next_id sum_pair; do
+		grep -Eq "^expect	$f	[0-9a-f]{16}$" drift.plan || fail "no recorded hash for $f"
 	done
 	gcc $opt $PATCHFLAGS -fplugin="$PLUGIN" -fplugin-arg-polus-mode=patch -fplugin-arg-polus-plan=drift.plan \
 		-c "$TMP/drift/new/helpers.c" -o drift/p.o || fail "$opt: unchanged source refused"
