@@ -3,7 +3,8 @@
  *
  * Phases: report_diff, make_plans (mkpatch_plan), compile_units (each planned unit of
  * NEW recompiled from its recorded driver/cwd/src/opt in patch mode, one compiler per
- * CPU), link_patch (<driver> -shared -nostartfiles; a kept global that another patch
+ * CPU; a unit patch mode finds drifted since NEW was built is settled by recheck_drift),
+ * link_patch (<driver> -shared -nostartfiles; a kept global that another patch
  * unit calls by name gets a --defsym alias to its SYMBOL), write_version_file (symbols
  * of the linked patch and of OLD into docs/patch-format.md's YAML), embed_and_publish
  * (objcopy the YAML and NEW's metadata into the .so, for a later link of a chain, then
@@ -155,6 +156,8 @@ static int make_plans(struct pb *b)
 		struct plan_unit *pu = &b->plan.units[i];
 		pu->plan_path = xasprintf("%s/unit%zu.plan", b->tmpdir, i);
 		pu->obj_path = xasprintf("%s/unit%zu.o", b->tmpdir, i);
+		pu->log_path = xasprintf("%s/unit%zu.log", b->tmpdir, i);
+		pu->rec_path = xasprintf("%s/unit%zu.rec.o", b->tmpdir, i);
 		if (plan_write(&b->plan, pu, pu->plan_path, b->err, sizeof(b->err)))
 			return EXIT_INTERNAL;
 	}
@@ -193,7 +196,9 @@ static int drop_option(const char *o, int *skip_next)
 	       !strncmp(o, "-fplugin-arg-polus-", 19) || !strncmp(o, "-o", 2);
 }
 
-static void compile_argv(struct pb *b, const struct plan_unit *pu, struct argv_buf *a)
+/* The unit's recorded compile in patch mode into obj_path, or with `record` in record
+ * mode (as NEW was built) into rec_path. */
+static void compile_argv(struct pb *b, const struct plan_unit *pu, int record, struct argv_buf *a)
 {
 	const struct meta_unit *u = pu->u;
 	int skip = 0;
@@ -207,11 +212,20 @@ static void compile_argv(struct pb *b, const struct plan_unit *pu, struct argv_b
 		if (!drop_option(u->opts[k], &skip))
 			argv_add(a, u->opts[k]);
 	}
+	arg = xasprintf("-fplugin=%s", b->plugin);
+	if (record) {
+		argv_add(a, arg);
+		free(arg);
+		argv_add(a, "-c");
+		argv_add(a, "-o");
+		argv_add(a, pu->rec_path);
+		argv_add(a, u->src);
+		return;
+	}
 	argv_add(a, "-fPIC");
 	argv_add(a, "-ffunction-sections");
 	argv_add(a, "-fdata-sections");
 	argv_add(a, "-fno-semantic-interposition");
-	arg = xasprintf("-fplugin=%s", b->plugin);
 	argv_add(a, arg);
 	free(arg);
 	/* gcc names plugin arguments by the plugin file's base name */
@@ -227,6 +241,112 @@ static void compile_argv(struct pb *b, const struct plan_unit *pu, struct argv_b
 	argv_add(a, u->src);
 }
 
+/* Relays a unit's compiler messages to our stderr (in unit order, so they do not mix). */
+static void relay_log(const struct plan_unit *pu)
+{
+	char *log = NULL, sub[256];
+	size_t len = 0;
+	if (!read_file(pu->log_path, &log, &len, sub, sizeof(sub)))
+		fwrite(log, 1, len, stderr);
+	free(log);
+}
+
+/* Whether patch mode failed on an `expect` line (the source changed since NEW). */
+static int log_says_drift(const struct plan_unit *pu)
+{
+	char *log = NULL, sub[256];
+	size_t len = 0;
+	int r = !read_file(pu->log_path, &log, &len, sub, sizeof(sub)) &&
+		strstr(log, "polus: the source of function ") != NULL;
+	free(log);
+	return r;
+}
+
+/* Runs one compile of a unit to the end; its messages relayed unless `quiet_log`. */
+static int compile_one(struct pb *b, const struct plan_unit *pu, int record, int quiet_log,
+		       char *sub, size_t sublen)
+{
+	struct argv_buf a = {0};
+	pid_t pid;
+	int r;
+	compile_argv(b, pu, record, &a);
+	r = run_spawn(a.v, pu->u->cwd, pu->log_path, &pid, sub, sublen);
+	if (!r)
+		r = run_wait(pid, pu->u->driver, sub, sublen);
+	argv_free(&a);
+	if (!quiet_log)
+		relay_log(pu);
+	return r;
+}
+
+/*
+ * Patch mode refused a unit for source drift. Record mode, run again on today's source,
+ * settles it: a function hashing differently from NEW's record is a real change (one
+ * line naming it, EXIT_INPUT); when all hash as recorded, patch mode's check was wrong
+ * and the unit is built again without `expect` lines.
+ */
+static int recheck_drift(struct pb *b, struct plan_unit *pu)
+{
+	char sub[sizeof(b->err)], *buf = NULL;
+	size_t len = 0;
+	struct elfinfo ei;
+	struct meta_build rec = {0};
+	int r;
+	if (compile_one(b, pu, 1, 0, sub, sizeof(sub)))
+		return msg(b->err, sizeof(b->err),
+			   "recompiling %s in record mode to check its source failed: %s",
+			   pu->u->key, sub),
+		       EXIT_INTERNAL;
+	if (ei_open(&ei, pu->rec_path, b->err, sizeof(b->err)))
+		return EXIT_INTERNAL;
+	r = ei_section(&ei, ".polus.meta", &buf, &len, b->err, sizeof(b->err));
+	ei_close(&ei);
+	if (r <= 0) {
+		free(buf);
+		return (r ? 0 : msg(b->err, sizeof(b->err), "%s: no .polus.meta", pu->rec_path)),
+		       EXIT_INTERNAL;
+	}
+	if (meta_parse(buf, len, &rec, sub, sizeof(sub)) || rec.nunits != 1) {
+		meta_free(&rec);
+		return msg(b->err, sizeof(b->err), "%s: %s", pu->rec_path,
+			   rec.nunits != 1 ? "not one unit's record" : sub),
+		       EXIT_INTERNAL;
+	}
+	const struct meta_unit *now = &rec.units[0];
+	for (size_t i = 0; i < pu->u->nfns; i++) {
+		const struct meta_fn *fn = &pu->u->fns[i];
+		const char *h = NULL;
+		if (!plan_expects(&b->plan, pu, fn))
+			continue;
+		for (size_t k = 0; k < now->nfns && !h; k++)
+			if (!strcmp(now->fns[k].name, fn->name))
+				h = now->fns[k].hash;
+		if (h && !strcmp(h, fn->hash))
+			continue;
+		msg(b->err, sizeof(b->err),
+		    "NEW's source of %s (%s) %s since NEW was built: rebuild NEW or restore the "
+		    "source",
+		    fn->name, pu->u->key, h ? "changed" : "is gone");
+		meta_free(&rec);
+		return EXIT_INPUT;
+	}
+	meta_free(&rec);
+	if (!b->po->quiet)
+		fprintf(
+		    stderr,
+		    "polus-mkpatch: note: patch mode finds the source of %s changed, record mode "
+		    "does not: built without patch mode's check\n",
+		    pu->u->key);
+	pu->skip_expect = 1;
+	if (plan_write(&b->plan, pu, pu->plan_path, b->err, sizeof(b->err)))
+		return EXIT_INTERNAL;
+	if (compile_one(b, pu, 0, 0, sub, sizeof(sub)))
+		return msg(b->err, sizeof(b->err), "recompiling %s in patch mode failed: %s",
+			   pu->u->key, sub),
+		       EXIT_INTERNAL;
+	return 0;
+}
+
 /* Up to one compiler per CPU ($POLUS_JOBS overrides); the first failure is reported
  * after every started compiler has been reaped. */
 static int compile_units(struct pb *b)
@@ -236,6 +356,7 @@ static int compile_units(struct pb *b)
 	long jobs = env && atoi(env) > 0 ? atoi(env) : sysconf(_SC_NPROCESSORS_ONLN);
 	pid_t *pids = xcalloc(b->plan.nunits, sizeof(pid_t));
 	size_t next = 0, done = 0, running = 0;
+	char *drifted = xcalloc(b->plan.nunits, 1);
 	int failed = 0;
 	char sub[sizeof(b->err)];
 	b->plugin_base = xstrdup(slash ? slash + 1 : b->plugin);
@@ -246,10 +367,11 @@ static int compile_units(struct pb *b)
 		if (!failed && next < b->plan.nunits && running < (size_t)jobs) {
 			const struct plan_unit *pu = &b->plan.units[next];
 			struct argv_buf a = {0};
-			compile_argv(b, pu, &a);
+			compile_argv(b, pu, 0, &a);
 			progress(b, 3, "compile %s (%zu kept, %zu bound)", pu->u->key, pu->nkeeps,
 				 pu->nbinds);
-			if (run_spawn(a.v, pu->u->cwd, &pids[next], sub, sizeof(sub))) {
+			if (run_spawn(a.v, pu->u->cwd, pu->log_path, &pids[next], sub,
+				      sizeof(sub))) {
 				msg(b->err, sizeof(b->err), "recompiling %s in patch mode: %s",
 				    pu->u->key, sub);
 				failed = 1;
@@ -264,10 +386,15 @@ static int compile_units(struct pb *b)
 		/* reap in order: the messages then name the first unit that failed (a unit
 		 * whose compiler never started has pid 0) */
 		if (pids[done]) {
-			const struct meta_unit *u = b->plan.units[done].u;
-			if (run_wait(pids[done], u->driver, sub, sizeof(sub)) && !failed) {
+			const struct plan_unit *pu = &b->plan.units[done];
+			int bad = run_wait(pids[done], pu->u->driver, sub, sizeof(sub));
+			if (bad && log_says_drift(pu))
+				drifted[done] = 1; /* settled below; its log is no news */
+			else
+				relay_log(pu);
+			if (bad && !drifted[done] && !failed) {
 				msg(b->err, sizeof(b->err),
-				    "recompiling %s in patch mode failed: %s", u->key, sub);
+				    "recompiling %s in patch mode failed: %s", pu->u->key, sub);
 				failed = 1;
 			}
 			running--;
@@ -275,7 +402,12 @@ static int compile_units(struct pb *b)
 		done++;
 	}
 	free(pids);
-	return failed ? EXIT_INTERNAL : 0;
+	int rc = failed ? EXIT_INTERNAL : 0;
+	for (size_t i = 0; i < b->plan.nunits && !rc; i++)
+		if (drifted[i])
+			rc = recheck_drift(b, &b->plan.units[i]);
+	free(drifted);
+	return rc;
 }
 
 /* Patch mode emits a kept function under its SYMBOL only; a unit that calls a kept
@@ -595,6 +727,10 @@ static void cleanup(struct pb *b, int failed)
 				unlink(b->plan.units[i].plan_path);
 			if (b->plan.units[i].obj_path)
 				unlink(b->plan.units[i].obj_path);
+			if (b->plan.units[i].log_path)
+				unlink(b->plan.units[i].log_path);
+			if (b->plan.units[i].rec_path)
+				unlink(b->plan.units[i].rec_path);
 		}
 		rmdir(b->tmpdir);
 	} else if (b->tmpdir) {

@@ -478,6 +478,18 @@ out:
 	return rc;
 }
 
+int plan_expects(const struct plan *p, const struct plan_unit *pu, const struct meta_fn *fn)
+{
+	if (strlen(fn->hash) != 16 || strspn(fn->hash, "0123456789abcdef") != 16)
+		return 0;
+	for (size_t j = 0; j < pu->nbinds; j++) {
+		const struct plan_bind *b = &p->binds[pu->binds[j]];
+		if (b->is_fn && !strcmp(b->name, fn->name))
+			return 0;
+	}
+	return 1;
+}
+
 int plan_write(const struct plan *p, const struct plan_unit *pu, const char *path, char *err,
 	       size_t errlen)
 {
@@ -497,6 +509,11 @@ int plan_write(const struct plan *p, const struct plan_unit *pu, const char *pat
 		fprintf(f, "%s\t%s\t%s%s\n", b->is_fn ? "bind-fn" : "bind-var", b->name, b->symbol,
 			b->tls ? "\ttls" : "");
 	}
+	/* every function whose body the patch compiles must still hash as NEW recorded
+	 * it: a source edited since NEW was built would patch in code nobody tested */
+	for (size_t i = 0; !pu->skip_expect && i < pu->u->nfns; i++)
+		if (plan_expects(p, pu, &pu->u->fns[i]))
+			fprintf(f, "expect\t%s\t%s\n", pu->u->fns[i].name, pu->u->fns[i].hash);
 	if (fclose(f))
 		return msg(err, errlen, "%s: write failed: %m", path);
 	return 0;
@@ -512,6 +529,8 @@ void plan_free(struct plan *p)
 		free(pu->binds);
 		free(pu->plan_path);
 		free(pu->obj_path);
+		free(pu->log_path);
+		free(pu->rec_path);
 	}
 	free(p->units);
 	for (size_t i = 0; i < p->nbinds; i++)

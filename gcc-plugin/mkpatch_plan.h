@@ -9,6 +9,8 @@
  *                                     to it compare equal
  *   bind-fn<TAB>NAME<TAB>SYMBOL       an unchanged function with an out-of-line copy in OLD
  *   bind-var<TAB>KEY<TAB>SYMBOL[<TAB>tls]  an unchanged variable with storage in OLD
+ *   expect<TAB>NAME<TAB>HASH          NEW's recorded HASH of a function the unit compiles
+ *                                     (not bound): patch mode fails if the source drifted
  * Binds cover the unit's own unchanged functions/variables and its references to
  * globals defined in other units of OLD. Unchanged functions without an out-of-line
  * copy in OLD get no line: the patch carries its own copy.
@@ -44,7 +46,9 @@ struct plan_unit {
 	size_t nkeeps, capkeeps;
 	size_t *binds; /* indices into plan.binds */
 	size_t nbinds, capbinds;
-	char *plan_path, *obj_path;
+	char *plan_path, *obj_path, *log_path; /* log: the compiler's messages */
+	char *rec_path;			       /* the unit compiled in record mode (drift check) */
+	int skip_expect;		       /* plan_write leaves out `expect` lines */
 };
 
 struct plan {
@@ -65,6 +69,9 @@ int plan_make(struct plan *p, const struct meta_build *ob, const struct meta_bui
 int plan_write(const struct plan *p, const struct plan_unit *pu, const char *path, char *err,
 	       size_t errlen);
 void plan_free(struct plan *p);
+/* Whether the unit's plan has an `expect` line for NEW's function fn (the patch compiles
+ * its body: it is not bound). */
+int plan_expects(const struct plan *p, const struct plan_unit *pu, const struct meta_fn *fn);
 /* Whether a diff item belongs in the patch. */
 int plan_in_patch(const struct d_item *it, int line_only);
 #endif

@@ -29,24 +29,39 @@ void argv_free(struct argv_buf *a)
 	memset(a, 0, sizeof(*a));
 }
 
-int run_spawn(char *const argv[], const char *cwd, pid_t *pid_out, char *err, size_t errlen)
+int run_spawn(char *const argv[], const char *cwd, const char *out_path, pid_t *pid_out, char *err,
+	      size_t errlen)
 {
-	int pipefd[2], e = 0;
+	int pipefd[2], e = 0, outfd = 2;
 	pid_t pid;
+	if (out_path) {
+		outfd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (outfd < 0)
+			return msg(err, errlen, "%s: %s", out_path, strerror(errno));
+	}
 	/* the child reports a failed chdir/exec through a close-on-exec pipe */
-	if (pipe2(pipefd, O_CLOEXEC))
-		return msg(err, errlen, "pipe: %s", strerror(errno));
+	if (pipe2(pipefd, O_CLOEXEC)) {
+		e = errno;
+		if (outfd != 2)
+			close(outfd);
+		return msg(err, errlen, "pipe: %s", strerror(e));
+	}
 	fflush(stdout);
 	fflush(stderr);
 	pid = fork();
 	if (pid < 0) {
+		e = errno;
 		close(pipefd[0]);
 		close(pipefd[1]);
-		return msg(err, errlen, "fork: %s", strerror(errno));
+		if (outfd != 2)
+			close(outfd);
+		return msg(err, errlen, "fork: %s", strerror(e));
 	}
 	if (pid == 0) {
 		close(pipefd[0]);
 		/* tools' stdout would mix with our listing: send it to stderr */
+		if (outfd != 2)
+			dup2(outfd, 2);
 		dup2(2, 1);
 		if (cwd && chdir(cwd)) {
 			e = errno;
@@ -61,6 +76,8 @@ int run_spawn(char *const argv[], const char *cwd, pid_t *pid_out, char *err, si
 		_exit(127);
 	}
 	close(pipefd[1]);
+	if (outfd != 2)
+		close(outfd);
 	ssize_t got = read(pipefd[0], &e, sizeof(e));
 	close(pipefd[0]);
 	if (got == (ssize_t)sizeof(e)) {
@@ -92,7 +109,7 @@ int run_wait(pid_t pid, const char *tool, char *err, size_t errlen)
 int run_argv(char *const argv[], const char *cwd, char *err, size_t errlen)
 {
 	pid_t pid;
-	if (run_spawn(argv, cwd, &pid, err, errlen))
+	if (run_spawn(argv, cwd, NULL, &pid, err, errlen))
 		return -1;
 	return run_wait(pid, argv[0], err, errlen);
 }

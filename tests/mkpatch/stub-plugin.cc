@@ -5,6 +5,7 @@
  *   keep NAME SYMBOL [ADDRSYM]  a global alias SYMBOL of NAME (and a reference to
  *                         ADDRSYM)
  *   bind-* NAME SYMBOL    a retained reference to the undefined symbol SYMBOL
+ *   expect NAME HASH      nothing (source drift is the real plugin's check)
  * It does not rewrite any code: that is the real plugin's job.
  * Build: g++ -shared -fPIC -fno-rtti -O2 -I$(gcc -print-file-name=plugin)/include
  */
@@ -50,7 +51,7 @@ static void finish_unit(void *, void *)
 				"\t.pushsection .data.polus_stub,\"awR\",@progbits\n\t.quad %s\n"
 				"\t.popsection\n",
 				addrsym);
-		else if (strcmp(kind, "keep"))
+		else if (strcmp(kind, "keep") && strcmp(kind, "expect"))
 			fprintf(asm_out_file,
 				"\t.pushsection .data.polus_stub,\"awR\",@progbits\n\t.quad %s\n"
 				"\t.popsection\n",
