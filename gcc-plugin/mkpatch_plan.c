@@ -151,16 +151,31 @@ static size_t bind_index(struct pctx *c, const char *name, const struct ei_sym *
 	return (size_t)idx;
 }
 
-/* A bind the unit's plan names (bind-fn / bind-var line). */
+/* Names bind `idx` in the unit's plan (a bind-fn / bind-var line). */
+static void unit_binds(struct plan_unit *pu, size_t idx)
+{
+	for (size_t i = 0; i < pu->nbinds; i++)
+		if (pu->binds[i] == idx)
+			return;
+	VEC_PUSH(pu->binds, pu->nbinds, pu->capbinds, idx);
+}
+
 static size_t add_bind(struct pctx *c, struct plan_unit *pu, const char *name,
 		       const struct ei_sym *s, int is_fn)
 {
 	size_t idx = bind_index(c, name, s, is_fn);
-	for (size_t i = 0; i < pu->nbinds; i++)
-		if (pu->binds[i] == (size_t)idx)
-			return (size_t)idx;
-	VEC_PUSH(pu->binds, pu->nbinds, pu->capbinds, (size_t)idx);
-	return (size_t)idx;
+	unit_binds(pu, idx);
+	return idx;
+}
+
+/* The keep of function item `it` in whichever unit defines it, or NULL. */
+static const struct plan_keep *find_keep(const struct pctx *c, const struct d_item *it)
+{
+	for (size_t u = 0; u < c->p->nunits; u++)
+		for (size_t k = 0; k < c->p->units[u].nkeeps; k++)
+			if (c->p->units[u].keeps[k].it == it)
+				return &c->p->units[u].keeps[k];
+	return NULL;
 }
 
 static int is_local_var(const struct meta_var *v)
@@ -363,8 +378,18 @@ static int bind_external(struct pctx *c, struct plan_unit *pu)
 		const struct d_item *it = var ? &c->d->vars[idx] : &c->d->fns[idx];
 		if (fn) {
 			const struct meta_fn *of = it->old;
-			if (!of || of->is_static || plan_in_patch(it, c->line_only))
-				continue; /* new or changed: linked from its own patch unit */
+			const struct plan_keep *k;
+			if (!of || of->is_static)
+				continue;
+			if (plan_in_patch(it, c->line_only)) {
+				/* kept by another unit: calls link to its new body by name,
+				 * but an address taken here must be OLD's entry as well, so
+				 * this unit binds the keep's ADDRSYM */
+				if (!strcmp(us->kind, "addr") && (k = find_keep(c, it)) &&
+				    k->addrbind >= 0)
+					unit_binds(pu, (size_t)k->addrbind);
+				continue;
+			}
 			const struct ei_sym *s = old_symbol(c, it->ou, of->asm_name, 0, 1);
 			if (s)
 				add_bind(c, pu, it->name, s, 1);
@@ -458,12 +483,14 @@ int plan_make(struct plan *p, const struct meta_build *ob, const struct meta_bui
 		goto out;
 	}
 	select_units(&c);
-	for (size_t i = 0; i < p->nunits; i++) {
+	/* every unit's keeps first: bind_external looks up other units' ADDRSYMs */
+	for (size_t i = 0; i < p->nunits; i++)
 		if ((rc = plan_keeps(&c, &p->units[i])) ||
-		    (rc = refuse_unsafe_sites(&c, &p->units[i])) ||
-		    (rc = bind_own(&c, &p->units[i])) || (rc = bind_external(&c, &p->units[i])))
+		    (rc = refuse_unsafe_sites(&c, &p->units[i])))
 			goto out;
-	}
+	for (size_t i = 0; i < p->nunits; i++)
+		if ((rc = bind_own(&c, &p->units[i])) || (rc = bind_external(&c, &p->units[i])))
+			goto out;
 	if (!rc)
 		warn_changed_layouts(&c);
 	if (!rc && c.ambiguous)

@@ -7,7 +7,9 @@
  *                                     a redirected one's addresses become the bind
  *                                     ADDRSYM (OLD's entry), so old and new pointers
  *                                     to it compare equal
- *   bind-fn<TAB>NAME<TAB>SYMBOL       an unchanged function with an out-of-line copy in OLD
+ *   bind-fn<TAB>NAME<TAB>SYMBOL       an unchanged function with an out-of-line copy in OLD,
+ *                                     or another unit's kept function whose address
+ *                                     this unit takes (SYMBOL: that keep's ADDRSYM)
  *   bind-var<TAB>KEY<TAB>SYMBOL[<TAB>tls]  an unchanged variable with storage in OLD
  *   expect<TAB>NAME<TAB>HASH          NEW's recorded HASH of a function the unit compiles
  *                                     (not bound): patch mode fails if the source drifted

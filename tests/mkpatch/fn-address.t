@@ -3,7 +3,8 @@
 # in a global at start-up; release 2 changes api and check(), which compares the stored
 # pointer with api. The patch takes &api as OLD's entry (keep's ADDRSYM, bound in the
 # version file to api's old address), so after a live update with polus-apply the
-# comparison still holds, and a call through the stored pointer reaches the new api.
+# comparison still holds, and a call through the stored pointer reaches the new api;
+# also when api and check() are in different units.
 : "${POLUS_TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$POLUS_TOP/tests/lib.sh" || exit 1
 . "$(dirname "$0")/lib-mkpatch.sh" || exit 1
@@ -62,14 +63,25 @@ assert f["api"]["redirect"] and f["check"]["redirect"], f
 PY
 ok "&api in the patch is a bind to api's old address"
 
+# the same with api in a unit of its own: main.c, which takes &api, is recompiled too
+# and binds api to the keep's ADDRSYM (calls included: through OLD's entry)
+mkdir s1 s2
+for v in 1 2; do
+	sed -n '/^__attribute__((noinline)) int api/,/^}/p' v$v/main.c > s$v/api.c
+	sed '/^__attribute__((noinline)) int api/,/^}/d; s/^op_fn saved;/&\nint api(int x);/' v$v/main.c > s$v/main.c
+	(cd s$v && gcc -O2 -g -fplugin="$PLUGIN" -o prog main.c api.c) || fail "building s$v"
+done
+POLUS_KEEP_TMP=1 "$MK" -q s1/prog s2/prog -o s.so 2> mk.err || { cat mk.err; fail "patch build (two units)"; }
+tmpd=$(sed -n 's/^polus-mkpatch: kept //p' mk.err)
+cat "$tmpd"/*.plan
+addrsym=$(sed -n 's/^keep\tapi\t__polus_f_[0-9]*\t\(__polus_b_[0-9]*\)$/\1/p' "$tmpd"/*.plan)
+[ -n "$addrsym" ] || fail "api kept without ADDRSYM"
+grep -q $'^bind-fn\tapi\t'"$addrsym"'$' "$tmpd"/*.plan || fail "main.c does not bind api to $addrsym"
+rm -rf "$tmpd"
+ok "a unit taking the address of another unit's kept api binds its ADDRSYM"
+
 APPLY=$POLUS_BUILD/polus-apply
 [ -x "$APPLY" ] || skip "needs polus-apply (injector) built"
-mkfifo in.fifo
-v1/prog < in.fifo > out.txt 2> err.txt &
-pid=$!
-track_pid $pid
-exec 3> in.fifo
-wait_for 10 grep -q '^ready$' out.txt || fail "v1 did not start"
 more_lines() { [ "$(wc -l < out.txt)" -gt "$1" ]; }
 ask() { # ask N EXPECTED: one request, its answer must be EXPECTED
 	local before
@@ -79,7 +91,19 @@ ask() { # ask N EXPECTED: one request, its answer must be EXPECTED
 	[ "$(tail -n 1 out.txt)" = "$2" ] || fail "answer to $1: '$(tail -n 1 out.txt)', wanted '$2'"
 	ok "$1 -> $2"
 }
-ask 3 "109 109 1"
-"$APPLY" "$pid" p.so > apply.txt 2>&1 || { cat apply.txt; fail "polus-apply failed"; }
-ask 3 "209 209 2"
-kill -0 $pid || fail "the process died"
+live() { # live PROG PATCH: the answers before and after applying PATCH
+	rm -f in.fifo out.txt
+	mkfifo in.fifo
+	"$1" < in.fifo > out.txt 2> err.txt &
+	pid=$!
+	track_pid $pid
+	exec 3> in.fifo
+	wait_for 10 grep -q '^ready$' out.txt || fail "$1 did not start"
+	ask 3 "109 109 1"
+	"$APPLY" "$pid" "$2" > apply.txt 2>&1 || { cat apply.txt; fail "polus-apply $2 failed"; }
+	ask 3 "209 209 2"
+	kill -0 $pid || fail "the process died"
+	exec 3>&-
+}
+live v1/prog p.so
+live s1/prog s.so
