@@ -6,7 +6,9 @@
  * 5-byte `jmp rel32` there overwrites; it refuses a function shorter than that, and one
  * whose own code branches into the span. ps_busy then checks the stopped threads: none
  * may have rip strictly inside a span, nor a return address or signal-frame ip
- * (found by a conservative scan of PS_STACK_SCAN bytes above rsp). ps_write writes the
+ * (found by a conservative scan of PS_STACK_SCAN bytes above rsp, and above the stack
+ * pointer saved in each signal frame found there if it points elsewhere: a handler on
+ * an alternate stack). ps_write writes the
  * jump. ps_threads_in finds, the same way, the threads that run a whole function (for
  * the warnings about functions that never return). Nothing prints.
  */
@@ -18,6 +20,7 @@
 
 #define PS_JMP_LEN 5
 #define PS_STACK_SCAN (32 * 1024)
+#define PS_MAX_STACKS 4 /* a thread's stack and those its signal frames interrupted */
 
 struct ps_site {
 	const char *name;
