@@ -374,6 +374,27 @@ static void hash_op(struct hctx *c, tree t, int mode, bool field_base)
 	/* Only the operand itself (or a conversion of it) is the argument. */
 	bool in_arg = c->arg_slot;
 	c->arg_slot = false;
+	if (code == DEBUG_BEGIN_STMT)
+		return;
+	if (code == STATEMENT_LIST) {
+		/* -g adds DEBUG_BEGIN_STMT markers, and lists to hold them around single
+		 * statements: a list of one real statement hashes as that statement. */
+		tree only = NULL_TREE;
+		int n = 0;
+		for (tree_stmt_iterator i = tsi_start(t); !tsi_end_p(i); tsi_next(&i))
+			if (TREE_CODE(tsi_stmt(i)) != DEBUG_BEGIN_STMT) {
+				only = tsi_stmt(i);
+				n++;
+			}
+		if (n == 1) {
+			if (EXPR_P(only) && EXPR_HAS_LOCATION(only)) {
+				c->loc = EXPR_LOCATION(only);
+				c->line_a = -1;
+			}
+			hash_op(c, only, mode);
+			return;
+		}
+	}
 	hmix(c, code + 1);
 	switch (code) {
 	case INTEGER_CST: {
@@ -476,6 +497,8 @@ static void hash_op(struct hctx *c, tree t, int mode, bool field_base)
 		/* GENERIC: each statement's location is the line __LINE__ would have had. */
 		for (tree_stmt_iterator i = tsi_start(t); !tsi_end_p(i); tsi_next(&i)) {
 			tree st = tsi_stmt(i);
+			if (TREE_CODE(st) == DEBUG_BEGIN_STMT)
+				continue;
 			if (EXPR_P(st) && EXPR_HAS_LOCATION(st)) {
 				c->loc = EXPR_LOCATION(st);
 				c->line_a = -1;
@@ -484,7 +507,6 @@ static void hash_op(struct hctx *c, tree t, int mode, bool field_base)
 		}
 		return;
 	case BLOCK:
-	case DEBUG_BEGIN_STMT:
 		return;
 	default:
 		break;

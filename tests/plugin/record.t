@@ -99,6 +99,15 @@ for n in checks logs marks; do
 done
 ok "only __LINE__ positions are line placeholders"
 
+# -g changes no hash: debug markers are skipped, GENERIC (unused_helper, unused_ret) too.
+for src in base.c "$TMP/l1/lines.c"; do
+	rec "$src" nog
+	rec "$src" withg -g
+	[ "$(grep -c '^fn	' nog)" -gt 3 ] || fail "no fn lines for $src"
+	diff <(grep '^fn	' nog) <(grep '^fn	' withg) || fail "$src: -g changed hashes"
+done
+ok "-g changes no hash"
+
 # A field inserted: layout-only for conn_init.
 sed 's/int fd;/int fd; int added;/' base.c >layout.c
 rec layout.c layout
