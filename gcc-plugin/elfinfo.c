@@ -117,8 +117,10 @@ int ei_read_addr(const struct elfinfo *ei, uint64_t addr, void *buf, size_t len,
 		   (unsigned long long)addr);
 }
 
-/* The addend of an R_X86_64_RELATIVE relocation at `addr`, if one exists. */
-static int relative_addend(Elf *e, uint64_t addr, uint64_t *addend)
+/* What the dynamic loader stores at `addr` when a relocation fills it: the addend of an
+ * R_X86_64_RELATIVE (PIE), or a defined symbol's value plus addend for R_X86_64_64 (a
+ * shared object's slot naming an exported function). 1 found, else 0. */
+static int reloc_value(Elf *e, uint64_t addr, uint64_t *v)
 {
 	Elf_Scn *scn = NULL;
 	GElf_Shdr sh;
@@ -129,9 +131,19 @@ static int relative_addend(Elf *e, uint64_t addr, uint64_t *addend)
 		size_t n = sh.sh_size / sh.sh_entsize;
 		for (size_t i = 0; d && i < n; i++) {
 			GElf_Rela r;
-			if (gelf_getrela(d, (int)i, &r) && r.r_offset == addr &&
-			    GELF_R_TYPE(r.r_info) == R_X86_64_RELATIVE) {
-				*addend = (uint64_t)r.r_addend;
+			if (!gelf_getrela(d, (int)i, &r) || r.r_offset != addr)
+				continue;
+			if (GELF_R_TYPE(r.r_info) == R_X86_64_RELATIVE) {
+				*v = (uint64_t)r.r_addend;
+				return 1;
+			}
+			Elf_Scn *symscn = elf_getscn(e, sh.sh_link);
+			Elf_Data *sd = symscn ? elf_getdata(symscn, NULL) : NULL;
+			GElf_Sym sym;
+			if (GELF_R_TYPE(r.r_info) == R_X86_64_64 && sd &&
+			    gelf_getsym(sd, (int)GELF_R_SYM(r.r_info), &sym) &&
+			    sym.st_shndx != SHN_UNDEF) {
+				*v = sym.st_value + (uint64_t)r.r_addend;
 				return 1;
 			}
 		}
@@ -158,7 +170,7 @@ int ei_init_array(const struct elfinfo *ei, uint64_t **addrs, size_t *n, char *e
 				*n = 0;
 				return -1;
 			}
-			relative_addend(ei->elf, sh.sh_addr + off, &v);
+			reloc_value(ei->elf, sh.sh_addr + off, &v);
 			/* 0 and -1 are no functions (old-style list terminators) */
 			if (v && v != UINT64_MAX)
 				VEC_PUSH(*addrs, *n, cap, v);

@@ -42,8 +42,9 @@ int ei_build_id(struct elfinfo *ei, char *hex, size_t hexlen, char *err, size_t 
 int ei_read_addr(const struct elfinfo *ei, uint64_t addr, void *buf, size_t len, char *err,
 		 size_t errlen);
 /* The function addresses of .preinit_array and .init_array (the constructors the
- * dynamic loader runs before main), link-time values: a slot's R_X86_64_RELATIVE addend
- * when a relocation fills it (PIE), else its contents. Zero entries are left out.
+ * dynamic loader runs before main), link-time values: what a relocation of the slot
+ * stores (R_X86_64_RELATIVE in a PIE, R_X86_64_64 against a defined symbol in a shared
+ * object), else the slot's contents. Zero entries are left out.
  * 0 with the entries in a malloc'd *addrs (*n = 0 without such sections), or -1 +
  * message. */
 int ei_init_array(const struct elfinfo *ei, uint64_t **addrs, size_t *n, char *err, size_t errlen);

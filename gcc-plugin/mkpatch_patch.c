@@ -542,6 +542,41 @@ static int fill_functions(struct pb *b, struct elfinfo *patch, struct vf_patch *
 	return 0;
 }
 
+static int has_addr(const uint64_t *a, size_t n, uint64_t v)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i] == v)
+			return 1;
+	return 0;
+}
+
+/* polus-apply runs no constructor of the patch: a function that is one in the patch
+ * but was none in OLD (a new one, or one that became one) never runs. */
+static int warn_new_ctors(struct pb *b, struct elfinfo *patch, const struct vf_patch *vf)
+{
+	uint64_t *pc = NULL, *oc = NULL;
+	size_t npc = 0, noc = 0;
+	if (ei_init_array(patch, &pc, &npc, b->err, sizeof(b->err)) ||
+	    ei_init_array(&b->old, &oc, &noc, b->err, sizeof(b->err))) {
+		free(pc);
+		return -1;
+	}
+	for (size_t i = 0; i < vf->nfunctions; i++) {
+		const struct vf_function *f = &vf->functions[i];
+		if (!has_addr(pc, npc, f->new_addr) ||
+		    (f->old_symbol && has_addr(oc, noc, f->old_addr)))
+			continue;
+		char *w = xasprintf("%s: a constructor in NEW but not in OLD: polus-apply runs no "
+				    "constructor, so it does not run in the patched process",
+				    f->name);
+		fprintf(stderr, "polus-mkpatch: warning: %s\n", w);
+		VEC_PUSH(b->plan.warnings, b->plan.nwarnings, b->plan.capwarnings, w);
+	}
+	free(pc);
+	free(oc);
+	return 0;
+}
+
 /* Binds the linked patch still refers to (gc-sections drops unused ones). */
 static void fill_binds(struct pb *b, struct elfinfo *patch, struct vf_patch *vf)
 {
@@ -586,7 +621,7 @@ static int write_version_file(struct pb *b)
 		for (size_t i = 0; i < b->po->chain->n; i++)
 		vf.requires[vf.nrequires++] = xstrdup(b->po->chain->p[i].build_id);
 	}
-	if (fill_functions(b, &patch, &vf))
+	if (fill_functions(b, &patch, &vf) || warn_new_ctors(b, &patch, &vf))
 		goto out;
 	fill_binds(b, &patch, &vf);
 	vf.warnings = xcalloc(b->plan.nwarnings, sizeof(char *));

@@ -67,6 +67,8 @@ static __attribute__((constructor(200))) void early(void) { g *= 3; }
 int main(void) { printf("%d\n", g); return 0; }
 C
 sed 's/g = 5;/g = 6;/; s/g \*= 3;/g *= 4;/' ct/v1/main.c > ct/v2/main.c
+# and a new constructor: polus-apply runs none of the patch's
+sed -i 's/^int main/__attribute__((constructor)) void late(void) { g += 100; }\n&/' ct/v2/main.c
 for v in v1 v2; do (cd ct/$v && gcc -O2 -fplugin="$PLUGIN" -o prog main.c) || fail "build ct/$v"; done
 "$MK" -q ct/v1/prog ct/v2/prog -o ct.so 2> ct.txt || { cat ct.txt; fail "patch build"; }
 cat ct.txt
@@ -74,5 +76,9 @@ for f in setup early; do
 	grep -q "^polus-mkpatch: warning: $f: changed, but it is a constructor (in OLD's .init_array): it already ran at start-up" ct.txt ||
 		fail "no constructor warning for $f: $(cat ct.txt)"
 done
+grep -q "^polus-mkpatch: warning: late: a constructor in NEW but not in OLD: polus-apply runs no constructor" ct.txt ||
+	fail "no warning for the new constructor late: $(cat ct.txt)"
+[ "$(grep -c 'constructor' ct.txt)" = 3 ] || fail "one warning per constructor: $(cat ct.txt)"
+"$MK" --show ct.so | grep -q 'late: a constructor in NEW' || fail "new-constructor warning not in the version file"
 grep -q 'main: changed' ct.txt && fail "main did not change"
 ok "constructors warned about"
