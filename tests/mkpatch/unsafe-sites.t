@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Functions polus-apply could never redirect are refused when the patch is built, by
 # name and reason, with nothing written: a function shorter than the 5-byte jump (a
-# 1-byte `ret`, a 4-byte `lea; ret`, endbr64 + `ret` under -fcf-protection) and one whose
+# 1-byte `ret`, a 4-byte `lea; ret`, endbr64 + `ret` under -fcf-protection, a 2-byte tail
+# `jmp` to a constprop clone) and one whose
 # own loop branches back into the bytes the jump replaces (-Os). Functions just long
 # enough still build. Patch mode played by stub-plugin.cc (the check reads OLD only).
 : "${POLUS_TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -65,6 +66,29 @@ build cf3 's/return 7;/return 8;/' -fcf-protection=full
 "$MK" -q cf1/prog cf3/prog -o out/p.so || fail "tiny with endbr64 (10 bytes) was refused"
 ok "endbr64 + 6 bytes is patched"
 rm -f out/*
+
+# a tail call to a nearby constprop clone: a 2-byte `jmp work.constprop.0`
+mkdir tc1 tc2
+cat > tc1/main.c <<'C'
+#include <stdio.h>
+#include <stdlib.h>
+static __attribute__((noinline)) int work(int a, int mode)
+{
+	int r = 0;
+	for (int i = 0; i < a; i++)
+		r += mode == 7 ? i * i : i;
+	return r;
+}
+__attribute__((noinline)) int api(int a) { return work(a, 7); }
+int main(int argc, char **argv) { (void)argv; printf("%d\n", api(argc)); return 0; }
+C
+sed 's/i \* i : i;/i * i * i : i;/' tc1/main.c > tc2/main.c
+for v in tc1 tc2; do (cd $v && gcc -O2 -fplugin="$PLUGIN" -o prog main.c) || fail "building $v"; done
+objdump -d tc1/prog | grep -A1 '^[0-9a-f]* <api>:' | grep -Eq 'eb [0-9a-f]{2}[[:space:]]+jmp .*<work\.constprop' ||
+	skip "precondition: api is not a 2-byte jmp to work.constprop.0 here"
+expect_fail 2 '^polus-mkpatch: api \(main.c\): cannot be patched safely: its code in OLD is 2 bytes long, too short' \
+	"$MK" -q tc1/prog tc2/prog -o out/p.so
+nothing_left
 
 # -Os: `mov %edi,%eax` then the loop head at +2, which the jump would cut in half
 build os1 '' -Os
