@@ -12,11 +12,13 @@
  *   hijack          ONE thread stopped, to issue system calls; the others keep running
  *   load_patch      memfd "polus:NAME" mapped near the program, image written, protected;
  *                   the registry ("polus:registry") created on the first apply
- *   stop_threads    every thread stopped; retried while one is inside a patch site
+ *   stop_threads    every thread stopped; retried while one is inside a patch site; the
+ *                   threads running functions the warnings say never return are found
  *   switch_funcs    the patch's record added to the registry, a jmp rel32 written at each
  *                   old entry (no system call needed: both through /proc/PID/mem)
  *   release         threads let go; EINTR'd calls re-issued; the pause measured
- * An error before switch_funcs leaves the process as it was (what was mapped is unmapped).
+ * An error up to the end of switch_funcs leaves the process as it was (what was mapped is
+ * unmapped, the jumps and our registry record written so far are undone).
  * Loading before the stop keeps the system calls out of the all-threads pause.
  * Exit codes: 0 applied, 1 usage or bad input, 2 the patch does not apply to this
  * process, 3 unsafe now or transient (retry later), 4 internal error.
