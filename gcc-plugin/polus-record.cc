@@ -412,6 +412,7 @@ static void on_finish_unit(void *, void *)
 	struct pbuf b = {};
 	pbuf_puts(&b, "polus-meta\t1\n");
 	line2(&b, "compiler", version_string);
+	pbuf_printf(&b, "hashes\t%d\n", POLUS_HASH_SCHEME);
 	line2(&b, "driver", getenv("COLLECT_GCC"));
 	line2(&b, "cwd", getpwd());
 	line2(&b, "src", main_input_filename);

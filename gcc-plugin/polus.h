@@ -33,6 +33,11 @@ void pbuf_free(struct pbuf *b);
 void polus_emit_meta_section(const struct pbuf *buf);
 
 /* ---- polus-hash.cc ---- */
+/* The hash rules' own version, written in every record (`hashes` line): hashes of two
+ * builds compare only under the same rules. Bump it with every change that moves a hash
+ * of unchanged source. (Scheme 1: the first plugin; 2: -g no longer changes a hash and
+ * __LINE__ placeholders only where __LINE__ can be.) */
+#define POLUS_HASH_SCHEME 2
 struct polus_hash3 {
 	uint64_t h[3]; /* HASH, HASH_NOLINE, HASH_NOLAYOUT */
 };
