@@ -566,8 +566,9 @@ static void hash_op(struct hctx *c, tree t, int mode, bool field_base)
 			continue;
 		}
 		/* GENERIC: a CALL_EXPR's arguments start at operand 3. */
-		c->arg_slot = (code == CALL_EXPR && i >= 3) ||
-			      (in_arg && i == 0 && (CONVERT_EXPR_CODE_P(code) || code == NON_LVALUE_EXPR));
+		c->arg_slot =
+		    (code == CALL_EXPR && i >= 3) ||
+		    (in_arg && i == 0 && (CONVERT_EXPR_CODE_P(code) || code == NON_LVALUE_EXPR));
 		hash_op(c, op, m, code == COMPONENT_REF && i == 0);
 	}
 	c->loc = saved;

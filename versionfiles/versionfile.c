@@ -77,8 +77,9 @@ static int get_u64(struct ctx *c, yaml_node_t *map, const char *key, int require
 		return rc;
 	errno = 0;
 	*out = strtoull(s, &end, 0);
-	rc = (errno || end == s || *end) ? fail(c, "version file: '%s' is not a number: '%s'", key, s)
-					 : 0;
+	rc = (errno || end == s || *end)
+		 ? fail(c, "version file: '%s' is not a number: '%s'", key, s)
+		 : 0;
 	free(s);
 	return rc;
 }
@@ -141,7 +142,8 @@ static int parse_function(struct ctx *c, yaml_node_t *m, struct vf_function *f)
 	    get_u64(c, m, "new-addr", 1, &f->new_addr) || get_bool(c, m, "redirect", &f->redirect))
 		return -1;
 	if (strcmp(f->change, "changed") && strcmp(f->change, "new"))
-		return fail(c, "version file: function %s: unknown change '%s'", f->name, f->change);
+		return fail(c, "version file: function %s: unknown change '%s'", f->name,
+			    f->change);
 	if (f->redirect && !f->old_symbol)
 		return fail(c, "version file: function %s: redirect without old-symbol", f->name);
 	return 0;
@@ -152,9 +154,9 @@ static int parse_bind(struct ctx *c, yaml_node_t *m, struct vf_bind *b)
 	if (!m || m->type != YAML_MAPPING_NODE)
 		return fail(c, "version file: a bind entry must be a mapping");
 	return get_str(c, m, "symbol", 1, &b->symbol) || get_str(c, m, "name", 0, &b->name) ||
-			       get_u64(c, m, "addr", 1, &b->addr) || get_bool(c, m, "tls", &b->tls)
-		       ? -1
-		       : 0;
+		       get_u64(c, m, "addr", 1, &b->addr) || get_bool(c, m, "tls", &b->tls)
+		   ? -1
+		   : 0;
 }
 
 /* Parses the sequence `key` of `root` into an array of `size`-byte elements. */
@@ -214,10 +216,10 @@ static int parse_root(struct ctx *c, yaml_node_t *root, struct vf_patch *p)
 		return -1;
 	return parse_seq(c, root, "functions", sizeof(struct vf_function), (void **)&p->functions,
 			 &p->nfunctions, one_function) ||
-			       parse_seq(c, root, "binds", sizeof(struct vf_bind), (void **)&p->binds,
-					 &p->nbinds, one_bind)
-		       ? -1
-		       : 0;
+		       parse_seq(c, root, "binds", sizeof(struct vf_bind), (void **)&p->binds,
+				 &p->nbinds, one_bind)
+		   ? -1
+		   : 0;
 }
 
 int vf_parse(const char *text, size_t len, struct vf_patch *out, char *err, size_t errlen)
@@ -295,7 +297,8 @@ static int emit_function(yaml_document_t *d, const struct vf_function *f)
 	int m = yaml_document_add_mapping(d, NULL, YAML_BLOCK_MAPPING_STYLE);
 
 	if (m <= 0 || put(d, m, "name", scalar(d, f->name)) ||
-	    put(d, m, "unit", str_or_none(d, f->unit)) || put(d, m, "change", scalar(d, f->change)) ||
+	    put(d, m, "unit", str_or_none(d, f->unit)) ||
+	    put(d, m, "change", scalar(d, f->change)) ||
 	    put(d, m, "reasons", strlist(d, f->reasons, f->nreasons)))
 		return -1;
 	if (f->old_symbol && (put(d, m, "old-symbol", scalar(d, f->old_symbol)) ||
@@ -332,7 +335,8 @@ static int build_doc(yaml_document_t *d, const struct vf_patch *p)
 	binds = yaml_document_add_sequence(d, NULL, YAML_BLOCK_SEQUENCE_STYLE);
 	if (root <= 0 || target <= 0 || fns <= 0 || binds <= 0)
 		return -1;
-	if (put(d, root, "polus-patch", scalar(d, fmt)) || put(d, root, "name", scalar(d, p->name)) ||
+	if (put(d, root, "polus-patch", scalar(d, fmt)) ||
+	    put(d, root, "name", scalar(d, p->name)) ||
 	    put(d, root, "created", str_or_none(d, p->created)) || put(d, root, "target", target) ||
 	    put(d, target, "build-id", scalar(d, p->target_build_id)) ||
 	    put(d, target, "path", str_or_none(d, p->target_path)) ||
@@ -346,8 +350,8 @@ static int build_doc(yaml_document_t *d, const struct vf_patch *p)
 			return -1;
 	return put(d, root, "functions", fns) || put(d, root, "binds", binds) ||
 		       put(d, root, "warnings", strlist(d, p->warnings, p->nwarnings))
-		       ? -1
-		       : 0;
+		   ? -1
+		   : 0;
 }
 
 struct sink {

@@ -13,9 +13,9 @@
 #define VF_FORMAT 1
 
 struct vf_function {
-	char *name;        /* source name; a clone is named by its origin */
-	char *unit;        /* translation unit key (source path relative to the tree) */
-	char *change;      /* "changed" or "new" */
+	char *name;   /* source name; a clone is named by its origin */
+	char *unit;   /* translation unit key (source path relative to the tree) */
+	char *change; /* "changed" or "new" */
 	char **reasons;
 	size_t nreasons;
 	char *old_symbol;  /* NULL for a new function */
@@ -23,14 +23,14 @@ struct vf_function {
 	uint64_t old_size;
 	char *new_symbol;  /* symbol in the patch .so */
 	uint64_t new_addr; /* st_value in the patch .so */
-	int redirect;      /* write a jump at old_addr */
+	int redirect;	   /* write a jump at old_addr */
 };
 
 struct vf_bind {
-	char *symbol; /* undefined symbol of the patch (__polus_b_N) */
-	char *name;   /* variable KEY or function name, for messages */
+	char *symbol;  /* undefined symbol of the patch (__polus_b_N) */
+	char *name;    /* variable KEY or function name, for messages */
 	uint64_t addr; /* st_value in the base binary */
-	int tls;      /* a thread-local variable: addr is its offset in the base's TLS segment */
+	int tls;       /* a thread-local variable: addr is its offset in the base's TLS segment */
 };
 
 struct vf_patch {

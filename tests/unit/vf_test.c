@@ -10,12 +10,12 @@
 
 static int failures;
 
-#define CHECK(cond)                                                                        \
-	do {                                                                               \
-		if (!(cond)) {                                                             \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-			failures++;                                                        \
-		}                                                                          \
+#define CHECK(cond)                                                                                \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
+			failures++;                                                                \
+		}                                                                                  \
 	} while (0)
 
 static void roundtrip(void)
@@ -23,17 +23,32 @@ static void roundtrip(void)
 	char *reasons[] = {"body", "inlined:parse_key"};
 	char *warn[] = {"main: changed, but it never returns: \"quoted\"\tand tabbed"};
 	struct vf_function fns[2] = {
-		{.name = "handle", .unit = "src/server.c", .change = "changed", .reasons = reasons,
-		 .nreasons = 2, .old_symbol = "handle", .old_addr = 0x1a40, .old_size = 212,
-		 .new_symbol = "__polus_f_0", .new_addr = 0x1120, .redirect = 1},
-		{.name = "fresh", .change = "new", .new_symbol = "__polus_f_1", .new_addr = 0x11f0},
+	    {.name = "handle",
+	     .unit = "src/server.c",
+	     .change = "changed",
+	     .reasons = reasons,
+	     .nreasons = 2,
+	     .old_symbol = "handle",
+	     .old_addr = 0x1a40,
+	     .old_size = 212,
+	     .new_symbol = "__polus_f_0",
+	     .new_addr = 0x1120,
+	     .redirect = 1},
+	    {.name = "fresh", .change = "new", .new_symbol = "__polus_f_1", .new_addr = 0x11f0},
 	};
-	struct vf_bind binds[2] = {{.symbol = "__polus_b_0", .name = "counter", .addr = 0x4010},
-				   {.symbol = "__polus_b_1", .name = "tick", .addr = 0x8, .tls = 1}};
-	struct vf_patch in = {.name = "p12", .created = "2026-11-27T15:40:00Z",
-			      .target_build_id = "5f0c99", .target_path = "/src/v1/server",
-			      .functions = fns, .nfunctions = 2, .binds = binds, .nbinds = 2,
-			      .warnings = warn, .nwarnings = 1};
+	struct vf_bind binds[2] = {
+	    {.symbol = "__polus_b_0", .name = "counter", .addr = 0x4010},
+	    {.symbol = "__polus_b_1", .name = "tick", .addr = 0x8, .tls = 1}};
+	struct vf_patch in = {.name = "p12",
+			      .created = "2026-11-27T15:40:00Z",
+			      .target_build_id = "5f0c99",
+			      .target_path = "/src/v1/server",
+			      .functions = fns,
+			      .nfunctions = 2,
+			      .binds = binds,
+			      .nbinds = 2,
+			      .warnings = warn,
+			      .nwarnings = 1};
 	struct vf_patch out;
 	char err[256], *text;
 	size_t len;
@@ -84,13 +99,16 @@ int main(void)
 	refuse("- a\n- b\n", "not a YAML mapping");
 	refuse("polus-patch: 2\nname: x\ntarget: {build-id: ab}\n", "format 2");
 	refuse("polus-patch: 1\nname: x\n", "missing 'target'");
-	refuse("polus-patch: 1\nname: x\ntarget: {build-id: ab}\nfunctions:\n - name: f\n   change: "
-	       "changed\n   new-symbol: g\n   new-addr: zz\n",
-	       "'new-addr' is not a number");
-	refuse("polus-patch: 1\nname: x\ntarget: {build-id: ab}\nfunctions:\n - name: f\n   change: "
-	       "moved\n   new-symbol: g\n   new-addr: 1\n",
-	       "unknown change 'moved'");
-	refuse("polus-patch: 1\nname: x\ntarget: {build-id: ab}\nbinds: {a: 1}\n", "must be a list");
+	refuse(
+	    "polus-patch: 1\nname: x\ntarget: {build-id: ab}\nfunctions:\n - name: f\n   change: "
+	    "changed\n   new-symbol: g\n   new-addr: zz\n",
+	    "'new-addr' is not a number");
+	refuse(
+	    "polus-patch: 1\nname: x\ntarget: {build-id: ab}\nfunctions:\n - name: f\n   change: "
+	    "moved\n   new-symbol: g\n   new-addr: 1\n",
+	    "unknown change 'moved'");
+	refuse("polus-patch: 1\nname: x\ntarget: {build-id: ab}\nbinds: {a: 1}\n",
+	       "must be a list");
 	if (failures)
 		fprintf(stderr, "%d checks failed\n", failures);
 	else
