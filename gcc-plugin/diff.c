@@ -161,6 +161,15 @@ int diff_check_compat(const struct meta_build *o, const struct meta_build *n,
 					   "(%s), NEW with %s (%s)",
 					   o->units[i].compiler, o->units[i].key,
 					   n->units[j].compiler, n->units[j].key);
+	for (size_t i = 0; i < o->nunits; i++)
+		for (size_t j = 0; j < n->nunits; j++)
+			if (o->units[i].hashes != n->units[j].hashes)
+				return msg(err, errlen,
+					   "incompatible builds: OLD was recorded under polus hash "
+					   "rules %d (%s), NEW under %d (%s): record both with the "
+					   "same polus.so",
+					   o->units[i].hashes, o->units[i].key, n->units[j].hashes,
+					   n->units[j].key);
 	for (size_t i = 0; i < o->nunits; i++) {
 		const struct meta_unit *ou = &o->units[i], *nu = NULL;
 		for (size_t j = 0; j < n->nunits && !nu; j++)

@@ -57,6 +57,13 @@ static int parse_line(struct meta_unit *u, char **f, int n, size_t lineno, char 
 		if (need(n, 2, k, lineno, err, errlen))
 			return -1;
 		u->compiler = f[1];
+	} else if (!strcmp(k, "hashes")) {
+		if (need(n, 2, k, lineno, err, errlen))
+			return -1;
+		u->hashes = atoi(f[1]);
+		if (u->hashes < 1)
+			return msg(err, errlen, ".polus.meta line %zu: bad hashes '%s'", lineno,
+				   f[1]);
 	} else if (!strcmp(k, "driver")) {
 		if (need(n, 2, k, lineno, err, errlen))
 			return -1;
@@ -258,7 +265,7 @@ int meta_parse(char *buf, size_t len, struct meta_build *b, char *err, size_t er
 					   "metadata format version %s is not supported (this "
 					   "polus-mkpatch reads version %d)",
 					   n < 2 ? "-" : f[1], META_FORMAT);
-			struct meta_unit z = {0};
+			struct meta_unit z = {.hashes = 1};
 			VEC_PUSH(b->units, b->nunits, b->capunits, z);
 			u = &b->units[b->nunits - 1];
 			continue;

@@ -62,3 +62,10 @@ grep -q 'warning: a.c: option -O differs' "$TMP/warn" || fail "no warning: $(cat
 ok "--allow-option-change warns"
 mkbin "$TMP/gcc13" "$(rec 13.1.0 -O2)"
 expect_fail 2 'OLD was built with compiler 12.2.0 .*NEW with 13.1.0' "$MK" --diff "$TMP/ok" "$TMP/gcc13"
+# a record without a hashes line is under rules 1; another plugin's hashes do not compare
+mkbin "$TMP/rules2" "$(rec 12.2.0 -O2 | sed 's/^compiler|12.2.0$/compiler|12.2.0\nhashes|2/')"
+expect_fail 2 'OLD was recorded under polus hash rules 1 \(a.c\), NEW under 2 .*same polus.so' \
+	"$MK" --diff "$TMP/ok" "$TMP/rules2"
+expect_fail 2 'OLD was recorded under polus hash rules 2 .*NEW under 1' "$MK" "$TMP/rules2" "$TMP/ok" -o "$TMP/x.so"
+[ ! -e "$TMP/x.so" ] || fail "a refused patch build wrote $TMP/x.so"
+"$MK" --diff "$TMP/rules2" "$TMP/rules2" >/dev/null || fail "same hash rules refused"
