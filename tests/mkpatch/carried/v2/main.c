@@ -1,0 +1,41 @@
+/* polus-mkpatch test program, release 2: serve accounts x itself, so the patch needs
+ * `account` out of line, which OLD does not have (only account.constprop.0). */
+#include <stdio.h>
+#include <stdlib.h>
+
+static long total;
+
+static __attribute__((noinline)) long account(int k)
+{
+	total += k;
+	return total * 2 + k;
+}
+
+__attribute__((noinline)) long serve(int x)
+{
+	return account(x) + 1000;
+}
+
+__attribute__((noinline)) long serve_again(int x)
+{
+	return account(5) - x;
+}
+
+__attribute__((noinline)) long get_total(void)
+{
+	return total;
+}
+
+int main(void)
+{
+	char line[64];
+
+	printf("ready\n");
+	fflush(stdout);
+	while (fgets(line, sizeof(line), stdin)) {
+		long r = serve(atoi(line));
+		printf("%ld %ld\n", r, get_total());
+		fflush(stdout);
+	}
+	return 0;
+}
