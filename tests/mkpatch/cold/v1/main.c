@@ -1,0 +1,32 @@
+/* polus-mkpatch test program, release 1: check() has a cold partition (check.cold). */
+#include <stdio.h>
+#include <stdlib.h>
+static long errors;
+__attribute__((cold, noinline)) static void report(const char *what, int x)
+{
+	errors++;
+	fprintf(stderr, "bad %s %d\n", what, x);
+}
+__attribute__((noinline)) long check(int x)
+{
+	if (__builtin_expect(x < 0, 0)) {
+		report("negative", x);
+		for (int i = 0; i < 3; i++)
+			fprintf(stderr, "  [%d] %ld\n", i, errors + i);
+		return -1;
+	}
+	return x * 2;
+}
+int main(void)
+{
+	char line[64];
+	printf("ready\n");
+	fflush(stdout);
+	while (fgets(line, sizeof(line), stdin)) {
+		long r = check(atoi(line));
+
+		printf("%ld %ld\n", r, errors);
+		fflush(stdout);
+	}
+	return 0;
+}
