@@ -30,6 +30,7 @@ struct pctx {
 	uint64_t *ctors;	  /* OLD's .preinit_array/.init_array entries */
 	size_t nctors;
 	char *ambiguous; /* the first static that OLD's symbols cannot pin down */
+	char *ifunc;	 /* the first IFUNC of OLD the patch would bind or redirect */
 	char *err;
 	size_t errlen;
 };
@@ -122,7 +123,16 @@ static const struct ei_sym *old_symbol(struct pctx *c, int ou, const char *asm_n
 	}
 	if (!s)
 		return NULL;
-	if (want_fn && s->type != STT_FUNC && s->type != STT_GNU_IFUNC)
+	if (want_fn && s->type == STT_GNU_IFUNC) {
+		/* its symbol is the resolver, not the code it picks: binding or redirecting
+		 * it would call the resolver */
+		if (!c->ifunc)
+			c->ifunc = xasprintf("%s (%s): OLD's %s is an IFUNC (ifunc or "
+					     "target_clones): polus cannot bind or redirect it yet",
+					     asm_name, c->ob->units[ou].key, asm_name);
+		return NULL;
+	}
+	if (want_fn && s->type != STT_FUNC)
 		return NULL;
 	if (!want_fn && s->type != STT_OBJECT && s->type != STT_TLS && s->type != STT_NOTYPE)
 		return NULL;
@@ -495,8 +505,13 @@ int plan_make(struct plan *p, const struct meta_build *ob, const struct meta_bui
 		warn_changed_layouts(&c);
 	if (!rc && c.ambiguous)
 		rc = msg(err, errlen, "%s", c.ambiguous);
+	if (!rc && c.ifunc) {
+		msg(err, errlen, "%s", c.ifunc);
+		rc = -2;
+	}
 out:
 	free(c.ambiguous);
+	free(c.ifunc);
 	smap_free(&c.bind_at);
 	smap_free(&c.global_fn);
 	smap_free(&c.global_var);
