@@ -273,7 +273,8 @@ static int apply_one(struct ld_patch *p, const struct ld_target *t, struct ld_im
 	size_t width = type == R_X86_64_PC32 ? 4 : 8;
 	if (type == R_X86_64_NONE)
 		return 0;
-	if (r->r_offset < p->span_lo || r->r_offset + width > p->span_hi) {
+	/* span_hi - width: r_offset + width would wrap for offsets near 2^64 */
+	if (r->r_offset < p->span_lo || r->r_offset > p->span_hi - width) {
 		snprintf(err, errlen, "corrupt: relocation at 0x%llx outside the image",
 			 (unsigned long long)r->r_offset);
 		return -1;
