@@ -166,6 +166,26 @@ int ld_open(const char *path, struct ld_patch *p, char *err, size_t errlen)
 		ld_close(p);
 		return LD_EBADVERSION;
 	}
+	/* a jump into a data page or an unmapped hole would crash the target after the
+	 * switch: the new code must lie in an executable segment with file contents */
+	for (size_t i = 0; i < p->vf.nfunctions; i++) {
+		const struct vf_function *f = &p->vf.functions[i];
+		size_t k;
+		if (!f->redirect)
+			continue;
+		for (k = 0; k < p->nsegs; k++)
+			if ((p->segs[k].prot & PROT_EXEC) && f->new_addr >= p->segs[k].vaddr &&
+			    f->new_addr - p->segs[k].vaddr < p->segs[k].filesz)
+				break;
+		if (k == p->nsegs) {
+			snprintf(err, errlen,
+				 "%s: function %s: new-addr 0x%llx is not in an executable "
+				 "segment of the patch",
+				 path, f->name, (unsigned long long)f->new_addr);
+			ld_close(p);
+			return LD_EBADVERSION;
+		}
+	}
 	if (ei_build_id(&p->ef, p->build_id, sizeof(p->build_id)) != 0)
 		p->build_id[0] = 0;
 	return 0;
