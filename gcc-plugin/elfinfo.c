@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int ei_open(struct elfinfo *ei, const char *path, char *err, size_t errlen)
@@ -75,6 +76,12 @@ int ei_section(struct elfinfo *ei, const char *name, char **buf, size_t *len, ch
 		return 0;
 	if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS)
 		return msg(err, errlen, "%s: section %s has no contents", ei->path, name);
+	/* sh_size is the file's word: a corrupt one must not size the buffer */
+	struct stat st;
+	if (fstat(ei->fd, &st) || sh.sh_offset > (uint64_t)st.st_size ||
+	    sh.sh_size > (uint64_t)st.st_size - sh.sh_offset)
+		return msg(err, errlen, "%s: section %s lies past the end of the file (truncated?)",
+			   ei->path, name);
 	b = xmalloc(sh.sh_size + 1);
 	while ((d = elf_getdata(scn, d))) {
 		if (d->d_size && d->d_buf) {
