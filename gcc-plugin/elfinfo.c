@@ -30,6 +30,20 @@ int ei_open(struct elfinfo *ei, const char *path, char *err, size_t errlen)
 		ei->fd = -1;
 		return msg(err, errlen, "%s: not an ELF file", path);
 	}
+	/* libelf shows a file cut inside its section headers as one without sections,
+	 * which would read as "built without the plugin" */
+	GElf_Ehdr eh;
+	struct stat st;
+	if (!gelf_getehdr(e, &eh) || fstat(ei->fd, &st) || eh.e_shoff > (uint64_t)st.st_size ||
+	    (uint64_t)eh.e_shnum * eh.e_shentsize > (uint64_t)st.st_size - eh.e_shoff) {
+		elf_end(e);
+		close(ei->fd);
+		ei->fd = -1;
+		return msg(err, errlen,
+			   "%s: truncated or corrupt ELF file (section headers past "
+			   "the end)",
+			   path);
+	}
 	ei->elf = e;
 	ei->path = xstrdup(path);
 	return 0;
