@@ -344,9 +344,60 @@ static int apply_one(struct ld_patch *p, const struct ld_target *t, struct ld_im
 	return 0;
 }
 
+/* The relocation tables the dynamic section names (DT_RELA and DT_JMPREL, address and
+ * size): a real loader finds relocations there, this one by section headers, so the two
+ * must agree. Returns how many of the two ranges exist. */
+static int dyn_rela_ranges(struct ld_patch *p, uint64_t rng[2][2])
+{
+	size_t n;
+	int have[4] = {0};
+	uint64_t v[4] = {0}; /* DT_RELA, DT_RELASZ, DT_JMPREL, DT_PLTRELSZ */
+	if (elf_getphdrnum(p->ef.elf, &n) != 0)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		GElf_Phdr ph;
+		Elf_Data *d;
+		GElf_Dyn dyn;
+		if (!gelf_getphdr(p->ef.elf, (int)i, &ph) || ph.p_type != PT_DYNAMIC)
+			continue;
+		d = elf_getdata_rawchunk(p->ef.elf, (int64_t)ph.p_offset, ph.p_filesz, ELF_T_DYN);
+		for (int k = 0; d && gelf_getdyn(d, k, &dyn) && dyn.d_tag != DT_NULL; k++) {
+			int w = dyn.d_tag == DT_RELA	   ? 0
+				: dyn.d_tag == DT_RELASZ   ? 1
+				: dyn.d_tag == DT_JMPREL   ? 2
+				: dyn.d_tag == DT_PLTRELSZ ? 3
+							   : -1;
+			if (w >= 0) {
+				have[w] = 1;
+				v[w] = dyn.d_un.d_val;
+			}
+		}
+		break;
+	}
+	int m = 0;
+	for (int k = 0; k < 4; k += 2)
+		if (have[k] && v[k + 1]) {
+			rng[m][0] = v[k];
+			rng[m][1] = v[k + 1];
+			m++;
+		}
+	return m;
+}
+
+static uint64_t overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+{
+	uint64_t lo = a > b ? a : b;
+	uint64_t ahi = alen > UINT64_MAX - a ? UINT64_MAX : a + alen;
+	uint64_t bhi = blen > UINT64_MAX - b ? UINT64_MAX : b + blen;
+	uint64_t hi = ahi < bhi ? ahi : bhi;
+	return hi > lo ? hi - lo : 0;
+}
+
 int ld_relocate(struct ld_patch *p, const struct ld_target *t, uint64_t addr, struct ld_image *img,
 		char *err, size_t errlen)
 {
+	uint64_t dyn[2][2], covered[2] = {0, 0};
+	int ndyn = dyn_rela_ranges(p, dyn);
 	Elf_Scn *scn = NULL;
 	unsigned char *bound = NULL;
 	size_t nbound = 0;
@@ -375,8 +426,12 @@ int ld_relocate(struct ld_patch *p, const struct ld_target *t, uint64_t addr, st
 		}
 		if (sh.sh_type != SHT_RELA)
 			continue;
-		if (!(d = elf_getdata(scn, NULL)) || !sh.sh_entsize)
-			continue;
+		if (sh.sh_entsize != sizeof(Elf64_Rela) || !(d = elf_getdata(scn, NULL))) {
+			snprintf(err, errlen, "corrupt relocation section %zu", elf_ndxscn(scn));
+			goto fail;
+		}
+		for (int k = 0; k < ndyn; k++)
+			covered[k] += overlap(sh.sh_addr, sh.sh_size, dyn[k][0], dyn[k][1]);
 		if ((symscn = elf_getscn(p->ef.elf, sh.sh_link)) && gelf_getshdr(symscn, &symsh) &&
 		    symsh.sh_entsize) {
 			syms = elf_getdata(symscn, NULL);
@@ -408,6 +463,15 @@ int ld_relocate(struct ld_patch *p, const struct ld_target *t, uint64_t addr, st
 				goto fail;
 		}
 	}
+	/* a relocation table left out (its section header corrupt) would leave pointers of
+	 * the patch unrelocated: the target would crash on them after the switch */
+	for (int k = 0; k < ndyn; k++)
+		if (covered[k] != dyn[k][1]) {
+			snprintf(err, errlen,
+				 "corrupt: the relocation sections do not match the dynamic "
+				 "section");
+			goto fail;
+		}
 	free(bound);
 	return 0;
 fail:
