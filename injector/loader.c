@@ -156,6 +156,12 @@ int ld_open(const char *path, struct ld_patch *p, char *err, size_t errlen)
 		ld_close(p);
 		return LD_ENOTPATCH;
 	}
+	if (sh.sh_type == SHT_NOBITS || !d->d_buf) { /* libyaml asserts on a NULL input */
+		snprintf(err, errlen, "%s: invalid version file: .polus.version has no contents",
+			 path);
+		ld_close(p);
+		return LD_EBADVERSION;
+	}
 	if (vf_parse(d->d_buf, d->d_size, &p->vf, verr, sizeof(verr)) != 0) {
 		snprintf(err, errlen, "%s: invalid version file: %s", path, verr);
 		ld_close(p);
