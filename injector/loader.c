@@ -51,8 +51,10 @@ static int check_bounds(struct ld_patch *p, char *err, size_t errlen)
 			snprintf(err, errlen, "corrupt program header %zu", i);
 			return -1;
 		}
+		/* no p_offset + p_filesz: it wraps for offsets near 2^64 */
 		if (ph.p_type == PT_LOAD &&
-		    (ph.p_offset + ph.p_filesz > p->flen || ph.p_filesz > ph.p_memsz)) {
+		    (ph.p_offset > p->flen || ph.p_filesz > p->flen - ph.p_offset ||
+		     ph.p_filesz > ph.p_memsz)) {
 			snprintf(err, errlen, "truncated (segment %zu past the end of the file)",
 				 i);
 			return -1;
