@@ -95,6 +95,12 @@ static int collect_segments(struct ld_patch *p, char *err, size_t errlen)
 		}
 		if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
 			continue;
+		/* the end of a segment near 2^64 wraps, and the span would not hold it */
+		if (ph.p_vaddr > UINT64_MAX - PAGE || ph.p_memsz > UINT64_MAX - PAGE - ph.p_vaddr) {
+			snprintf(err, errlen, "corrupt: segment %zu ends past the address space",
+				 i);
+			return -1;
+		}
 		if (p->nsegs == LD_MAX_SEGS) {
 			snprintf(err, errlen, "too many segments");
 			return -1;
