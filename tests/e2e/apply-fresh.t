@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The same patch applied to three fresh v1 processes under load, with the sanitized
 # injector: every apply succeeds, makes v2 live, fails no request, and changes each
-# process the same way (the same number of new mappings, no new descriptor): neither the
-# injector nor what it leaves behind depends on a previous run.
+# process the same way (the same number of new mappings, no new descriptor: the same
+# descriptors besides client connections right after, and the same descriptors once the
+# load has stopped): neither the injector nor what it leaves behind depends on a previous run.
 . "$POLUS_TOP/tests/lib.sh"
 . ./e2e.sh
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
@@ -11,16 +12,16 @@ make_patch -O2
 deltas=()
 for i in 1 2 3; do
 	start_server "$BIN_v1" --threads 2
+	fds0=$(own_fds "$SRV_PID") # no client yet
 	start_load "$SRV_PORT" 2
-	fds0=$(nfds "$SRV_PID")
 	all0=$(wc -l <"/proc/$SRV_PID/maps")
 	step "$TMP/apply$i.log" "$POLUS_SAN_BUILD/polus-apply" "$SRV_PID" "$PATCH" || fail "apply $i failed"
 	! grep -q 'Sanitizer' "$TMP/apply$i.log" || fail "sanitizer report: $(cat "$TMP/apply$i.log")"
 	expect_reply "$SRV_PORT" VERSION "VERSION v2"
-	fds1=$(nfds "$SRV_PID")
-	[ "$fds1" -le "$fds0" ] || fail "run $i: descriptors $fds0 -> $fds1"
+	expect_fds "$SRV_PID" "$fds0" "run $i, after the apply"
 	deltas+=($(($(wc -l <"/proc/$SRV_PID/maps") - all0)))
 	stop_load
+	expect_no_conns "$SRV_PID" "$fds0" "run $i, load stopped"
 	kill -9 "$SRV_PID"
 	wait "$SRV_PID" 2>/dev/null
 done
