@@ -246,6 +246,16 @@ static int sym_value(struct ld_patch *p, const struct ld_target *t, struct ld_im
 				 name);
 			return -1;
 		}
+		/* an undefined symbol whose st_shndx got corrupted must not become a pointer
+		 * into (or past) the patch image */
+		size_t shnum;
+		if (s.st_shndx != SHN_ABS && (elf_getshdrnum(p->ef.elf, &shnum) != 0 ||
+					      s.st_shndx >= shnum || s.st_shndx >= SHN_LORESERVE ||
+					      s.st_value < p->span_lo || s.st_value > p->span_hi)) {
+			snprintf(err, errlen, "corrupt symbol %s (section %u, value 0x%llx)", name,
+				 s.st_shndx, (unsigned long long)s.st_value);
+			return -1;
+		}
 		*val = s.st_shndx == SHN_ABS ? s.st_value : img->base + s.st_value;
 		return 0;
 	}
