@@ -14,6 +14,7 @@
 #define PAGE_DOWN(x) ((x) & ~(PAGE - 1))
 #define PAGE_UP(x) (((x) + PAGE - 1) & ~(PAGE - 1))
 #define PATCH_MAX_SIZE (1ull << 30)
+#define LD_NAME_MAX 200
 
 void ld_close(struct ld_patch *p)
 {
@@ -177,6 +178,15 @@ int ld_open(const char *path, struct ld_patch *p, char *err, size_t errlen)
 	}
 	if (!p->vf.target_build_id || !*p->vf.target_build_id) {
 		snprintf(err, errlen, "%s: invalid version file: no target build-id", path);
+		ld_close(p);
+		return LD_EBADVERSION;
+	}
+	/* the name becomes the memfd name "polus:NAME" in the target, which the kernel
+	 * limits to 249 bytes: refuse here rather than fail inside the stopped target */
+	if (p->vf.name && strlen(p->vf.name) > LD_NAME_MAX) {
+		snprintf(err, errlen,
+			 "%s: invalid version file: name is %zu bytes long (at most %d)", path,
+			 strlen(p->vf.name), LD_NAME_MAX);
 		ld_close(p);
 		return LD_EBADVERSION;
 	}
