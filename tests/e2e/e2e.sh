@@ -57,15 +57,28 @@ meta_of() {
 
 # start_server BIN [ARGS...]: starts it on a port it picks; sets SRV_PID and SRV_PORT.
 start_server() {
-	local bin=$1 out
+	local bin=$1
 	shift
-	out=$TMP/server.$RANDOM.out
+	SRV_OUT=$TMP/server.$RANDOM.out
 	[ -p "$HOLD_FIFO" ] || mkfifo "$HOLD_FIFO"
-	"$bin" --port 0 --hold-fifo "$HOLD_FIFO" "$@" >"$out" 2>&1 &
+	"$bin" --port 0 --hold-fifo "$HOLD_FIFO" "$@" >"$SRV_OUT" 2>&1 &
 	SRV_PID=$!
 	track_pid $SRV_PID
-	wait_for 10 grep -q '^listening on 127.0.0.1:' "$out" || fail "server did not start: $(cat "$out")"
-	SRV_PORT=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$out")
+	wait_for 10 grep -q '^listening on 127.0.0.1:' "$SRV_OUT" ||
+		fail "server did not start: $(cat "$SRV_OUT")"
+	SRV_PORT=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$SRV_OUT")
+}
+
+# server_state: for a failure message when the server answered nothing: still running, or
+# how it ended and what it printed.
+server_state() {
+	local rc=0
+	if kill -0 "$SRV_PID" 2>/dev/null; then
+		echo "server $SRV_PID still running"
+	else
+		wait "$SRV_PID" 2>/dev/null || rc=$?
+		echo "server $SRV_PID ended with status $rc: $(tail -n 20 "$SRV_OUT")"
+	fi
 }
 
 # ask PORT LINE...: sends the lines on one connection, prints the replies.
@@ -82,6 +95,7 @@ ask() {
 expect_reply() {
 	local got
 	got=$(ask "$1" "$2")
+	[ -n "$got" ] || fail "'$2' had no answer, wanted '$3'; $(server_state)"
 	[ "$got" = "$3" ] || fail "'$2' answered '$got', wanted '$3'"
 	ok "'$2' -> '$got'"
 }
@@ -243,6 +257,7 @@ live_update() {
 		fail "mappings besides polus's own: $maps0 before, $maps1 after: $(cat /proc/$SRV_PID/maps)"
 	ok "no leak: $fds0 descriptors besides client connections, other mappings $maps0 -> $maps1"
 	calls1=$(stat_of "$SRV_PORT" stats_calls)
+	[ -n "$calls1" ] || fail "STATS had no answer after the apply; $(server_state)"
 	[ "$calls1" -eq $((calls0 + 1)) ] || fail "static local stats_calls: $calls0 before, $calls1 after"
 	ok "static local kept: stats_calls $calls0 -> $calls1"
 	echo "pause seen by the heartbeat: $(stat_of "$SRV_PORT" hb_max_gap_us) us" \
