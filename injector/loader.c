@@ -60,6 +60,14 @@ static int check_bounds(struct ld_patch *p, char *err, size_t errlen)
 				 i);
 			return -1;
 		}
+		/* what mmap requires of a loadable segment; a shifted p_offset would load
+		 * other bytes than the linker placed there as code */
+		if (ph.p_type == PT_LOAD && ph.p_offset % PAGE != ph.p_vaddr % PAGE) {
+			snprintf(err, errlen,
+				 "corrupt: segment %zu: offset and address differ within a page",
+				 i);
+			return -1;
+		}
 	}
 	Elf_Scn *scn = NULL;
 	while ((scn = elf_nextscn(p->ef.elf, scn))) {
