@@ -325,7 +325,7 @@ static int sym_value(struct ld_patch *p, const struct ld_target *t, struct ld_im
 
 static int apply_one(struct ld_patch *p, const struct ld_target *t, struct ld_image *img,
 		     const GElf_Rela *r, Elf_Data *syms, size_t strndx, unsigned char *bound,
-		     char *err, size_t errlen)
+		     int textrel, char *err, size_t errlen)
 {
 	unsigned type = (unsigned)GELF_R_TYPE(r->r_info);
 	size_t symi = GELF_R_SYM(r->r_info);
@@ -338,6 +338,21 @@ static int apply_one(struct ld_patch *p, const struct ld_target *t, struct ld_im
 	/* span_hi - width: r_offset + width would wrap for offsets near 2^64 */
 	if (r->r_offset < p->span_lo || r->r_offset > p->span_hi - width) {
 		snprintf(err, errlen, "corrupt: relocation at 0x%llx outside the image",
+			 (unsigned long long)r->r_offset);
+		return -1;
+	}
+	/* a linked -fPIC object relocates only its data: a word outside the writable
+	 * segments (a corrupt r_offset or p_vaddr) would overwrite code or land in a hole
+	 * while the real slot stays unrelocated */
+	size_t k;
+	for (k = 0; k < p->nsegs; k++)
+		if ((textrel || (p->segs[k].prot & PROT_WRITE)) &&
+		    r->r_offset >= p->segs[k].vaddr &&
+		    r->r_offset - p->segs[k].vaddr <= p->segs[k].memsz - width &&
+		    p->segs[k].memsz >= width)
+			break;
+	if (k == p->nsegs) {
+		snprintf(err, errlen, "corrupt: relocation at 0x%llx is not in a writable segment",
 			 (unsigned long long)r->r_offset);
 		return -1;
 	}
@@ -389,7 +404,7 @@ static int apply_one(struct ld_patch *p, const struct ld_target *t, struct ld_im
 /* The relocation tables the dynamic section names (DT_RELA and DT_JMPREL, address and
  * size): a real loader finds relocations there, this one by section headers, so the two
  * must agree. Returns how many of the two ranges exist. */
-static int dyn_rela_ranges(struct ld_patch *p, uint64_t rng[2][2])
+static int dyn_rela_ranges(struct ld_patch *p, uint64_t rng[2][2], int *textrel)
 {
 	size_t n;
 	int have[4] = {0};
@@ -409,6 +424,9 @@ static int dyn_rela_ranges(struct ld_patch *p, uint64_t rng[2][2])
 				: dyn.d_tag == DT_JMPREL   ? 2
 				: dyn.d_tag == DT_PLTRELSZ ? 3
 							   : -1;
+			if (dyn.d_tag == DT_TEXTREL ||
+			    (dyn.d_tag == DT_FLAGS && (dyn.d_un.d_val & DF_TEXTREL)))
+				*textrel = 1;
 			if (w >= 0) {
 				have[w] = 1;
 				v[w] = dyn.d_un.d_val;
@@ -439,7 +457,8 @@ int ld_relocate(struct ld_patch *p, const struct ld_target *t, uint64_t addr, st
 		char *err, size_t errlen)
 {
 	uint64_t dyn[2][2], covered[2] = {0, 0};
-	int ndyn = dyn_rela_ranges(p, dyn);
+	int textrel = 0;
+	int ndyn = dyn_rela_ranges(p, dyn, &textrel);
 	Elf_Scn *scn = NULL;
 	unsigned char *bound = NULL;
 	size_t nbound = 0;
@@ -501,7 +520,8 @@ int ld_relocate(struct ld_patch *p, const struct ld_target *t, uint64_t addr, st
 				snprintf(err, errlen, "corrupt relocation %zu: bad symbol", i);
 				goto fail;
 			}
-			if (apply_one(p, t, img, &r, syms, symsh.sh_link, bound, err, errlen))
+			if (apply_one(p, t, img, &r, syms, symsh.sh_link, bound, textrel, err,
+				      errlen))
 				goto fail;
 		}
 	}
