@@ -10,10 +10,14 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 need_polus "$POLUS_SAN_BUILD"
 make_patch -O2
 deltas=()
+both_stored() { [ "$(ask "$1" "GET lg0.0" "GET lg1.0" | grep -c '^VALUE ')" = 2 ]; }
 for i in 1 2 3; do
 	start_server "$BIN_v1" --threads 2
 	fds0=$(own_fds "$SRV_PID") # no client yet
 	start_load "$SRV_PORT" 2
+	# A worker's first insert creates its malloc arena (new mappings, not the apply's):
+	# count once both load connections (one per worker) have stored their first key.
+	wait_for 10 both_stored "$SRV_PORT" || fail "run $i: the load stored no key in 10 s"
 	all0=$(wc -l <"/proc/$SRV_PID/maps")
 	step "$TMP/apply$i.log" "$POLUS_SAN_BUILD/polus-apply" "$SRV_PID" "$PATCH" || fail "apply $i failed"
 	! grep -q 'Sanitizer' "$TMP/apply$i.log" || fail "sanitizer report: $(cat "$TMP/apply$i.log")"
