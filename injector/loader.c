@@ -265,11 +265,12 @@ static int sym_value(struct ld_patch *p, const struct ld_target *t, struct ld_im
 			return -1;
 		}
 		/* an undefined symbol whose st_shndx got corrupted must not become a pointer
-		 * into (or past) the patch image */
-		size_t shnum;
-		if (s.st_shndx != SHN_ABS && (elf_getshdrnum(p->ef.elf, &shnum) != 0 ||
-					      s.st_shndx >= shnum || s.st_shndx >= SHN_LORESERVE ||
-					      s.st_value < p->span_lo || s.st_value > p->span_hi)) {
+		 * into the patch image: the value must lie in its (loaded) section */
+		Elf_Scn *ds = s.st_shndx < SHN_LORESERVE ? elf_getscn(p->ef.elf, s.st_shndx) : NULL;
+		GElf_Shdr dsh;
+		if (s.st_shndx != SHN_ABS &&
+		    (!ds || !gelf_getshdr(ds, &dsh) || !(dsh.sh_flags & SHF_ALLOC) ||
+		     s.st_value < dsh.sh_addr || s.st_value - dsh.sh_addr > dsh.sh_size)) {
 			snprintf(err, errlen, "corrupt symbol %s (section %u, value 0x%llx)", name,
 				 s.st_shndx, (unsigned long long)s.st_value);
 			return -1;
