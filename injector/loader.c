@@ -132,6 +132,25 @@ static int collect_segments(struct ld_patch *p, char *err, size_t errlen)
 		snprintf(err, errlen, "corrupt: no loadable segment");
 		return -1;
 	}
+	/* every loaded section inside a loaded segment: a segment dropped by a corrupt
+	 * p_type would leave the code reading an unmapped hole after the switch */
+	Elf_Scn *scn = NULL;
+	while ((scn = elf_nextscn(p->ef.elf, scn))) {
+		GElf_Shdr sh;
+		size_t k;
+		if (!gelf_getshdr(scn, &sh) || !(sh.sh_flags & SHF_ALLOC) || !sh.sh_size)
+			continue;
+		for (k = 0; k < p->nsegs; k++)
+			if (sh.sh_addr >= p->segs[k].vaddr &&
+			    sh.sh_addr - p->segs[k].vaddr <= p->segs[k].memsz &&
+			    sh.sh_size <= p->segs[k].memsz - (sh.sh_addr - p->segs[k].vaddr))
+				break;
+		if (k == p->nsegs) {
+			snprintf(err, errlen, "corrupt: section %zu is in no loadable segment",
+				 elf_ndxscn(scn));
+			return -1;
+		}
+	}
 	if (p->span_hi - p->span_lo > PATCH_MAX_SIZE) {
 		snprintf(err, errlen, "corrupt: the image would be %llu MiB",
 			 (unsigned long long)((p->span_hi - p->span_lo) >> 20));
