@@ -20,21 +20,7 @@ nm p.so | grep -Eq ' t account$' || fail "the patch carries no copy of account: 
 nm p.so | grep -q ' [bBdD] total$' && fail "the patch has its own copy of total"
 ok "account carried in the patch, total bound"
 
-mkfifo in.fifo
-v1/prog < in.fifo > out.txt 2> err.txt &
-pid=$!
-track_pid $pid
-exec 3> in.fifo
-wait_for 10 grep -q '^ready$' out.txt || fail "v1 did not start"
-more_lines() { [ "$(wc -l < out.txt)" -gt "$1" ]; }
-ask() { # ask N EXPECTED: one request, its answer must be EXPECTED
-	local before
-	before=$(wc -l < out.txt)
-	echo "$1" >&3
-	wait_for 10 more_lines "$before" || fail "no answer to $1"
-	[ "$(tail -n 1 out.txt)" = "$2" ] || fail "answer to $1: '$(tail -n 1 out.txt)', wanted '$2'"
-	ok "$1 -> $2"
-}
+start_prog v1/prog
 ask 1 "16 5"    # total 5: 5*2 + 5 + 1
 ask 1 "26 10"   # total 10
 "$APPLY" "$pid" p.so > apply.txt 2>&1 || { cat apply.txt; fail "polus-apply failed"; }

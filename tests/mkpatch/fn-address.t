@@ -82,23 +82,8 @@ ok "a unit taking the address of another unit's kept api binds its ADDRSYM"
 
 APPLY=$POLUS_BUILD/polus-apply
 [ -x "$APPLY" ] || skip "needs polus-apply (injector) built"
-more_lines() { [ "$(wc -l < out.txt)" -gt "$1" ]; }
-ask() { # ask N EXPECTED: one request, its answer must be EXPECTED
-	local before
-	before=$(wc -l < out.txt)
-	echo "$1" >&3
-	wait_for 10 more_lines "$before" || fail "no answer to $1"
-	[ "$(tail -n 1 out.txt)" = "$2" ] || fail "answer to $1: '$(tail -n 1 out.txt)', wanted '$2'"
-	ok "$1 -> $2"
-}
 live() { # live PROG PATCH: the answers before and after applying PATCH
-	rm -f in.fifo out.txt
-	mkfifo in.fifo
-	"$1" < in.fifo > out.txt 2> err.txt &
-	pid=$!
-	track_pid $pid
-	exec 3> in.fifo
-	wait_for 10 grep -q '^ready$' out.txt || fail "$1 did not start"
+	start_prog "$1"
 	ask 3 "109 109 1"
 	"$APPLY" "$pid" "$2" > apply.txt 2>&1 || { cat apply.txt; fail "polus-apply $2 failed"; }
 	ask 3 "209 209 2"

@@ -62,3 +62,28 @@ need_patch_mode() {
 		2> "$TMP/probe-patch.err" ||
 		skip "needs the plugin's patch mode: $(grep -m1 error "$TMP/probe-patch.err" || head -n 1 "$TMP/probe-patch.err")"
 }
+
+# start_prog PROG: runs PROG (a test program that reads requests line by line) in the
+# current directory with its stdin on the fifo in.fifo, kept open as fd 3, and its answers
+# in out.txt; sets pid; waits until it says "ready".
+start_prog() {
+	rm -f in.fifo out.txt
+	mkfifo in.fifo || fail "mkfifo"
+	"$1" < in.fifo > out.txt 2> err.txt &
+	pid=$!
+	track_pid $pid
+	exec 3> in.fifo
+	wait_for 10 grep -q '^ready$' out.txt || fail "$1 did not start"
+}
+
+# ask REQUEST EXPECTED: sends one request to the program start_prog started; its answer
+# (the next line of out.txt) must be EXPECTED.
+ask() {
+	local before
+	before=$(wc -l < out.txt)
+	echo "$1" >&3
+	wait_for 10 _more_lines "$before" || fail "no answer to $1"
+	[ "$(tail -n 1 out.txt)" = "$2" ] || fail "answer to $1: '$(tail -n 1 out.txt)', wanted '$2'"
+	ok "$1 -> $2"
+}
+_more_lines() { [ "$(wc -l < out.txt)" -gt "$1" ]; }

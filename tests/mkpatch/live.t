@@ -20,21 +20,7 @@ done
 nm v1/prog | grep -q ' work\.constprop' || fail "precondition: -O2 did not clone work() in v1"
 "$MK" -q v1/prog v2/prog -o p.so || fail "patch build"
 
-mkfifo in.fifo
-v1/prog < in.fifo > out.txt 2> err.txt &
-pid=$!
-track_pid $pid
-exec 3> in.fifo
-wait_for 10 grep -q '^ready$' out.txt || fail "v1 did not start"
-more_lines() { [ "$(wc -l < out.txt)" -gt "$1" ]; }
-ask() { # ask N EXPECTED: one request, its answer must be EXPECTED
-	local before
-	before=$(wc -l < out.txt)
-	echo "$1" >&3
-	wait_for 10 more_lines "$before" || fail "no answer to $1"
-	[ "$(tail -n 1 out.txt)" = "$2" ] || fail "answer to $1: '$(tail -n 1 out.txt)', wanted '$2'"
-	ok "$1 -> $2"
-}
+start_prog v1/prog
 ask 3 "10 6 16 40 1"
 "$APPLY" "$pid" p.so > apply.txt 2>&1 || { cat apply.txt; fail "polus-apply failed"; }
 ask 3 "16 10 38 41 2"
