@@ -1056,6 +1056,7 @@ int main(int argc, char **argv)
 	struct apply a;
 	int c, rc;
 	char *end;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "qjh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'q':
@@ -1067,8 +1068,15 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
-		default:
-			fprintf(stderr, "polus-apply: bad option (see --help)\n");
+		default: /* opterr = 0: this one line, not getopt's and then ours */
+			if (optopt)
+				fprintf(stderr,
+					"polus-apply: unknown option -%c or it needs an argument "
+					"(see --help)\n",
+					optopt);
+			else
+				fprintf(stderr, "polus-apply: unknown option %s (see --help)\n",
+					argv[optind - 1]);
 			return EX_INPUT;
 		}
 	}

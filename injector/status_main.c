@@ -97,6 +97,7 @@ int main(int argc, char **argv)
 	struct reg_patch *v = NULL;
 	size_t n = 0, used;
 	uint64_t start;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
@@ -105,8 +106,15 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
-		default:
-			fprintf(stderr, "polus-status: bad option (see --help)\n");
+		default: /* opterr = 0: this one line, not getopt's and then ours */
+			if (optopt)
+				fprintf(stderr,
+					"polus-status: unknown option -%c or it needs an argument "
+					"(see --help)\n",
+					optopt);
+			else
+				fprintf(stderr, "polus-status: unknown option %s (see --help)\n",
+					argv[optind - 1]);
 			return 1;
 		}
 	}
