@@ -1070,9 +1070,7 @@ int main(int argc, char **argv)
 			return 0;
 		default: /* opterr = 0: this one line, not getopt's and then ours */
 			if (optopt)
-				fprintf(stderr,
-					"polus-apply: unknown option -%c or it needs an argument "
-					"(see --help)\n",
+				fprintf(stderr, "polus-apply: unknown option -%c (see --help)\n",
 					optopt);
 			else
 				fprintf(stderr, "polus-apply: unknown option %s (see --help)\n",
