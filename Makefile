@@ -23,7 +23,7 @@ SANFLAGS :=
 endif
 
 WARN     := -Wall -Wextra -Werror
-CFLAGS_POLUS := -std=gnu11 -O2 -g $(WARN) $(SANFLAGS) -D_GNU_SOURCE -Iversionfiles -Iruntime -Iinjector
+CFLAGS_POLUS := -std=gnu11 -O2 -g $(WARN) $(SANFLAGS) -D_GNU_SOURCE -Icommon -Iversionfiles -Iruntime
 LDFLAGS_POLUS := $(SANFLAGS)
 
 DEPS_DEBIAN := gcc g++ make binutils gcc-12-plugin-dev libelf-dev libcapstone-dev libyaml-dev pkg-config python3 python3-yaml
@@ -33,8 +33,10 @@ all: tools
 .PHONY: tools
 tools:
 
+include common/build.mk
 include versionfiles/build.mk
-include gcc-plugin/build.mk
+include gcc-plugin/plugin/build.mk
+include gcc-plugin/mkpatch/build.mk
 include runtime/build.mk
 include injector/build.mk
 include examples/build.mk
@@ -66,7 +68,7 @@ install: all
 # The project's own sources; test fixtures and example releases are data whose line
 # positions the tests depend on.
 FORMAT_FILES = $(shell git ls-files 'gcc-plugin/*.c' 'gcc-plugin/*.cc' 'gcc-plugin/*.h' \
-	'injector/*.[ch]' 'runtime/*.[ch]' 'versionfiles/*.[ch]' 'examples/client/*.[ch]' 'tests/unit/*.[ch]')
+	'common/*.[ch]' 'injector/*.[ch]' 'runtime/*.[ch]' 'versionfiles/*.[ch]' 'examples/client/*.[ch]' 'tests/unit/*.[ch]')
 format-check:
 	clang-format --dry-run --Werror $(FORMAT_FILES)
 

@@ -1,6 +1,6 @@
 # injector: polus-apply and polus-status (C; ptrace, libelf, capstone).
-INJ_BASE_OBJS := $(patsubst %,$(BUILD)/obj/injector/%.o,procfs elfinfo target jsonout) \
-	$(BUILD)/obj/runtime/registry.o
+INJ_BASE_OBJS := $(patsubst %,$(BUILD)/obj/injector/%.o,procfs elfinfo target) \
+	$(BUILD)/obj/runtime/registry.o $(COMMON_OBJS)
 INJ_APPLY_OBJS := $(patsubst %,$(BUILD)/obj/injector/%.o,apply_main ptrace_ctl remote_syscall \
 	seccomp_eval loader symresolve patch_site placement) $(INJ_BASE_OBJS) \
 	$(BUILD)/obj/versionfiles/versionfile.o

@@ -1,13 +1,14 @@
-# gcc-plugin: polus.so (record and patch mode). C-style C++ against GCC's plugin headers;
+# gcc-plugin/plugin: polus.so (record and patch mode). C-style C++ against GCC's plugin headers;
 # not built in SAN=1 builds (it runs inside cc1, which is not sanitized).
 ifneq ($(SAN),1)
 GCC_PLUGIN_DIR := $(shell $(CC) -print-file-name=plugin)
-POLUS_PLUGIN_SRCS := $(wildcard gcc-plugin/polus*.cc)
+POLUS_PLUGIN_SRCS := $(wildcard gcc-plugin/plugin/polus*.cc)
 POLUS_PLUGIN_OBJS := $(patsubst %.cc,$(BUILD)/obj/%.o,$(POLUS_PLUGIN_SRCS))
 POLUS_PLUGIN_CXXFLAGS := -shared -fPIC -fno-rtti -fno-exceptions -O2 -g $(WARN) \
 	-Wno-unused-parameter -I$(GCC_PLUGIN_DIR)/include
 
-$(BUILD)/obj/gcc-plugin/%.o: gcc-plugin/%.cc gcc-plugin/polus.h gcc-plugin/polus-common.h
+$(BUILD)/obj/gcc-plugin/plugin/%.o: gcc-plugin/plugin/%.cc gcc-plugin/plugin/polus.h \
+		gcc-plugin/plugin/polus-common.h
 	@mkdir -p $(dir $@)
 	$(CXX) $(POLUS_PLUGIN_CXXFLAGS) -c -o $@ $<
 
@@ -19,5 +20,3 @@ all: $(BUILD)/polus.so
 INSTALL_LIB += $(BUILD)/polus.so
 endif
 
-# polus-mkpatch (owned by its engineer; keep this line until the Makefile includes it)
-include gcc-plugin/mkpatch.mk
