@@ -1,2 +1,15 @@
-# common: what several tools link (JSON output, ...). Every tool links COMMON_OBJS.
+# common: what several tools link (ELF reading, the patch-site rule, JSON output, the
+# exit-code table). An archive, so each tool pulls in only the modules it uses (and needs
+# only their libraries: elffile -lelf, site_rules -lcapstone).
 COMMON_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard common/*.c))
+COMMON_LIB := $(BUILD)/libpolus-common.a
+
+$(COMMON_LIB): $(COMMON_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && $(AR) rcs $@ $^
+
+# Unit test of the pure site check (tests/common/site-rules.t runs it).
+$(BUILD)/tests/site-test: $(BUILD)/obj/tests/unit/site_test.o $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_POLUS) -o $@ $^ -lcapstone
+tools: $(BUILD)/tests/site-test

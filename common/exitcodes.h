@@ -17,9 +17,9 @@ enum polus_exit {
 	PX_INTERNAL = 4, /* internal error, a failing compiler or linker, a system refusal */
 };
 
-#define PX_HELP_TEXT                                                                       \
-	"exit: 0 ok, 1 usage or bad input, 2 does not apply (incompatible builds, a patch\n" \
-	"      for another build, an unsupported change), 3 unsafe now (retry), 4 internal\n" \
+#define PX_HELP_TEXT                                                                               \
+	"exit: 0 ok, 1 usage or bad input, 2 does not apply (incompatible builds, a patch\n"       \
+	"      for another build, an unsupported change), 3 unsafe now (retry), 4 internal\n"      \
 	"      error\n"
 
 #endif

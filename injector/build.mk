@@ -1,15 +1,15 @@
 # injector: polus-apply and polus-status (C; ptrace, libelf, capstone).
-INJ_BASE_OBJS := $(patsubst %,$(BUILD)/obj/injector/%.o,procfs elfinfo target) \
-	$(BUILD)/obj/runtime/registry.o $(COMMON_OBJS)
+INJ_BASE_OBJS := $(patsubst %,$(BUILD)/obj/injector/%.o,procfs target) \
+	$(BUILD)/obj/runtime/registry.o
 INJ_APPLY_OBJS := $(patsubst %,$(BUILD)/obj/injector/%.o,apply_main ptrace_ctl remote_syscall \
 	seccomp_eval loader symresolve patch_site placement) $(INJ_BASE_OBJS) \
-	$(BUILD)/obj/versionfiles/versionfile.o
+	$(BUILD)/obj/versionfiles/versionfile.o $(COMMON_LIB)
 
 $(BUILD)/polus-apply: $(INJ_APPLY_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_POLUS) -o $@ $^ -lelf -lcapstone -lyaml
 
-$(BUILD)/polus-status: $(BUILD)/obj/injector/status_main.o $(INJ_BASE_OBJS)
+$(BUILD)/polus-status: $(BUILD)/obj/injector/status_main.o $(INJ_BASE_OBJS) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_POLUS) -o $@ $^ -lelf
 

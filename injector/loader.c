@@ -18,7 +18,7 @@
 
 void ld_close(struct ld_patch *p)
 {
-	ei_close(&p->ef);
+	ef_close(&p->ef);
 	vf_free(&p->vf);
 	free(p->file);
 	p->file = NULL;
@@ -179,7 +179,7 @@ int ld_open(const char *path, struct ld_patch *p, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: truncated ELF file", path);
 		goto bad;
 	}
-	if (ei_open_mem(p->file, p->flen, &p->ef) != 0) {
+	if (ef_open_mem(&p->ef, p->file, p->flen, path, NULL, 0) != 0) {
 		snprintf(err, errlen, "%s: corrupt ELF file", path);
 		goto bad;
 	}
@@ -187,7 +187,7 @@ int ld_open(const char *path, struct ld_patch *p, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", path, verr);
 		goto bad;
 	}
-	if (ei_section(&p->ef, ".polus.version", &sh, &d) != 0 || !d->d_size) {
+	if (ef_section(&p->ef, ".polus.version", &sh, &d) != 0 || !d->d_size) {
 		snprintf(err, errlen, "%s: not a polus patch (no .polus.version section)", path);
 		ld_close(p);
 		return LD_ENOTPATCH;
@@ -237,7 +237,7 @@ int ld_open(const char *path, struct ld_patch *p, char *err, size_t errlen)
 			return LD_EBADVERSION;
 		}
 	}
-	if (ei_build_id(&p->ef, p->build_id, sizeof(p->build_id)) != 0)
+	if (ef_build_id(&p->ef, p->build_id, sizeof(p->build_id), NULL, 0) != 0)
 		p->build_id[0] = 0;
 	return 0;
 bad:

@@ -11,7 +11,7 @@
  */
 #ifndef POLUS_LOADER_H
 #define POLUS_LOADER_H
-#include "elfinfo.h"
+#include "elffile.h"
 #include "versionfile.h"
 
 #define LD_MAX_SEGS 16
@@ -24,7 +24,7 @@ struct ld_seg {
 struct ld_patch {
 	uint8_t *file;
 	size_t flen;
-	struct ei_file ef;
+	struct ef_file ef;
 	struct vf_patch vf;
 	char build_id[130]; /* of the patch itself, "" if it has none */
 	struct ld_seg segs[LD_MAX_SEGS];

@@ -4,110 +4,73 @@
 #include "patch_site.h"
 #include "procfs.h"
 
-#include <capstone/capstone.h>
+#include "site_rules.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
 
-#define MAX_FUNC (1u << 20)
-
-static const uint8_t endbr64[4] = {0xf3, 0x0f, 0x1e, 0xfa};
-
-int ps_prepare(int memfd, struct ps_site *s, char *err, size_t errlen)
+/* The verdict of common/site_rules as the error of ps_prepare. */
+static int site_error(enum site_verdict v, const struct ps_site *s, const struct site_span *sp,
+		      char *err, size_t errlen)
 {
-	csh cs;
-	cs_insn *insn = NULL;
-	uint8_t *code;
-	size_t count, len = s->size;
-	int rc = 0;
-	if (len > MAX_FUNC)
-		len = MAX_FUNC;
-	if (len < PS_JMP_LEN) {
+	switch (v) {
+	case SITE_OK:
+		return 0;
+	case SITE_NO_SIZE:
+		snprintf(err, errlen, "function %s has no size: its code cannot be checked",
+			 s->name);
+		return -EINVAL;
+	case SITE_TOO_SHORT:
+	case SITE_SPAN_PAST_END:
 		snprintf(err, errlen, "function %s is too short for a jump (%llu bytes)", s->name,
 			 (unsigned long long)s->size);
 		return -EINVAL;
-	}
-	if (!(code = malloc(len)))
+	case SITE_NOT_BOUNDARY:
+		snprintf(err, errlen, "function %s: the site is not an instruction boundary",
+			 s->name);
+		return -EINVAL;
+	case SITE_UNDECODABLE:
+		snprintf(err, errlen, "function %s: cannot decode its first instructions", s->name);
+		return -EINVAL;
+	case SITE_BRANCH_INTO:
+		snprintf(err, errlen,
+			 "function %s: the instruction at +0x%llx branches into the bytes the "
+			 "jump would replace",
+			 s->name, (unsigned long long)(sp->branch_at - s->func));
+		return -EINVAL;
+	case SITE_NO_DISASSEMBLER:
+		snprintf(err, errlen, "capstone cannot be opened to check function %s", s->name);
 		return -ENOMEM;
-	if (pf_mem_read(memfd, s->func, code, len) != 0) {
+	}
+	return -EINVAL;
+}
+
+int ps_prepare(int memfd, struct ps_site *s, char *err, size_t errlen)
+{
+	struct site_span sp;
+	enum site_verdict v;
+	uint8_t *code;
+	size_t len = s->size < SITE_MAX_CODE ? s->size : SITE_MAX_CODE;
+	if (!(code = malloc(len ? len : 1)))
+		return -ENOMEM;
+	if (len && pf_mem_read(memfd, s->func, code, len) != 0) {
 		snprintf(err, errlen, "cannot read function %s at 0x%llx in the target", s->name,
 			 (unsigned long long)s->func);
 		free(code);
 		return -EIO;
 	}
-	s->site = s->func;
-	if (len >= 4 && memcmp(code, endbr64, 4) == 0)
-		s->site += 4;
-	if (s->site + PS_JMP_LEN > s->func + len) {
-		snprintf(err, errlen, "function %s is too short for a jump (%llu bytes)", s->name,
-			 (unsigned long long)s->size);
-		free(code);
-		return -EINVAL;
+	v = site_check(code, len, s->size, s->func, &sp);
+	s->site = sp.site;
+	s->end = sp.end;
+	if (v == SITE_OK) {
+		s->norig = PS_JMP_LEN;
+		memcpy(s->orig, code + (s->site - s->func), PS_JMP_LEN);
 	}
-	if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK) {
-		free(code);
-		return -ENOMEM;
-	}
-	cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
-	count = cs_disasm(cs, code, len, s->func, 0, &insn);
-	/* the span: whole instructions from the site covering PS_JMP_LEN bytes */
-	s->end = 0;
-	for (size_t i = 0; i < count; i++) {
-		uint64_t a = insn[i].address, e = a + insn[i].size;
-		if (a < s->site && e > s->site) {
-			snprintf(err, errlen,
-				 "function %s: the site is not an instruction boundary", s->name);
-			rc = -EINVAL;
-			goto out;
-		}
-		if (a >= s->site && a < s->site + PS_JMP_LEN)
-			s->end = e;
-	}
-	if (!s->end || s->end < s->site + PS_JMP_LEN) {
-		snprintf(err, errlen, "function %s: cannot decode its first instructions", s->name);
-		rc = -EINVAL;
-		goto out;
-	}
-	if (s->end > s->func + s->size) {
-		snprintf(err, errlen, "function %s is too short for a jump (%llu bytes)", s->name,
-			 (unsigned long long)s->size);
-		rc = -EINVAL;
-		goto out;
-	}
-	/* a direct branch of the function into the span would land in the jump's middle */
-	for (size_t i = 0; i < count; i++) {
-		cs_detail *d = insn[i].detail;
-		if (!d)
-			continue;
-		int branch = 0;
-		for (uint8_t g = 0; g < d->groups_count; g++)
-			if (d->groups[g] == CS_GRP_JUMP || d->groups[g] == CS_GRP_CALL)
-				branch = 1;
-		if (!branch)
-			continue;
-		for (uint8_t o = 0; o < d->x86.op_count; o++) {
-			const cs_x86_op *op = &d->x86.operands[o];
-			if (op->type == X86_OP_IMM && (uint64_t)op->imm > s->site &&
-			    (uint64_t)op->imm < s->end) {
-				snprintf(
-				    err, errlen,
-				    "function %s: the instruction at +0x%llx branches into the "
-				    "bytes the jump would replace",
-				    s->name, (unsigned long long)(insn[i].address - s->func));
-				rc = -EINVAL;
-				goto out;
-			}
-		}
-	}
-	s->norig = PS_JMP_LEN;
-	memcpy(s->orig, code + (s->site - s->func), PS_JMP_LEN);
-out:
-	cs_free(insn, count);
-	cs_close(&cs);
 	free(code);
-	return rc;
+	return site_error(v, s, &sp, err, errlen);
 }
 
 static const struct ps_site *inside(const struct ps_site *sites, size_t n, uint64_t a)

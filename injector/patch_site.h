@@ -1,10 +1,11 @@
 /*
  * patch_site — where the jump to new code goes, and whether it is safe to write now.
  *
- * ps_prepare reads a function of the target and, with capstone, finds the site (its
- * entry, after an endbr64 if there is one) and the span of whole instructions that a
- * 5-byte `jmp rel32` there overwrites; it refuses a function shorter than that, and one
- * whose own code branches into the span. ps_busy then checks the stopped threads: none
+ * ps_prepare reads a function of the target and applies common/site_rules (the rule
+ * polus-mkpatch checked on OLD's file): the site (its entry, after an endbr64 if there
+ * is one) and the span of whole instructions that a 5-byte `jmp rel32` there
+ * overwrites; it refuses a function shorter than that, and one whose own code branches
+ * into the span. ps_busy then checks the stopped threads: none
  * may have rip strictly inside a span, nor a return address or signal-frame ip
  * (found by a conservative scan of PS_STACK_SCAN bytes above rsp, and above the stack
  * pointer saved in each signal frame found there if it points elsewhere: a handler on
@@ -15,10 +16,11 @@
 #ifndef POLUS_PATCH_SITE_H
 #define POLUS_PATCH_SITE_H
 #include "ptrace_ctl.h"
+#include "site_rules.h"
 #include <stddef.h>
 #include <stdint.h>
 
-#define PS_JMP_LEN 5
+#define PS_JMP_LEN SITE_JMP_LEN
 #define PS_STACK_SCAN (32 * 1024)
 #define PS_MAX_STACKS 4 /* a thread's stack and those its signal frames interrupted */
 
@@ -32,7 +34,7 @@ struct ps_site {
 	size_t norig;	     /* = PS_JMP_LEN */
 };
 
-/* 0, -EINVAL (too short / branch into the span / cannot decode: err says), -EIO. */
+/* 0, -EINVAL (unsafe by site_rules: err says), -EIO (unreadable), -ENOMEM. */
 int ps_prepare(int memfd, struct ps_site *s, char *err, size_t errlen);
 
 /*

@@ -2,9 +2,11 @@
  * polus-status PID — the polus patches applied to a running process.
  *
  * Reads the registry mapping ("polus:registry", runtime/registry.h) through
- * /proc/PID/mem without stopping the process. Exit: 0, 1 bad input (no such process,
- * no permission), 4 internal error (an unreadable registry).
+ * /proc/PID/mem without stopping the process. Exit codes (common/exitcodes.h): 0,
+ * PX_INPUT bad input (no such process, no permission), PX_INTERNAL an unreadable
+ * registry.
  */
+#include "exitcodes.h"
 #include "jsonout.h"
 #include "procfs.h"
 #include "registry.h"
@@ -25,7 +27,7 @@ static void usage(FILE *f)
 		"Lists the polus patches applied to process PID: for each, when it was applied,\n"
 		"the pause it caused, and the functions it redirects (old -> new address).\n"
 		"  -j, --json    print one JSON object\n"
-		"  -h, --help    this text\n");
+		"  -h, --help    this text\n" PX_HELP_TEXT);
 }
 
 static void fmt_time(uint64_t ns, char *buf, size_t len)
@@ -105,7 +107,7 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
-			return 0;
+			return PX_OK;
 		default: /* opterr = 0: this one line, not getopt's and then ours */
 			if (optopt)
 				fprintf(stderr, "polus-status: unknown option -%c (see --help)\n",
@@ -113,17 +115,17 @@ int main(int argc, char **argv)
 			else
 				fprintf(stderr, "polus-status: unknown option %s (see --help)\n",
 					argv[optind - 1]);
-			return 1;
+			return PX_INPUT;
 		}
 	}
 	if (argc - optind != 1) {
 		fprintf(stderr, "polus-status: expected one PID (see --help)\n");
-		return 1;
+		return PX_INPUT;
 	}
 	long pid = strtol(argv[optind], &end, 10);
 	if (*end || pid <= 0 || pid > 0x7fffffff) {
 		fprintf(stderr, "polus-status: not a process id: %s\n", argv[optind]);
-		return 1;
+		return PX_INPUT;
 	}
 	if ((rc = pf_maps_read((pid_t)pid, &maps)) != 0) {
 		if (rc == -ENOENT || rc == -ESRCH)
@@ -131,7 +133,7 @@ int main(int argc, char **argv)
 		else
 			fprintf(stderr, "polus-status: cannot read the map of process %ld: %s\n",
 				pid, strerror(-rc));
-		return 1;
+		return PX_INPUT;
 	}
 	rc = tg_registry_find(&maps, &start, &start);
 	if (rc == -ENOENT) {
@@ -140,13 +142,13 @@ int main(int argc, char **argv)
 			printf("{\"pid\":%ld,\"patches\":[]}\n", pid);
 		else
 			printf("process %ld: no polus patches applied\n", pid);
-		return 0;
+		return PX_OK;
 	}
 	if ((memfd = pf_mem_open((pid_t)pid, 0)) < 0) {
 		fprintf(stderr, "polus-status: cannot read the memory of process %ld: %s\n", pid,
 			strerror(-memfd));
 		pf_maps_free(&maps);
-		return 1;
+		return PX_INPUT;
 	}
 	rc = tg_registry_read(memfd, &maps, &text, &used, &start);
 	close(memfd);
@@ -154,12 +156,12 @@ int main(int argc, char **argv)
 	if (rc) {
 		fprintf(stderr, "polus-status: cannot read the registry of process %ld: %s\n", pid,
 			strerror(-rc));
-		return 4;
+		return PX_INTERNAL;
 	}
 	if (reg_decode(text, used, &v, &n, err, sizeof(err)) != 0) {
 		fprintf(stderr, "polus-status: process %ld: %s\n", pid, err);
 		free(text);
-		return 4;
+		return PX_INTERNAL;
 	}
 	free(text);
 	if (json)
@@ -167,5 +169,5 @@ int main(int argc, char **argv)
 	else
 		print_text((pid_t)pid, v, n);
 	reg_free(v, n);
-	return 0;
+	return PX_OK;
 }

@@ -16,24 +16,24 @@ static int add_obj(struct sr_ctx *c, pid_t pid, const struct pf_map *m)
 	memset(&o, 0, sizeof(o));
 	snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", (int)pid,
 		 (unsigned long long)m->start, (unsigned long long)m->end);
-	if (ei_open_path(path, &o.ef) != 0) {
+	if (ef_open_path(&o.ef, path, NULL, 0) != 0) {
 		snprintf(path, sizeof(path), "/proc/%d/root%s", (int)pid, m->path);
-		if (ei_open_path(path, &o.ef) != 0)
+		if (ef_open_path(&o.ef, path, NULL, 0) != 0)
 			return 0; /* not an ELF file we can read: skip it */
 	}
-	if (ei_link_base(&o.ef, &link) != 0) {
-		ei_close(&o.ef);
+	if (ef_link_base(&o.ef, &link) != 0) {
+		ef_close(&o.ef);
 		return 0;
 	}
 	o.bias = m->start - m->offset - link;
 	if (!(o.path = strdup(m->path))) {
-		ei_close(&o.ef);
+		ef_close(&o.ef);
 		return -ENOMEM;
 	}
 	struct sr_obj *nv = realloc(c->v, (c->n + 1) * sizeof(*nv));
 	if (!nv) {
 		free(o.path);
-		ei_close(&o.ef);
+		ef_close(&o.ef);
 		return -ENOMEM;
 	}
 	c->v = nv;
@@ -77,7 +77,7 @@ void sr_close(struct sr_ctx *c)
 {
 	for (size_t i = 0; i < c->n; i++) {
 		free(c->v[i].path);
-		ei_close(&c->v[i].ef);
+		ef_close(&c->v[i].ef);
 	}
 	free(c->v);
 	c->v = NULL;
@@ -90,7 +90,7 @@ int sr_lookup(void *ctx, const char *name, uint64_t *addr, char *err, size_t err
 	for (size_t i = 0; i < c->n; i++) {
 		struct sr_obj *o = &c->v[i];
 		GElf_Sym s;
-		if (ei_dynsym_lookup(&o->ef, name, &s) != 0)
+		if (ef_dynsym_lookup(&o->ef, name, &s) != 0)
 			continue;
 		switch (GELF_ST_TYPE(s.st_info)) {
 		case STT_TLS:
@@ -99,7 +99,7 @@ int sr_lookup(void *ctx, const char *name, uint64_t *addr, char *err, size_t err
 			return -ENOTSUP;
 		case STT_GNU_IFUNC: {
 			uint64_t slot, v;
-			if (ei_irelative_slot(&o->ef, s.st_value, &slot) != 0 ||
+			if (ef_irelative_slot(&o->ef, s.st_value, &slot) != 0 ||
 			    pf_mem_read(c->memfd, o->bias + slot, &v, 8) != 0 || !v) {
 				snprintf(err, errlen,
 					 "symbol %s is an IFUNC in %s whose choice cannot be read",

@@ -9,13 +9,13 @@
  */
 #ifndef POLUS_SYMRESOLVE_H
 #define POLUS_SYMRESOLVE_H
-#include "elfinfo.h"
+#include "elffile.h"
 #include "procfs.h"
 
 struct sr_obj {
 	char *path;
 	uint64_t bias;
-	struct ei_file ef;
+	struct ef_file ef;
 };
 
 struct sr_ctx {

@@ -2,7 +2,7 @@
  * target — facts about the process to patch (see target.h).
  */
 #include "target.h"
-#include "elfinfo.h"
+#include "elffile.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -40,7 +40,7 @@ int tg_refresh_maps(struct tg_info *t)
 int tg_open(pid_t pid, struct tg_info *t, char *err, size_t errlen)
 {
 	char path[64];
-	struct ei_file ef;
+	struct ef_file ef;
 	GElf_Shdr sh;
 	Elf_Data *d;
 	uint64_t link, memsz, align;
@@ -68,21 +68,21 @@ int tg_open(pid_t pid, struct tg_info *t, char *err, size_t errlen)
 		return rc == -ENOENT ? -ESRCH : rc == -EPERM ? -EACCES : rc;
 	}
 	t->exe_path[n] = 0;
-	if ((rc = ei_open_path(path, &ef)) != 0) {
+	if ((rc = ef_open_path(&ef, path, NULL, 0)) != 0) {
 		snprintf(err, errlen, "process %d: cannot read its executable: %s", (int)pid,
 			 strerror(-rc));
 		return rc == -EPERM ? -EACCES : rc;
 	}
-	t->dynamic = ei_has_interp(&ef);
-	t->has_meta = ei_section(&ef, ".polus.meta", &sh, &d) == 0;
-	if (ei_build_id(&ef, t->build_id, sizeof(t->build_id)) != 0)
+	t->dynamic = ef_has_interp(&ef);
+	t->has_meta = ef_section(&ef, ".polus.meta", &sh, &d) == 0;
+	if (ef_build_id(&ef, t->build_id, sizeof(t->build_id), NULL, 0) != 0)
 		t->build_id[0] = 0;
-	if (ei_tls(&ef, &memsz, &align) == 0) {
+	if (ef_tls(&ef, &memsz, &align) == 0) {
 		t->has_tls = 1;
 		t->tls_offset = (memsz + align - 1) / align * align;
 	}
-	rc = ei_link_base(&ef, &link);
-	ei_close(&ef);
+	rc = ef_link_base(&ef, &link);
+	ef_close(&ef);
 	if (rc) {
 		snprintf(err, errlen, "process %d: its executable has no loadable segment",
 			 (int)pid);

@@ -34,6 +34,17 @@ wait_for() {
 	done
 }
 
+# unit_test NAME: runs the C unit test build*/tests/NAME in the normal build and under
+# ASan+UBSan (both built by make check); fails when either is missing or fails.
+unit_test() {
+	local b
+	for b in "$POLUS_BUILD" "$POLUS_SAN_BUILD"; do
+		[ -x "$b/tests/$1" ] || fail "$b/tests/$1 not built (run make check)"
+		"$b/tests/$1" || fail "$1 failed in $b"
+		ok "$1 in $b"
+	done
+}
+
 # free_port: a TCP port on 127.0.0.1 that nothing listens on right now.
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'

@@ -2,6 +2,7 @@
  * diff_out — text and JSON renderings of a diff.
  */
 #include "diff_out.h"
+#include "jsonout.h"
 #include "mkpatch_util.h"
 #include <stdlib.h>
 #include <string.h>
@@ -116,25 +117,6 @@ void diff_print_text(FILE *f, const struct diff *d)
 		"%zu removed\n",
 		fc.changed, fc.added, fc.removed, fc.line, vc.changed, vc.added, vc.removed,
 		tc.changed, tc.added, tc.removed);
-}
-
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch == '\n')
-			fputs("\\n", f);
-		else if (ch == '\t')
-			fputs("\\t", f);
-		else if (ch < 0x20)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
 }
 
 static void json_items(FILE *f, const char *label, const struct d_item *v, size_t n, int with_key)

@@ -15,25 +15,24 @@
  * Phases of main: parse_args, load_build (OLD, NEW), chain_load, diff_check_compat,
  * diff_builds, then diff_print_* or patch_build.
  *
- * Exit codes: 0 ok, 1 usage or input error, 2 incompatible builds or a change the
- * patch cannot carry, 3 internal error (a failing compiler or linker included).
+ * Exit codes (common/exitcodes.h, the table of every polus tool): 0 ok, 1 usage or input
+ * error, 2 incompatible builds or a change the patch cannot carry, 4 internal error (a
+ * failing compiler or linker included). 3 (unsafe now) does not occur: nothing runs.
  */
 #include "diff.h"
 #include "diff_out.h"
-#include "elfinfo.h"
+#include "elffile.h"
+#include "exitcodes.h"
 #include "meta.h"
 #include "mkpatch_chain.h"
 #include "mkpatch_patch.h"
 #include "mkpatch_util.h"
 #include "versionfile.h"
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define EXIT_INPUT 1
-#define EXIT_INCOMPATIBLE 2
-#define EXIT_INTERNAL 3
 
 struct args {
 	int diff, json, line_only, allow_option_change, quiet;
@@ -62,9 +61,7 @@ static void usage(FILE *f)
 	      "  --show PATCH.so        check and print the version file embedded in a patch\n"
 	      "environment: POLUS_PLUGIN (polus.so to use; default: next to this program),\n"
 	      "  POLUS_JOBS (compilers at once; default: one per CPU), POLUS_KEEP_TMP (keep the\n"
-	      "  plans and objects of a patch build)\n"
-	      "exit: 0 ok, 1 usage/input error, 2 incompatible builds or unsupported change,\n"
-	      "      3 internal error\n",
+	      "  plans and objects of a patch build)\n" PX_HELP_TEXT,
 	      f);
 }
 
@@ -173,18 +170,18 @@ static int parse_args(int argc, char **argv, struct args *a)
 /* Reads a binary's metadata; -1 + message when it cannot. */
 static int load_build(const char *path, struct meta_build *b, char *err, size_t errlen)
 {
-	struct elfinfo ei;
+	struct ef_file ei;
 	char *buf;
 	size_t len;
 	char sub[512];
 	int r;
-	if (ei_open(&ei, path, err, errlen))
+	if (ef_open_path(&ei, path, err, errlen))
 		return -1;
-	r = ei_section(&ei, ".polus.meta", &buf, &len, err, errlen);
-	ei_close(&ei);
-	if (r < 0)
+	r = ef_section_copy(&ei, ".polus.meta", &buf, &len, err, errlen);
+	ef_close(&ei);
+	if (r && r != -ENOENT)
 		return -1;
-	if (r == 0)
+	if (r == -ENOENT)
 		return msg(err, errlen,
 			   "%s: built without the plugin (no .polus.meta section): rebuild with "
 			   "CFLAGS+=-fplugin=.../polus.so",
@@ -199,35 +196,35 @@ static int load_build(const char *path, struct meta_build *b, char *err, size_t 
 /* --show: the embedded version file, parsed by versionfiles and emitted again. */
 static int show_patch(const char *path)
 {
-	struct elfinfo ei;
+	struct ef_file ei;
 	struct vf_patch vf;
 	char err[1024], *buf = NULL, *text = NULL;
 	size_t len, tlen;
-	int r, rc = EXIT_INPUT;
-	if (ei_open(&ei, path, err, sizeof(err))) {
+	int r, rc = PX_INPUT;
+	if (ef_open_path(&ei, path, err, sizeof(err))) {
 		fprintf(stderr, "polus-mkpatch: %s\n", err);
-		return EXIT_INPUT;
+		return PX_INPUT;
 	}
-	r = ei_section(&ei, ".polus.version", &buf, &len, err, sizeof(err));
-	ei_close(&ei);
-	if (r <= 0) {
-		if (!r)
+	r = ef_section_copy(&ei, ".polus.version", &buf, &len, err, sizeof(err));
+	ef_close(&ei);
+	if (r) {
+		if (r == -ENOENT)
 			snprintf(err, sizeof(err),
 				 "%s: no .polus.version section: not a polus patch", path);
 		fprintf(stderr, "polus-mkpatch: %s\n", err);
-		return EXIT_INPUT;
+		return PX_INPUT;
 	}
 	if (vf_parse(buf, len, &vf, err, sizeof(err))) {
 		fprintf(stderr, "polus-mkpatch: %s: %s\n", path, err);
 		free(buf);
-		return EXIT_INPUT;
+		return PX_INPUT;
 	}
 	if (vf_emit(&vf, &text, &tlen, err, sizeof(err))) {
 		fprintf(stderr, "polus-mkpatch: %s: %s\n", path, err);
-		rc = EXIT_INTERNAL;
+		rc = PX_INTERNAL;
 	} else {
 		fwrite(text, 1, tlen, stdout);
-		rc = fflush(stdout) ? EXIT_INPUT : 0;
+		rc = fflush(stdout) ? PX_INPUT : 0;
 	}
 	free(text);
 	free(buf);
@@ -238,12 +235,12 @@ static int show_patch(const char *path)
 /* OLD's build-id, for checking that a chain's patches belong to OLD. */
 static int base_build_id(const char *path, char *hex, size_t hexlen, char *err, size_t errlen)
 {
-	struct elfinfo ei;
+	struct ef_file ei;
 	int r;
-	if (ei_open(&ei, path, err, errlen))
+	if (ef_open_path(&ei, path, err, errlen))
 		return -1;
-	r = ei_build_id(&ei, hex, hexlen, err, errlen);
-	ei_close(&ei);
+	r = ef_build_id(&ei, hex, hexlen, err, errlen);
+	ef_close(&ei);
 	return r;
 }
 
@@ -260,7 +257,7 @@ int main(int argc, char **argv)
 	int rc = 0;
 
 	if (parse_args(argc, argv, &a))
-		return EXIT_INPUT;
+		return PX_INPUT;
 	if (a.show)
 		return show_patch(a.show);
 	dopts.line_only = a.line_only;
@@ -269,7 +266,7 @@ int main(int argc, char **argv)
 	if (load_build(a.old, &base, err, sizeof(err)) ||
 	    load_build(a.new, &nb, err, sizeof(err))) {
 		fprintf(stderr, "polus-mkpatch: %s\n", err);
-		rc = EXIT_INPUT;
+		rc = PX_INPUT;
 		goto out;
 	}
 	if (a.nchain) {
@@ -279,7 +276,7 @@ int main(int argc, char **argv)
 		if (base_build_id(a.old, id, sizeof(id), err, sizeof(err)) ||
 		    chain_load(&ch, a.chain, a.nchain, id, err, sizeof(err))) {
 			fprintf(stderr, "polus-mkpatch: %s\n", err);
-			rc = EXIT_INPUT;
+			rc = PX_INPUT;
 			goto out;
 		}
 		ob = &ch.p[ch.n - 1].meta;
@@ -292,12 +289,12 @@ int main(int argc, char **argv)
 	}
 	if (diff_check_compat(ob, &nb, &dopts, &d, err, sizeof(err))) {
 		fprintf(stderr, "polus-mkpatch: %s\n", err);
-		rc = EXIT_INCOMPATIBLE;
+		rc = PX_NOTAPPLY;
 		goto out;
 	}
 	if (diff_builds(ob, &nb, &dopts, &d, err, sizeof(err))) {
 		fprintf(stderr, "polus-mkpatch: %s\n", err);
-		rc = EXIT_INTERNAL;
+		rc = PX_INTERNAL;
 		goto out;
 	}
 	for (size_t i = 0; i < d.nwarnings; i++)
@@ -309,7 +306,7 @@ int main(int argc, char **argv)
 			diff_print_text(stdout, &d);
 		if (fflush(stdout)) {
 			fputs("polus-mkpatch: cannot write the listing\n", stderr);
-			rc = EXIT_INPUT;
+			rc = PX_INPUT;
 		}
 		goto out;
 	}

@@ -2,25 +2,26 @@
  * mkpatch_chain — reads the patches below the one being built (see mkpatch_chain.h).
  */
 #include "mkpatch_chain.h"
-#include "elfinfo.h"
+#include "elffile.h"
 #include "mkpatch_util.h"
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 static int load_one(struct chain_patch *cp, const char *path, char *err, size_t errlen)
 {
-	struct elfinfo ei;
+	struct ef_file ei;
 	char *buf = NULL, sub[512];
 	size_t len;
 	int r;
 	cp->path = path;
-	if (ei_open(&ei, path, err, errlen))
+	if (ef_open_path(&ei, path, err, errlen))
 		return -1;
-	if (ei_build_id(&ei, cp->build_id, sizeof(cp->build_id), err, errlen))
+	if (ef_build_id(&ei, cp->build_id, sizeof(cp->build_id), err, errlen))
 		goto fail;
-	r = ei_section(&ei, ".polus.version", &buf, &len, err, errlen);
-	if (r <= 0) {
-		if (!r)
+	r = ef_section_copy(&ei, ".polus.version", &buf, &len, err, errlen);
+	if (r) {
+		if (r == -ENOENT)
 			msg(err, errlen, "%s: no .polus.version section: not a polus patch", path);
 		goto fail;
 	}
@@ -30,9 +31,9 @@ static int load_one(struct chain_patch *cp, const char *path, char *err, size_t 
 	}
 	free(buf);
 	buf = NULL;
-	r = ei_section(&ei, ".polus.meta", &buf, &len, err, errlen);
-	if (r <= 0) {
-		if (!r)
+	r = ef_section_copy(&ei, ".polus.meta", &buf, &len, err, errlen);
+	if (r) {
+		if (r == -ENOENT)
 			msg(err, errlen,
 			    "%s carries no metadata of its release (built by an older "
 			    "polus-mkpatch?): rebuild it",
@@ -43,12 +44,12 @@ static int load_one(struct chain_patch *cp, const char *path, char *err, size_t 
 		msg(err, errlen, "%s: %s", path, sub);
 		goto fail; /* meta_parse owns buf now: meta_free below frees it */
 	}
-	ei_close(&ei);
+	ef_close(&ei);
 	return 0;
 fail:
 	if (!cp->meta.buf)
 		free(buf);
-	ei_close(&ei);
+	ef_close(&ei);
 	return -1;
 }
 

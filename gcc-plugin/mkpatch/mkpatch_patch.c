@@ -12,7 +12,8 @@
  * error leaves no partial OUT.so behind.
  */
 #include "mkpatch_patch.h"
-#include "elfinfo.h"
+#include "elffile.h"
+#include "exitcodes.h"
 #include "mkpatch_plan.h"
 #include "mkpatch_run.h"
 #include "mkpatch_util.h"
@@ -30,15 +31,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define EXIT_INPUT 1
-#define EXIT_UNSUPPORTED 2
-#define EXIT_INTERNAL 3
-
 struct pb {
 	const struct patch_opts *po;
 	const struct meta_build *ob, *nb;
 	const struct diff *d;
-	struct elfinfo old;
+	struct ef_file old;
 	struct plan plan;
 	char build_id[130];
 	char *tmpdir;
@@ -121,21 +118,21 @@ static int report_diff(struct pb *b)
 static int make_plans(struct pb *b)
 {
 	int r;
-	if (ei_load_symbols(&b->old, b->err, sizeof(b->err)) ||
-	    ei_build_id(&b->old, b->build_id, sizeof(b->build_id), b->err, sizeof(b->err)))
-		return EXIT_INPUT;
+	if (ef_load_symbols(&b->old, b->err, sizeof(b->err)) ||
+	    ef_build_id(&b->old, b->build_id, sizeof(b->build_id), b->err, sizeof(b->err)))
+		return PX_INPUT;
 	if (b->old.stripped)
 		return msg(b->err, sizeof(b->err),
 			   "%s has no .symtab (stripped): build the patch against the unstripped "
 			   "binary of that release",
 			   b->po->old_path),
-		       EXIT_INPUT;
+		       PX_INPUT;
 	r = plan_make(&b->plan, b->ob, b->nb, b->d, &b->old, b->po->chain, b->po->line_only, b->err,
 		      sizeof(b->err));
 	if (r == -2)
-		return EXIT_UNSUPPORTED;
+		return PX_NOTAPPLY;
 	if (r)
-		return EXIT_INPUT;
+		return PX_INPUT;
 	for (size_t i = 0; i < b->plan.nunits; i++) {
 		const struct meta_unit *u = b->plan.units[i].u;
 		if (access(u->abs_src, R_OK))
@@ -143,12 +140,12 @@ static int make_plans(struct pb *b)
 				   "%s: NEW's source %s is gone (%m): the patch is recompiled from "
 				   "NEW's build tree",
 				   u->key, u->abs_src),
-			       EXIT_INPUT;
+			       PX_INPUT;
 	}
 	if (!b->plan.nkeeps) {
 		msg(b->err, sizeof(b->err), "nothing to patch: no function changed%s",
 		    b->plan.nline_left_out ? " (only __LINE__ values: pass --line-only)" : "");
-		return EXIT_INPUT;
+		return PX_INPUT;
 	}
 	for (size_t i = 0; i < b->plan.nwarnings; i++)
 		fprintf(stderr, "polus-mkpatch: warning: %s\n", b->plan.warnings[i]);
@@ -159,7 +156,7 @@ static int make_plans(struct pb *b)
 		pu->log_path = xasprintf("%s/unit%zu.log", b->tmpdir, i);
 		pu->rec_path = xasprintf("%s/unit%zu.rec.o", b->tmpdir, i);
 		if (plan_write(&b->plan, pu, pu->plan_path, b->err, sizeof(b->err)))
-			return EXIT_INTERNAL;
+			return PX_INTERNAL;
 	}
 	progress(b, 2, "plan: %zu unit%s to recompile, %zu function%s kept, %zu bind%s",
 		 b->plan.nunits, b->plan.nunits == 1 ? "" : "s", b->plan.nkeeps,
@@ -282,35 +279,37 @@ static int compile_one(struct pb *b, const struct plan_unit *pu, int record, int
 /*
  * Patch mode refused a unit for source drift. Record mode, run again on today's source,
  * settles it: a function hashing differently from NEW's record is a real change (one
- * line naming it, EXIT_INPUT); when all hash as recorded, patch mode's check was wrong
+ * line naming it, PX_INPUT); when all hash as recorded, patch mode's check was wrong
  * and the unit is built again without `expect` lines.
  */
 static int recheck_drift(struct pb *b, struct plan_unit *pu)
 {
 	char sub[sizeof(b->err)], *buf = NULL;
 	size_t len = 0;
-	struct elfinfo ei;
+	struct ef_file ei;
 	struct meta_build rec = {0};
 	int r;
 	if (compile_one(b, pu, 1, 0, sub, sizeof(sub)))
 		return msg(b->err, sizeof(b->err),
 			   "recompiling %s in record mode to check its source failed: %s",
 			   pu->u->key, sub),
-		       EXIT_INTERNAL;
-	if (ei_open(&ei, pu->rec_path, b->err, sizeof(b->err)))
-		return EXIT_INTERNAL;
-	r = ei_section(&ei, ".polus.meta", &buf, &len, b->err, sizeof(b->err));
-	ei_close(&ei);
-	if (r <= 0) {
+		       PX_INTERNAL;
+	if (ef_open_path(&ei, pu->rec_path, b->err, sizeof(b->err)))
+		return PX_INTERNAL;
+	r = ef_section_copy(&ei, ".polus.meta", &buf, &len, b->err, sizeof(b->err));
+	ef_close(&ei);
+	if (r) {
 		free(buf);
-		return (r ? 0 : msg(b->err, sizeof(b->err), "%s: no .polus.meta", pu->rec_path)),
-		       EXIT_INTERNAL;
+		return (r != -ENOENT
+			    ? 0
+			    : msg(b->err, sizeof(b->err), "%s: no .polus.meta", pu->rec_path)),
+		       PX_INTERNAL;
 	}
 	if (meta_parse(buf, len, &rec, sub, sizeof(sub)) || rec.nunits != 1) {
 		meta_free(&rec);
 		return msg(b->err, sizeof(b->err), "%s: %s", pu->rec_path,
 			   rec.nunits != 1 ? "not one unit's record" : sub),
-		       EXIT_INTERNAL;
+		       PX_INTERNAL;
 	}
 	const struct meta_unit *now = &rec.units[0];
 	for (size_t i = 0; i < pu->u->nfns; i++) {
@@ -328,7 +327,7 @@ static int recheck_drift(struct pb *b, struct plan_unit *pu)
 		    "source",
 		    fn->name, pu->u->key, h ? "changed" : "is gone");
 		meta_free(&rec);
-		return EXIT_INPUT;
+		return PX_INPUT;
 	}
 	meta_free(&rec);
 	if (!b->po->quiet)
@@ -339,11 +338,11 @@ static int recheck_drift(struct pb *b, struct plan_unit *pu)
 		    pu->u->key);
 	pu->skip_expect = 1;
 	if (plan_write(&b->plan, pu, pu->plan_path, b->err, sizeof(b->err)))
-		return EXIT_INTERNAL;
+		return PX_INTERNAL;
 	if (compile_one(b, pu, 0, 0, sub, sizeof(sub)))
 		return msg(b->err, sizeof(b->err), "recompiling %s in patch mode failed: %s",
 			   pu->u->key, sub),
-		       EXIT_INTERNAL;
+		       PX_INTERNAL;
 	return 0;
 }
 
@@ -402,7 +401,7 @@ static int compile_units(struct pb *b)
 		done++;
 	}
 	free(pids);
-	int rc = failed ? EXIT_INTERNAL : 0;
+	int rc = failed ? PX_INTERNAL : 0;
 	for (size_t i = 0; i < b->plan.nunits && !rc; i++)
 		if (drifted[i])
 			rc = recheck_drift(b, &b->plan.units[i]);
@@ -417,20 +416,20 @@ static int add_kept_aliases(struct pb *b, struct argv_buf *a)
 	struct smap defined = {0}, undefined = {0};
 	int rc = 0;
 	for (size_t i = 0; i < b->plan.nunits && !rc; i++) {
-		struct elfinfo ei;
-		if (ei_open(&ei, b->plan.units[i].obj_path, b->err, sizeof(b->err)) ||
-		    ei_load_symbols(&ei, b->err, sizeof(b->err))) {
-			ei_close(&ei);
+		struct ef_file ei;
+		if (ef_open_path(&ei, b->plan.units[i].obj_path, b->err, sizeof(b->err)) ||
+		    ef_load_symbols(&ei, b->err, sizeof(b->err))) {
+			ef_close(&ei);
 			rc = -1;
 			break;
 		}
 		for (size_t k = 0; k < ei.nsyms; k++) {
-			const struct ei_sym *sy = &ei.syms[k];
+			const struct ef_sym *sy = &ei.syms[k];
 			if (sy->bind == STB_LOCAL)
 				continue;
 			smap_put(sy->defined ? &defined : &undefined, sy->name, 1);
 		}
-		ei_close(&ei);
+		ef_close(&ei);
 	}
 	for (size_t i = 0; i < b->plan.nunits && !rc; i++)
 		for (size_t k = 0; k < b->plan.units[i].nkeeps; k++) {
@@ -464,7 +463,7 @@ static int link_patch(struct pb *b)
 		argv_add(&a, b->plan.units[i].obj_path);
 	if (add_kept_aliases(b, &a)) {
 		argv_free(&a);
-		return EXIT_INTERNAL;
+		return PX_INTERNAL;
 	}
 	r = run_argv(a.v, NULL, b->err, sizeof(b->err));
 	argv_free(&a);
@@ -472,7 +471,7 @@ static int link_patch(struct pb *b)
 		char sub[sizeof(b->err)];
 		memcpy(sub, b->err, sizeof(sub));
 		msg(b->err, sizeof(b->err), "linking the patch failed: %s", sub);
-		return EXIT_INTERNAL;
+		return PX_INTERNAL;
 	}
 	return 0;
 }
@@ -488,7 +487,7 @@ static char *patch_name(const char *out)
 	return base;
 }
 
-static int fill_functions(struct pb *b, struct elfinfo *patch, struct vf_patch *vf)
+static int fill_functions(struct pb *b, struct ef_file *patch, struct vf_patch *vf)
 {
 	vf->functions = xcalloc(b->plan.nkeeps, sizeof(struct vf_function));
 	for (size_t i = 0; i < b->plan.nunits; i++) {
@@ -496,16 +495,16 @@ static int fill_functions(struct pb *b, struct elfinfo *patch, struct vf_patch *
 		for (size_t k = 0; k < pu->nkeeps; k++) {
 			const struct plan_keep *kp = &pu->keeps[k];
 			const struct d_item *it = kp->it;
-			const struct ei_sym *ns = ei_find(patch, kp->symbol, NULL, 0);
+			const struct ef_sym *ns = ef_find(patch, kp->symbol, NULL, 0);
 			const char *nsym = kp->symbol;
 			if (!ns)
-				ns = ei_find(patch, kp->symbol, NULL, 1);
+				ns = ef_find(patch, kp->symbol, NULL, 1);
 			if (!ns) {
 				const struct meta_fn *nf = it->new;
-				ns = ei_find(patch, nf->asm_name, NULL, nf->is_static);
+				ns = ef_find(patch, nf->asm_name, NULL, nf->is_static);
 				nsym = nf->asm_name;
 			}
-			if (ns == &ei_ambiguous)
+			if (ns == &ef_ambiguous)
 				ns = NULL;
 			if (!ns && !kp->redirect) {
 				/* nothing jumps to it: patch mode inlined it into its callers */
@@ -552,12 +551,12 @@ static int has_addr(const uint64_t *a, size_t n, uint64_t v)
 
 /* polus-apply runs no constructor of the patch: a function that is one in the patch
  * but was none in OLD (a new one, or one that became one) never runs. */
-static int warn_new_ctors(struct pb *b, struct elfinfo *patch, const struct vf_patch *vf)
+static int warn_new_ctors(struct pb *b, struct ef_file *patch, const struct vf_patch *vf)
 {
 	uint64_t *pc = NULL, *oc = NULL;
 	size_t npc = 0, noc = 0;
-	if (ei_init_array(patch, &pc, &npc, b->err, sizeof(b->err)) ||
-	    ei_init_array(&b->old, &oc, &noc, b->err, sizeof(b->err))) {
+	if (ef_init_array(patch, &pc, &npc, b->err, sizeof(b->err)) ||
+	    ef_init_array(&b->old, &oc, &noc, b->err, sizeof(b->err))) {
 		free(pc);
 		return -1;
 	}
@@ -578,7 +577,7 @@ static int warn_new_ctors(struct pb *b, struct elfinfo *patch, const struct vf_p
 }
 
 /* Binds the linked patch still refers to (gc-sections drops unused ones). */
-static void fill_binds(struct pb *b, struct elfinfo *patch, struct vf_patch *vf)
+static void fill_binds(struct pb *b, struct ef_file *patch, struct vf_patch *vf)
 {
 	vf->binds = xcalloc(b->plan.nbinds, sizeof(struct vf_bind));
 	for (size_t i = 0; i < b->plan.nbinds; i++) {
@@ -598,17 +597,17 @@ static void fill_binds(struct pb *b, struct elfinfo *patch, struct vf_patch *vf)
 
 static int write_version_file(struct pb *b)
 {
-	struct elfinfo patch;
+	struct ef_file patch;
 	struct vf_patch vf = {0};
 	char stamp[32], real[PATH_MAX], sub[512];
 	char *text = NULL;
 	size_t len = 0;
 	time_t now = time(NULL);
-	int rc = EXIT_INTERNAL;
+	int rc = PX_INTERNAL;
 
-	if (ei_open(&patch, b->tmp_so, b->err, sizeof(b->err)))
-		return EXIT_INTERNAL;
-	if (ei_load_symbols(&patch, b->err, sizeof(b->err)))
+	if (ef_open_path(&patch, b->tmp_so, b->err, sizeof(b->err)))
+		return PX_INTERNAL;
+	if (ef_load_symbols(&patch, b->err, sizeof(b->err)))
 		goto out;
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
 	vf.format = VF_FORMAT;
@@ -643,26 +642,27 @@ static int write_version_file(struct pb *b)
 out:
 	free(text);
 	vf_free(&vf);
-	ei_close(&patch);
+	ef_close(&patch);
 	return rc;
 }
 
 /* NEW's records, unparsed, so a later patch in a chain knows the code this one brings. */
 static int write_new_meta(struct pb *b, char **path)
 {
-	struct elfinfo ei;
+	struct ef_file ei;
 	char *buf = NULL;
 	size_t len = 0;
 	int r;
 	FILE *f;
-	if (ei_open(&ei, b->po->new_path, b->err, sizeof(b->err)))
+	if (ef_open_path(&ei, b->po->new_path, b->err, sizeof(b->err)))
 		return -1;
-	r = ei_section(&ei, ".polus.meta", &buf, &len, b->err, sizeof(b->err));
-	ei_close(&ei);
-	if (r <= 0) {
+	r = ef_section_copy(&ei, ".polus.meta", &buf, &len, b->err, sizeof(b->err));
+	ef_close(&ei);
+	if (r) {
 		free(buf);
-		return r ? -1
-			 : msg(b->err, sizeof(b->err), "%s: .polus.meta vanished", b->po->new_path);
+		return r != -ENOENT ? -1
+				    : msg(b->err, sizeof(b->err), "%s: .polus.meta vanished",
+					  b->po->new_path);
 	}
 	*path = xasprintf("%s/new.meta", b->tmpdir);
 	f = fopen(*path, "w");
@@ -682,7 +682,7 @@ static int embed_and_publish(struct pb *b)
 		if (meta)
 			unlink(meta);
 		free(meta);
-		return EXIT_INTERNAL;
+		return PX_INTERNAL;
 	}
 	vsect = xasprintf(".polus.version=%s", b->tmp_yaml);
 	msect = xasprintf(".polus.meta=%s", meta);
@@ -694,9 +694,9 @@ static int embed_and_publish(struct pb *b)
 	free(vsect);
 	free(msect);
 	if (r)
-		return EXIT_INTERNAL;
+		return PX_INTERNAL;
 	if (rename(b->tmp_yaml, b->out_yaml) || rename(b->tmp_so, b->po->out))
-		return msg(b->err, sizeof(b->err), "%s: cannot write: %m", b->po->out), EXIT_INPUT;
+		return msg(b->err, sizeof(b->err), "%s: cannot write: %m", b->po->out), PX_INPUT;
 	return 0;
 }
 
@@ -778,7 +778,7 @@ static void cleanup(struct pb *b, int failed)
 	free(b->tmp_yaml);
 	free(b->out_yaml);
 	plan_free(&b->plan);
-	ei_close(&b->old);
+	ef_close(&b->old);
 }
 
 int patch_build(const struct patch_opts *po, const struct meta_build *ob,
@@ -787,8 +787,8 @@ int patch_build(const struct patch_opts *po, const struct meta_build *ob,
 	struct pb b = {.po = po, .ob = ob, .nb = nb, .d = d};
 	int rc;
 	b.old.fd = -1;
-	if ((rc = setup(&b) ? EXIT_INPUT : 0) || (rc = find_plugin(&b) ? EXIT_INPUT : 0) ||
-	    (rc = ei_open(&b.old, po->old_path, b.err, sizeof(b.err)) ? EXIT_INPUT : 0))
+	if ((rc = setup(&b) ? PX_INPUT : 0) || (rc = find_plugin(&b) ? PX_INPUT : 0) ||
+	    (rc = ef_open_path(&b.old, po->old_path, b.err, sizeof(b.err)) ? PX_INPUT : 0))
 		goto out;
 	if ((rc = report_diff(&b)) || (rc = make_plans(&b)))
 		goto out;

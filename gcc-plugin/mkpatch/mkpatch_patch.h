@@ -2,7 +2,7 @@
  * mkpatch_patch — builds PATCH.so from a diff: writes one plan per changed unit,
  * recompiles those units of NEW in patch mode, links them, and embeds the version file.
  * Prints progress unless quiet; on any error removes what it wrote and returns the exit
- * code (1 input, 2 unsupported change, 3 internal).
+ * code (common/exitcodes.h: PX_INPUT, PX_NOTAPPLY, PX_INTERNAL).
  */
 #ifndef POLUS_MKPATCH_PATCH_H
 #define POLUS_MKPATCH_PATCH_H

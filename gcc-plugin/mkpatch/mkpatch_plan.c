@@ -4,13 +4,13 @@
  * Phases (plan_make): refuse_unsupported_variables, index_globals (and OLD's
  * constructors, for warnings), select_units, then per unit
  * plan_keeps (changed/new functions, their OLD symbols and redirects), refuse_unsafe_sites
- * (a redirect polus-apply could not write: mkpatch_site), bind_own (the
+ * (a redirect polus-apply could not write: common/site_rules), bind_own (the
  * unit's unchanged functions and variables) and bind_external (globals of other units
  * that the unit refers to).
  */
 #include "mkpatch_plan.h"
-#include "mkpatch_site.h"
 #include "mkpatch_util.h"
+#include "site_rules.h"
 #include <gelf.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +20,7 @@ struct pctx {
 	struct plan *p;
 	const struct meta_build *ob, *nb;
 	const struct diff *d;
-	const struct elfinfo *old;
+	const struct ef_file *old;
 	const struct chain *chain;
 	int line_only;
 	struct smap bind_at;	  /* "addr/tls" -> bind index */
@@ -105,14 +105,14 @@ static int var_bindable(const struct d_item *it)
 	       !strcmp(ov->access, "rw");
 }
 
-static const struct ei_sym *old_symbol(struct pctx *c, int ou, const char *asm_name, int local,
+static const struct ef_sym *old_symbol(struct pctx *c, int ou, const char *asm_name, int local,
 				       int want_fn)
 {
-	const struct ei_sym *s;
+	const struct ef_sym *s;
 	if (!asm_name || !strcmp(asm_name, "-"))
 		return NULL;
-	s = ei_find(c->old, asm_name, local ? c->ob->units[ou].src : NULL, local);
-	if (s == &ei_ambiguous) {
+	s = ef_find(c->old, asm_name, local ? c->ob->units[ou].src : NULL, local);
+	if (s == &ef_ambiguous) {
 		if (!c->ambiguous)
 			c->ambiguous = xasprintf("%s (%s): OLD's symbol table has several local "
 						 "symbols %s in files named like %s: cannot tell "
@@ -140,7 +140,7 @@ static const struct ei_sym *old_symbol(struct pctx *c, int ou, const char *asm_n
 }
 
 /* The bind of OLD's symbol `s` (one per address and TLS-ness across the patch). */
-static size_t bind_index(struct pctx *c, const char *name, const struct ei_sym *s, int is_fn)
+static size_t bind_index(struct pctx *c, const char *name, const struct ef_sym *s, int is_fn)
 {
 	int tls = s->type == STT_TLS;
 	char *k = xasprintf("%llx/%d", (unsigned long long)s->value, tls);
@@ -171,7 +171,7 @@ static void unit_binds(struct plan_unit *pu, size_t idx)
 }
 
 static size_t add_bind(struct pctx *c, struct plan_unit *pu, const char *name,
-		       const struct ei_sym *s, int is_fn)
+		       const struct ef_sym *s, int is_fn)
 {
 	size_t idx = bind_index(c, name, s, is_fn);
 	unit_binds(pu, idx);
@@ -224,7 +224,7 @@ static void index_globals(struct pctx *c)
 		}
 }
 
-static int is_ctor(const struct pctx *c, const struct ei_sym *s)
+static int is_ctor(const struct pctx *c, const struct ef_sym *s)
 {
 	for (size_t i = 0; s && i < c->nctors; i++)
 		if (c->ctors[i] == s->value)
@@ -233,7 +233,7 @@ static int is_ctor(const struct pctx *c, const struct ei_sym *s)
 }
 
 /* `old`: OLD's symbol of the function, or NULL. */
-static void warn_never_returns(struct pctx *c, const struct d_item *it, const struct ei_sym *old)
+static void warn_never_returns(struct pctx *c, const struct d_item *it, const struct ef_sym *old)
 {
 	if (it->state == DS_NEW)
 		return;
@@ -298,24 +298,71 @@ static int plan_keeps(struct pctx *c, struct plan_unit *pu)
 	return 0;
 }
 
+/* Why the jump cannot be written, as a phrase that follows the function's name. */
+static void site_why(enum site_verdict v, const struct site_span *sp, uint64_t size, uint64_t addr,
+		     char *why, size_t whylen)
+{
+	unsigned long long sz = (unsigned long long)size;
+	switch (v) {
+	case SITE_OK:
+		break;
+	case SITE_NO_SIZE:
+		msg(why, whylen,
+		    "OLD's symbol for it has no size: its code cannot be checked "
+		    "for the jump");
+		break;
+	case SITE_TOO_SHORT:
+		msg(why, whylen,
+		    "its code in OLD is %llu byte%s long%s, too short for the %d-byte jump that "
+		    "redirects it",
+		    sz, sz == 1 ? "" : "s", sp->endbr ? " with its endbr64" : "", SITE_JMP_LEN);
+		break;
+	case SITE_NOT_BOUNDARY:
+		msg(why, whylen, "its endbr64 is not followed by an instruction boundary in OLD");
+		break;
+	case SITE_UNDECODABLE:
+		msg(why, whylen, "its first instructions in OLD cannot be decoded");
+		break;
+	case SITE_SPAN_PAST_END:
+		msg(why, whylen,
+		    "its code in OLD is %llu bytes long, too short for the %d-byte jump that "
+		    "redirects it (its first instructions end at +%llu)",
+		    sz, SITE_JMP_LEN, (unsigned long long)(sp->end - addr));
+		break;
+	case SITE_BRANCH_INTO:
+		msg(why, whylen,
+		    "in OLD the %s at +0x%llx branches to +0x%llx, inside the instructions "
+		    "(+0x%llx..+0x%llx) that the jump redirecting it overwrites",
+		    sp->branch_insn, (unsigned long long)(sp->branch_at - addr),
+		    (unsigned long long)(sp->branch_to - addr),
+		    (unsigned long long)(sp->site - addr), (unsigned long long)(sp->end - addr));
+		break;
+	case SITE_NO_DISASSEMBLER:
+		msg(why, whylen, "capstone cannot be opened to check its code");
+		break;
+	}
+}
+
 /* A redirected function whose jump polus-apply would refuse makes the whole patch
- * unusable: refuse it now, by name. */
+ * unusable: refuse it now, by name, by the rule polus-apply checks. */
 static int refuse_unsafe_sites(struct pctx *c, struct plan_unit *pu)
 {
 	for (size_t k = 0; k < pu->nkeeps; k++) {
 		const struct plan_keep *kp = &pu->keeps[k];
+		struct site_span sp;
 		char why[512];
 		if (!kp->redirect)
 			continue;
 		size_t len = kp->old->size < SITE_MAX_CODE ? kp->old->size : SITE_MAX_CODE;
 		uint8_t *code = xmalloc(len ? len : 1);
-		if (ei_read_addr(c->old, kp->old->value, code, len, c->err, c->errlen)) {
+		if (ef_read_addr(c->old, kp->old->value, code, len, c->err, c->errlen)) {
 			free(code);
 			return -1;
 		}
-		int bad = site_check(code, len, kp->old->size, kp->old->value, why, sizeof(why));
+		enum site_verdict v = site_check(code, len, kp->old->size, kp->old->value, &sp);
 		free(code);
-		if (bad) {
+		if (v != SITE_OK) {
+			site_why(v, &sp, kp->old->size, kp->old->value, why, sizeof(why));
 			msg(c->err, c->errlen, "%s (%s): cannot be patched safely: %s",
 			    kp->it->name, kp->it->unit, why);
 			return -2;
@@ -350,7 +397,7 @@ static int bind_own(struct pctx *c, struct plan_unit *pu)
 		if (it->nu != pu->nu || !it->old || plan_in_patch(it, c->line_only))
 			continue;
 		const struct meta_fn *of = it->old;
-		const struct ei_sym *s = old_symbol(c, it->ou, of->asm_name, of->is_static, 1);
+		const struct ef_sym *s = old_symbol(c, it->ou, of->asm_name, of->is_static, 1);
 		if (s) /* else inlined everywhere or only a clone: the patch gets a copy */
 			add_bind(c, pu, it->name, s, 1);
 	}
@@ -359,7 +406,7 @@ static int bind_own(struct pctx *c, struct plan_unit *pu)
 		if (it->nu != pu->nu || !var_bindable(it))
 			continue;
 		const struct meta_var *ov = it->old;
-		const struct ei_sym *s = old_symbol(c, it->ou, ov->asm_name, is_local_var(ov), 0);
+		const struct ef_sym *s = old_symbol(c, it->ou, ov->asm_name, is_local_var(ov), 0);
 		if (!s)
 			return missing_storage(c, it);
 		add_bind(c, pu, it->key, s, 0);
@@ -400,7 +447,7 @@ static int bind_external(struct pctx *c, struct plan_unit *pu)
 					unit_binds(pu, (size_t)k->addrbind);
 				continue;
 			}
-			const struct ei_sym *s = old_symbol(c, it->ou, of->asm_name, 0, 1);
+			const struct ef_sym *s = old_symbol(c, it->ou, of->asm_name, 0, 1);
 			if (s)
 				add_bind(c, pu, it->name, s, 1);
 			continue;
@@ -408,7 +455,7 @@ static int bind_external(struct pctx *c, struct plan_unit *pu)
 		if (!var_bindable(it))
 			continue;
 		const struct meta_var *ov = it->old;
-		const struct ei_sym *s = old_symbol(c, it->ou, ov->asm_name, 0, 0);
+		const struct ef_sym *s = old_symbol(c, it->ou, ov->asm_name, 0, 0);
 		if (!s) {
 			rc = missing_storage(c, it);
 			break;
@@ -469,7 +516,7 @@ static void warn_changed_layouts(struct pctx *c)
 }
 
 int plan_make(struct plan *p, const struct meta_build *ob, const struct meta_build *nb,
-	      const struct diff *d, const struct elfinfo *old, const struct chain *chain,
+	      const struct diff *d, const struct ef_file *old, const struct chain *chain,
 	      int line_only, char *err, size_t errlen)
 {
 	struct pctx c = {.p = p,
@@ -488,7 +535,7 @@ int plan_make(struct plan *p, const struct meta_build *ob, const struct meta_bui
 		goto out;
 	}
 	index_globals(&c);
-	if (ei_init_array(old, &c.ctors, &c.nctors, err, errlen)) {
+	if (ef_init_array(old, &c.ctors, &c.nctors, err, errlen)) {
 		rc = -1;
 		goto out;
 	}

@@ -21,7 +21,7 @@
 #ifndef POLUS_MKPATCH_PLAN_H
 #define POLUS_MKPATCH_PLAN_H
 #include "diff.h"
-#include "elfinfo.h"
+#include "elffile.h"
 #include "meta.h"
 #include "mkpatch_chain.h"
 #include <stdint.h>
@@ -29,7 +29,7 @@
 struct plan_keep {
 	const struct d_item *it;
 	char *symbol;		  /* __polus_f_N */
-	const struct ei_sym *old; /* OLD's out-of-line copy, or NULL */
+	const struct ef_sym *old; /* OLD's out-of-line copy, or NULL */
 	int redirect;
 	long addrbind; /* index into plan.binds of OLD's entry (ADDRSYM), or -1 */
 };
@@ -66,7 +66,7 @@ struct plan {
 /* Returns 0, -1 (+ message) for an input problem, -2 (+ message naming the variable or
  * function) for a change the patch cannot carry yet. */
 int plan_make(struct plan *p, const struct meta_build *ob, const struct meta_build *nb,
-	      const struct diff *d, const struct elfinfo *old, const struct chain *chain,
+	      const struct diff *d, const struct ef_file *old, const struct chain *chain,
 	      int line_only, char *err, size_t errlen);
 int plan_write(const struct plan *p, const struct plan_unit *pu, const char *path, char *err,
 	       size_t errlen);

@@ -2,6 +2,7 @@
  * mkpatch_util — allocation, hash map and path helpers for polus-mkpatch.
  */
 #include "mkpatch_util.h"
+#include "exitcodes.h"
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -12,7 +13,7 @@
 static void oom(void)
 {
 	fputs("polus-mkpatch: out of memory\n", stderr);
-	exit(3);
+	exit(PX_INTERNAL);
 }
 
 void *xmalloc(size_t n)

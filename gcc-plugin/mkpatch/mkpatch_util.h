@@ -1,8 +1,8 @@
 /*
  * mkpatch_util — small helpers shared by polus-mkpatch's modules: a growable array
  * macro, a string -> index hash map, path normalization and a message buffer printf.
- * Allocation failures abort (xmalloc style): the tool is short-lived and has no way to
- * continue without memory.
+ * Allocation failures exit with PX_INTERNAL (xmalloc style): the tool is short-lived and has no way
+ * to continue without memory.
  */
 #ifndef POLUS_MKPATCH_UTIL_H
 #define POLUS_MKPATCH_UTIL_H

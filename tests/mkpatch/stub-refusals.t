@@ -70,11 +70,11 @@ mkdir bad && echo "not a plugin" > bad/polus.so
 POLUS_PLUGIN=$TMP/bad/polus.so "$MK" -q --line-only v1/prog lineonly/prog -o out/p.so 2> bad.err
 rc=$?
 cat bad.err
-[ $rc = 3 ] || fail "exit $rc, wanted 3"
+[ $rc = 4 ] || fail "exit $rc, wanted 4 (internal: the compiler failed)"
 tail -n 1 bad.err | grep -q '^polus-mkpatch: recompiling main.c in patch mode failed: gcc exited with status 1$' ||
 	fail "last line"
 nothing_left
-ok "failed compile: exit 3, nothing left"
+ok "failed compile: exit 4, nothing left"
 
 # two units compiled at once, both failing: every compiler reaped, the first unit named
 mkdir -p both.src && cp "$HERE"/prog/v1/* both.src/ &&
@@ -83,7 +83,7 @@ mkdir -p both.src && cp "$HERE"/prog/v1/* both.src/ &&
 build_prog both both.src
 POLUS_JOBS=2 POLUS_PLUGIN=$TMP/bad/polus.so "$MK" -q v1/prog both/prog -o out/p.so 2> both.err
 rc=$?
-[ $rc = 3 ] || { cat both.err; fail "exit $rc, wanted 3"; }
+[ $rc = 4 ] || { cat both.err; fail "exit $rc, wanted 4"; }
 tail -n 1 both.err | grep -q '^polus-mkpatch: recompiling main.c in patch mode failed' || fail "$(tail -n 1 both.err)"
 [ "$(grep -c 'cannot load plugin' both.err)" = 2 ] || fail "both compilers should have run: $(cat both.err)"
 nothing_left
