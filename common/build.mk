@@ -8,8 +8,11 @@ $(COMMON_LIB): $(COMMON_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && $(AR) rcs $@ $^
 
-# Unit test of the pure site check (tests/common/site-rules.t runs it).
+# Unit tests of the site rule and the ELF reader (tests/common/*.t run them).
 $(BUILD)/tests/site-test: $(BUILD)/obj/tests/unit/site_test.o $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_POLUS) -o $@ $^ -lcapstone
-tools: $(BUILD)/tests/site-test
+$(BUILD)/tests/elf-test: $(BUILD)/obj/tests/unit/elf_test.o $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_POLUS) -o $@ $^ -lelf
+tools: $(BUILD)/tests/site-test $(BUILD)/tests/elf-test
