@@ -113,11 +113,5 @@ int main(void)
 	build_id_from_pt_note();
 	empty_build_id_is_none();
 	refusals();
-	if (failures) {
-		fprintf(stderr, "elf-test: %d check%s failed\n", failures,
-			failures == 1 ? "" : "s");
-		return 1;
-	}
-	puts("elf-test: all checks passed");
-	return 0;
+	return unit_result("elf-test");
 }

@@ -121,11 +121,5 @@ int main(void)
 	branch_to_site_or_past_span();
 	jmp_at_entry();
 	undecodable_or_past_end();
-	if (failures) {
-		fprintf(stderr, "site-test: %d check%s failed\n", failures,
-			failures == 1 ? "" : "s");
-		return 1;
-	}
-	puts("site-test: all checks passed");
-	return 0;
+	return unit_result("site-test");
 }

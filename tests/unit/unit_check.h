@@ -1,7 +1,7 @@
 /*
  * unit_check — the one assertion of polus's C unit tests: CHECK(cond) reports a failed
  * condition with its line and counts it in `failures`; main returns non-zero when any
- * failed. Header-only: each test is one program.
+ * failed (unit_result). Header-only: each test is one program.
  */
 #ifndef POLUS_UNIT_CHECK_H
 #define POLUS_UNIT_CHECK_H
@@ -16,5 +16,17 @@ static int failures;
 			failures++;                                                                \
 		}                                                                                  \
 	} while (0)
+
+/* The line that ends a test's output, and main's return value. */
+static inline int unit_result(const char *name)
+{
+	if (failures) {
+		fprintf(stderr, "%s: %d check%s failed\n", name, failures,
+			failures == 1 ? "" : "s");
+		return 1;
+	}
+	printf("%s: all checks passed\n", name);
+	return 0;
+}
 
 #endif
