@@ -80,6 +80,18 @@ static int parse_line(struct meta_unit *u, char **f, int n, size_t lineno, char 
 		if (need(n, 2, k, lineno, err, errlen))
 			return -1;
 		VEC_PUSH(u->opts, u->nopts, u->capopts, f[1]);
+	} else if (!strcmp(k, "optsrc")) {
+		if (need(n, 2, k, lineno, err, errlen))
+			return -1;
+		u->optsrc = f[1];
+	} else if (!strcmp(k, "env") || !strcmp(k, "cc1opt")) {
+		if (need(n, k[0] == 'e' ? 3 : 2, k, lineno, err, errlen))
+			return -1;
+		struct meta_pair p = {f[1], n > 2 ? f[2] : NULL};
+		if (k[0] == 'e')
+			VEC_PUSH(u->envs, u->nenvs, u->capenvs, p);
+		else
+			VEC_PUSH(u->cc1opts, u->ncc1opts, u->capcc1opts, p);
 	} else if (!strcmp(k, "profile")) {
 		if (need(n, 2, k, lineno, err, errlen))
 			return -1;
@@ -298,6 +310,8 @@ void meta_free(struct meta_build *b)
 		free(u->abs_src);
 		free(u->key_buf);
 		free(u->opts);
+		free(u->envs);
+		free(u->cc1opts);
 		free(u->fns);
 		free(u->uses);
 		free(u->emits);

@@ -47,6 +47,11 @@ struct meta_unit {
 	char *key_buf;	 /* set when the key had to be made unique */
 	const char **opts;
 	size_t nopts, capopts;
+	/* `optsrc` (NULL: recorded before -Wp/-Xpreprocessor and env were kept), `env`
+	 * (NAME, VALUE) and `cc1opt` (OPTION, ARG or NULL) lines */
+	const char *optsrc;
+	struct meta_pair *envs, *cc1opts;
+	size_t nenvs, capenvs, ncc1opts, capcc1opts;
 	struct meta_fn *fns;
 	size_t nfns, capfns;
 	struct meta_use *uses;

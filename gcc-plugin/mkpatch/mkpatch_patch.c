@@ -18,6 +18,7 @@
 #include "mkpatch_run.h"
 #include "mkpatch_util.h"
 #include "versionfile.h"
+#include "code-env.h"
 #include <errno.h>
 #include <gelf.h>
 #include <libgen.h>
@@ -164,15 +165,16 @@ static int make_plans(struct pb *b)
 	return 0;
 }
 
-/* Recorded options minus output, dependency, PIC/PIE and record-mode plugin options. */
-static int drop_option(const char *o, int *skip_next)
+/* Recorded options minus output, dependency and record-mode plugin options, and, in
+ * patch mode (not `record`), PIC/PIE options (the patch sets its own). */
+static int drop_option(const char *o, int *skip_next, int record)
 {
 	static const char *const with_arg[] = {
 	    "-o",	 "-MF",		  "-MT",      "-MQ",	       "-dumpdir",
 	    "-dumpbase", "-dumpbase-ext", "-auxbase", "-auxbase-strip"};
-	static const char *const exact[] = {"-c",	"-S",	    "-E",	"-fpic",
-					    "-fPIC",	"-fpie",    "-fPIE",	"-fno-pic",
-					    "-fno-PIC", "-fno-pie", "-fno-PIE", "-pipe"};
+	static const char *const exact[] = {"-c", "-S", "-E", "-pipe"};
+	static const char *const pic[] = {"-fpic",    "-fPIC",	  "-fpie",    "-fPIE",
+					  "-fno-pic", "-fno-PIC", "-fno-pie", "-fno-PIE"};
 	*skip_next = 0;
 	for (size_t i = 0; i < sizeof(with_arg) / sizeof(with_arg[0]); i++)
 		if (!strcmp(o, with_arg[i])) {
@@ -182,6 +184,9 @@ static int drop_option(const char *o, int *skip_next)
 	for (size_t i = 0; i < sizeof(exact) / sizeof(exact[0]); i++)
 		if (!strcmp(o, exact[i]))
 			return 1;
+	for (size_t i = 0; i < sizeof(pic) / sizeof(pic[0]) && !record; i++)
+		if (!strcmp(o, pic[i]))
+			return 1;
 	if (!strncmp(o, "-fplugin=", 9)) {
 		/* record mode's own plugin goes; any other plugin of the build stays */
 		const char *base = strrchr(o + 9, '/');
@@ -189,28 +194,121 @@ static int drop_option(const char *o, int *skip_next)
 		return !strncmp(base, "polus.", 6) || !strcmp(base, "polus");
 	}
 	/* -save-temps would write into NEW's tree */
-	return !strncmp(o, "-M", 2) || !strncmp(o, "-Wp,-M", 6) || !strncmp(o, "-save-temps", 11) ||
+	return !strncmp(o, "-M", 2) || !strncmp(o, "-save-temps", 11) ||
 	       !strncmp(o, "-fplugin-arg-polus-", 19) || !strncmp(o, "-o", 2);
 }
 
-/* The unit's recorded compile in patch mode into obj_path, or with `record` in record
- * mode (as NEW was built) into rec_path. */
-static void compile_argv(struct pb *b, const struct plan_unit *pu, int record, struct argv_buf *a)
+/* Whether cc1 option `o` writes a dependency file; *arg: it takes the next word too. */
+static int cc1_dep_option(const char *o, int *arg)
 {
-	const struct meta_unit *u = pu->u;
-	int skip = 0;
-	char *arg;
-	argv_add(a, u->driver);
+	*arg = !strcmp(o, "-MD") || !strcmp(o, "-MMD") || !strcmp(o, "-MF") || !strcmp(o, "-MT") ||
+	       !strcmp(o, "-MQ");
+	return !strncmp(o, "-M", 2);
+}
+
+/* -Wp,A,B,... without its dependency-file words (the kernel's -Wp,-MMD,dep.d would
+ * write into NEW's tree); NULL when none is left. */
+static char *wp_without_deps(const char *o)
+{
+	char *copy = xstrdup(o + 4), *save = NULL, *w;
+	char *out = xstrdup("-Wp");
+	int skip = 0, arg;
+	for (w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+		if (skip || cc1_dep_option(w, &arg)) {
+			skip = skip ? 0 : arg;
+			continue;
+		}
+		char *longer = xasprintf("%s,%s", out, w);
+		free(out);
+		out = longer;
+	}
+	free(copy);
+	if (!strcmp(out, "-Wp")) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+/* Appends the recorded options to `a`, as the patch or record compile needs them. */
+static void add_recorded_options(const struct meta_unit *u, int record, struct argv_buf *a)
+{
+	int skip = 0, pp_skip = 0, arg;
 	for (size_t k = 0; k < u->nopts; k++) {
+		const char *o = u->opts[k];
 		if (skip) {
 			skip = 0;
 			continue;
 		}
-		if (!drop_option(u->opts[k], &skip))
-			argv_add(a, u->opts[k]);
+		if (!strncmp(o, "-Wp,", 4)) {
+			char *w = wp_without_deps(o);
+			if (w)
+				argv_add(a, w);
+			free(w);
+			continue;
+		}
+		if (!strcmp(o, "-Xpreprocessor") && k + 1 < u->nopts) {
+			/* a dependency option and its argument come as two pairs */
+			const char *x = u->opts[++k];
+			if (pp_skip || cc1_dep_option(x, &arg)) {
+				pp_skip = pp_skip ? 0 : arg;
+				continue;
+			}
+			argv_add(a, o);
+			argv_add(a, x);
+			continue;
+		}
+		if (!drop_option(o, &skip, record))
+			argv_add(a, o);
 	}
+}
+
+/* The environment of a unit's compile: ours, with the code-changing variables as NEW's
+ * build had them (set or unset) when its record says (`optsrc`), and never a
+ * dependency-file variable. */
+static void unit_environment(const struct meta_unit *u, struct argv_buf *e)
+{
+	static const char *const code[] = {POLUS_CODE_ENV}, *const dep[] = {POLUS_DEPFILE_ENV};
+	for (char **p = environ; *p; p++) {
+		size_t n = strcspn(*p, "=");
+		int drop = 0;
+		for (size_t i = 0; i < sizeof(dep) / sizeof(dep[0]); i++)
+			drop |= strlen(dep[i]) == n && !strncmp(*p, dep[i], n);
+		for (size_t i = 0; i < sizeof(code) / sizeof(code[0]) && u->optsrc; i++)
+			drop |= strlen(code[i]) == n && !strncmp(*p, code[i], n);
+		if (!drop)
+			argv_add(e, *p);
+	}
+	for (size_t i = 0; i < u->nenvs; i++) {
+		/* an empty value is recorded as `-` */
+		char *kv =
+		    xasprintf("%s=%s", u->envs[i].a, strcmp(u->envs[i].b, "-") ? u->envs[i].b : "");
+		argv_add(e, kv);
+		free(kv);
+	}
+}
+
+/* Where the record compile of a unit lists the files it read. */
+static char *dep_path(const struct plan_unit *pu)
+{
+	return xasprintf("%s.d", pu->rec_path);
+}
+
+/* The unit's recorded compile in patch mode into obj_path, or with `record` in record
+ * mode (as NEW was built) into rec_path, the files it read listed in dep_path(). */
+static void compile_argv(struct pb *b, const struct plan_unit *pu, int record, struct argv_buf *a)
+{
+	const struct meta_unit *u = pu->u;
+	char *arg;
+	argv_add(a, u->driver);
+	add_recorded_options(u, record, a);
 	arg = xasprintf("-fplugin=%s", b->plugin);
 	if (record) {
+		argv_add(a, arg);
+		free(arg);
+		argv_add(a, "-MD");
+		argv_add(a, "-MF");
+		arg = dep_path(pu);
 		argv_add(a, arg);
 		free(arg);
 		argv_add(a, "-c");
@@ -263,17 +361,124 @@ static int log_says_drift(const struct plan_unit *pu)
 static int compile_one(struct pb *b, const struct plan_unit *pu, int record, int quiet_log,
 		       char *sub, size_t sublen)
 {
-	struct argv_buf a = {0};
+	struct argv_buf a = {0}, e = {0};
 	pid_t pid;
 	int r;
 	compile_argv(b, pu, record, &a);
-	r = run_spawn(a.v, pu->u->cwd, pu->log_path, &pid, sub, sublen);
+	unit_environment(pu->u, &e);
+	r = run_spawn(a.v, e.v, pu->u->cwd, pu->log_path, &pid, sub, sublen);
 	if (!r)
 		r = run_wait(pid, pu->u->driver, sub, sublen);
 	argv_free(&a);
+	argv_free(&e);
 	if (!quiet_log)
 		relay_log(pu);
 	return r;
+}
+
+/* A `cc1opt` line as the compiler saw it ("-DX", "-include cfg.h"), or "nothing". */
+static char *cc1opt_text(const struct meta_unit *u, size_t i)
+{
+	if (i >= u->ncc1opts)
+		return xstrdup("nothing");
+	const struct meta_pair *p = &u->cc1opts[i];
+	return p->b ? xasprintf("%s %s", p->a, p->b) : xstrdup(p->a);
+}
+
+/* What NEW's build gave the compiler that its record compile today does not (the
+ * compiler itself, or an option that reached cc1 through -Wp, -Xpreprocessor or
+ * -specs), or NULL. Recorded options and environment are replayed as they were. */
+static char *option_drift(const struct meta_unit *was, const struct meta_unit *now)
+{
+	if (strcmp(was->compiler, now->compiler))
+		return xasprintf("the compiler is %s now, NEW was built with %s", now->compiler,
+				 was->compiler);
+	if (!was->optsrc || !now->optsrc)
+		return NULL;
+	for (size_t i = 0; i < was->ncc1opts || i < now->ncc1opts; i++) {
+		char *w = cc1opt_text(was, i), *n = cc1opt_text(now, i), *r = NULL;
+		if (strcmp(w, n))
+			r = xasprintf("the compiler got option %s when NEW was built, %s now", w,
+				      n);
+		free(w);
+		free(n);
+		if (r)
+			return r;
+	}
+	return NULL;
+}
+
+/* The files the record compile read (its dependency file) that are newer than NEW,
+ * as ", "-separated text ("" when none); *own: the unit's source is one of them. */
+static char *files_newer_than_new(struct pb *b, const struct plan_unit *pu, int *own)
+{
+	char *dep = dep_path(pu), *text = NULL, sub[256], *save = NULL;
+	size_t len = 0, n = 0;
+	struct stat ns, fs;
+	char *out = xstrdup("");
+	*own = 0;
+	if (stat(b->po->new_path, &ns) || read_file(dep, &text, &len, sub, sizeof(sub))) {
+		free(dep);
+		return out;
+	}
+	free(dep);
+	/* make syntax: "target: dep dep \<newline> dep"; a space inside a name is "\ " */
+	for (char *t = strtok_r(text, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save)) {
+		size_t tl = strlen(t);
+		if (!strcmp(t, "\\") || (tl && t[tl - 1] == ':'))
+			continue;
+		char *abs = path_absolute(pu->u->cwd, t);
+		if (!stat(abs, &fs) && (fs.st_mtim.tv_sec > ns.st_mtim.tv_sec ||
+					(fs.st_mtim.tv_sec == ns.st_mtim.tv_sec &&
+					 fs.st_mtim.tv_nsec > ns.st_mtim.tv_nsec))) {
+			if (!strcmp(abs, pu->u->abs_src))
+				*own = 1;
+			char *longer = xasprintf("%s%s%s", out, n++ ? ", " : "", t);
+			free(out);
+			out = longer;
+		}
+		free(abs);
+	}
+	free(text);
+	return out;
+}
+
+/* The one-line verdict on a unit whose function `fn` record mode hashes differently from
+ * NEW's record (`gone`: no longer defined): which option or which file. */
+static void drift_message(struct pb *b, const struct plan_unit *pu, const struct meta_unit *now,
+			  const char *fn, int gone)
+{
+	const struct meta_unit *u = pu->u;
+	int own;
+	char *opt = option_drift(u, now), *files = files_newer_than_new(b, pu, &own);
+	if (opt)
+		msg(b->err, sizeof(b->err),
+		    "recompiling %s does not reproduce NEW's build of %s: %s: rebuild NEW", u->key,
+		    fn, opt);
+	else if (*files && !(own && !strchr(files, ',')))
+		msg(b->err, sizeof(b->err),
+		    "NEW's source of %s (%s) %s since NEW was built (newer than NEW: %s): rebuild "
+		    "NEW or restore the source",
+		    fn, u->key, gone ? "is gone" : "changed", files);
+	else if (*files || gone)
+		msg(b->err, sizeof(b->err),
+		    "NEW's source of %s (%s) %s since NEW was built: rebuild NEW or restore the "
+		    "source",
+		    fn, u->key, gone ? "is gone" : "changed");
+	else if (!u->optsrc)
+		msg(b->err, sizeof(b->err),
+		    "%s (%s) compiles differently from NEW's record, and no file it reads is newer "
+		    "than NEW: NEW was recorded by an older polus.so, which kept no -Wp, or "
+		    "-Xpreprocessor options and no environment: rebuild NEW with this one",
+		    fn, u->key);
+	else
+		msg(b->err, sizeof(b->err),
+		    "NEW's source of %s (%s) changed since NEW was built (though no file it reads "
+		    "is newer than NEW, and its options are as recorded): rebuild NEW or restore "
+		    "the source",
+		    fn, u->key);
+	free(opt);
+	free(files);
 }
 
 /*
@@ -322,10 +527,7 @@ static int recheck_drift(struct pb *b, struct plan_unit *pu)
 				h = now->fns[k].hash;
 		if (h && !strcmp(h, fn->hash))
 			continue;
-		msg(b->err, sizeof(b->err),
-		    "NEW's source of %s (%s) %s since NEW was built: rebuild NEW or restore the "
-		    "source",
-		    fn->name, pu->u->key, h ? "changed" : "is gone");
+		drift_message(b, pu, now, fn->name, !h);
 		meta_free(&rec);
 		return PX_INPUT;
 	}
@@ -365,11 +567,12 @@ static int compile_units(struct pb *b)
 	while (done < next || (next < b->plan.nunits && !failed)) {
 		if (!failed && next < b->plan.nunits && running < (size_t)jobs) {
 			const struct plan_unit *pu = &b->plan.units[next];
-			struct argv_buf a = {0};
+			struct argv_buf a = {0}, e = {0};
 			compile_argv(b, pu, 0, &a);
+			unit_environment(pu->u, &e);
 			progress(b, 3, "compile %s (%zu kept, %zu bound)", pu->u->key, pu->nkeeps,
 				 pu->nbinds);
-			if (run_spawn(a.v, pu->u->cwd, pu->log_path, &pids[next], sub,
+			if (run_spawn(a.v, e.v, pu->u->cwd, pu->log_path, &pids[next], sub,
 				      sizeof(sub))) {
 				msg(b->err, sizeof(b->err), "recompiling %s in patch mode: %s",
 				    pu->u->key, sub);
@@ -379,6 +582,7 @@ static int compile_units(struct pb *b)
 				running++;
 			}
 			argv_free(&a);
+			argv_free(&e);
 			next++;
 			continue;
 		}
@@ -764,8 +968,12 @@ static void cleanup(struct pb *b, int failed)
 				unlink(b->plan.units[i].obj_path);
 			if (b->plan.units[i].log_path)
 				unlink(b->plan.units[i].log_path);
-			if (b->plan.units[i].rec_path)
+			if (b->plan.units[i].rec_path) {
+				char *dep = dep_path(&b->plan.units[i]);
+				unlink(dep);
+				free(dep);
 				unlink(b->plan.units[i].rec_path);
+			}
 		}
 		rmdir(b->tmpdir);
 	} else if (b->tmpdir) {

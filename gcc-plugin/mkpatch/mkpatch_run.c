@@ -29,8 +29,8 @@ void argv_free(struct argv_buf *a)
 	memset(a, 0, sizeof(*a));
 }
 
-int run_spawn(char *const argv[], const char *cwd, const char *out_path, pid_t *pid_out, char *err,
-	      size_t errlen)
+int run_spawn(char *const argv[], char *const envp[], const char *cwd, const char *out_path,
+	      pid_t *pid_out, char *err, size_t errlen)
 {
 	int pipefd[2], e = 0, outfd = 2;
 	pid_t pid;
@@ -69,7 +69,10 @@ int run_spawn(char *const argv[], const char *cwd, const char *out_path, pid_t *
 				_exit(127);
 			_exit(127);
 		}
-		execvp(argv[0], argv);
+		if (envp)
+			execvpe(argv[0], argv, envp);
+		else
+			execvp(argv[0], argv);
 		e = -errno;
 		if (write(pipefd[1], &e, sizeof(e)) < 0)
 			_exit(127);
@@ -109,7 +112,7 @@ int run_wait(pid_t pid, const char *tool, char *err, size_t errlen)
 int run_argv(char *const argv[], const char *cwd, char *err, size_t errlen)
 {
 	pid_t pid;
-	if (run_spawn(argv, cwd, NULL, &pid, err, errlen))
+	if (run_spawn(argv, NULL, cwd, NULL, &pid, err, errlen))
 		return -1;
 	return run_wait(pid, argv[0], err, errlen);
 }

@@ -12,10 +12,11 @@
 int run_argv(char *const argv[], const char *cwd, char *err, size_t errlen);
 
 /* The two halves of run_argv, to run several tools at once: run_spawn starts argv (0,
- * or -1 + message when it cannot be started), run_wait reaps it. With `out_path`, the
- * tool's stdout and stderr go to that file (created or truncated) instead of ours. */
-int run_spawn(char *const argv[], const char *cwd, const char *out_path, pid_t *pid, char *err,
-	      size_t errlen);
+ * or -1 + message when it cannot be started), run_wait reaps it. With `envp`, the tool
+ * gets that environment instead of ours (PATH still looked up in ours). With
+ * `out_path`, the tool's stdout and stderr go to that file (created or truncated). */
+int run_spawn(char *const argv[], char *const envp[], const char *cwd, const char *out_path,
+	      pid_t *pid, char *err, size_t errlen);
 int run_wait(pid_t pid, const char *tool, char *err, size_t errlen);
 
 /* A growable NULL-terminated argv of malloc'd strings. */

@@ -20,6 +20,7 @@
  * Everything here only reads GCC's data: the loaded sections must stay byte-identical. */
 #include "polus-common.h"
 #include "polus.h"
+#include "polus-options.h"
 #include "version.h"
 
 const char *polus_profile_setter = "plugin";
@@ -353,41 +354,6 @@ static void on_finish_decl(void *gcc_data, void *)
 }
 
 /* ---- the record ---- */
-static void write_options(struct pbuf *b)
-{
-	const char *s = getenv("COLLECT_GCC_OPTIONS");
-	if (!s)
-		return;
-	struct pbuf tok = {};
-	while (*s) {
-		while (*s == ' ')
-			s++;
-		if (!*s)
-			break;
-		tok.len = 0;
-		pbuf_add(&tok, "", 0);
-		while (*s && *s != ' ') {
-			if (*s == '\'') {
-				const char *e = strchr(s + 1, '\'');
-				if (!e)
-					e = s + strlen(s);
-				pbuf_add(&tok, s + 1, e - s - 1);
-				s = *e ? e + 1 : e;
-			} else if (*s == '\\' && s[1]) {
-				pbuf_add(&tok, s + 1, 1);
-				s += 2;
-			} else {
-				pbuf_add(&tok, s, 1);
-				s++;
-			}
-		}
-		pbuf_puts(b, "opt");
-		pbuf_field(b, tok.p);
-		pbuf_puts(b, "\n");
-	}
-	pbuf_free(&tok);
-}
-
 static void line2(struct pbuf *b, const char *kind, const char *v)
 {
 	pbuf_puts(b, kind);
@@ -416,7 +382,7 @@ static void on_finish_unit(void *, void *)
 	line2(&b, "driver", getenv("COLLECT_GCC"));
 	line2(&b, "cwd", getpwd());
 	line2(&b, "src", main_input_filename);
-	write_options(&b);
+	polus_write_options(&b);
 	pbuf_puts(&b, "profile");
 	pbuf_field(&b, flag_live_patching == LIVE_PATCHING_INLINE_ONLY_STATIC ? "inline-only-static"
 									      : "inline-clone");

@@ -1,0 +1,1 @@
+#define KNOB 7
