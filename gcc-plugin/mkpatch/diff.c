@@ -37,6 +37,116 @@ int d_is_changed(const struct d_item *it)
 	return it->state == DS_CHANGED || it->state == DS_NEW || it->state == DS_REMOVED;
 }
 
+/* ---- unit matching ---- */
+
+/* Path components `a` and `b` share at their end ("src/x.c" and "B/src/x.c": 2). */
+static int common_suffix(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	int n = 0;
+	while (la && lb && a[la - 1] == b[lb - 1]) {
+		la--;
+		lb--;
+		if (a[la] == '/')
+			n++;
+	}
+	/* a whole component ends the match: at a start or right after a '/' on both */
+	if ((!la || a[la - 1] == '/') && (!lb || b[lb - 1] == '/'))
+		n++;
+	return n;
+}
+
+/* The unmatched unit of `to` whose path shares the most trailing components with
+ * from[i]'s, when exactly one does (else -1). */
+static int best_suffix(const struct meta_build *from, size_t i, const struct meta_build *to,
+		       const int *taken)
+{
+	int best = 0, at = -1, ties = 0;
+	for (size_t j = 0; j < to->nunits; j++) {
+		if (taken[j])
+			continue;
+		int s = common_suffix(from->units[i].key, to->units[j].key);
+		if (s > best) {
+			best = s;
+			at = (int)j;
+			ties = 0;
+		} else if (s == best && s) {
+			ties++;
+		}
+	}
+	return ties ? -1 : at;
+}
+
+/*
+ * For each unit of `a`, the index of the same unit in `b`, or -1. By key first; then a
+ * unit left over on both sides is matched by the path below its build root: the leftover
+ * of `b` sharing the most trailing path components with it, when each is the other's
+ * only best (a tree copied and partly rebuilt elsewhere links objects compiled in both
+ * directories, so NEW's keys keep a directory OLD's lack). *nsuffix: how many so.
+ */
+static int *map_units(const struct meta_build *a, const struct meta_build *b, size_t *nsuffix)
+{
+	struct smap keys = {0};
+	int *map = xcalloc(a->nunits, sizeof(int)), *taken = xcalloc(b->nunits, sizeof(int));
+	int *best = xcalloc(b->nunits, sizeof(int));
+	*nsuffix = 0;
+	for (size_t j = 0; j < b->nunits; j++)
+		smap_put(&keys, b->units[j].key, (long)j);
+	for (size_t i = 0; i < a->nunits; i++) {
+		map[i] = (int)smap_get(&keys, a->units[i].key);
+		if (map[i] >= 0)
+			taken[map[i]] = 1;
+	}
+	int *a_taken = xcalloc(a->nunits, sizeof(int));
+	for (size_t i = 0; i < a->nunits; i++)
+		a_taken[i] = map[i] >= 0;
+	for (size_t j = 0; j < b->nunits; j++)
+		best[j] = taken[j] ? -1 : best_suffix(b, j, a, a_taken);
+	for (size_t i = 0; i < a->nunits; i++) {
+		if (map[i] >= 0)
+			continue;
+		int j = best_suffix(a, i, b, taken);
+		if (j >= 0 && best[j] == (int)i) {
+			map[i] = j;
+			(*nsuffix)++;
+		}
+	}
+	smap_free(&keys);
+	free(taken);
+	free(best);
+	free(a_taken);
+	return map;
+}
+
+/* The note on OLD's and NEW's units matched below different build roots, or on units
+ * left unmatched that share a file name (built in directories nothing could pair). */
+static void warn_units(const struct meta_build *o, const struct meta_build *n, const int *map,
+		       size_t nsuffix, struct diff *d)
+{
+	if (nsuffix)
+		warn(d, xasprintf("%zu unit%s matched by path below the build root only (OLD's "
+				  "units lie below %s, NEW's below %s): objects of another tree "
+				  "linked in, or a tree copied and partly rebuilt",
+				  nsuffix, nsuffix == 1 ? "" : "s", o->root, n->root));
+	int *hit = xcalloc(n->nunits, sizeof(int));
+	for (size_t i = 0; i < o->nunits; i++)
+		if (map[i] >= 0)
+			hit[map[i]] = 1;
+	for (size_t i = 0; i < o->nunits; i++) {
+		if (map[i] >= 0)
+			continue;
+		for (size_t j = 0; j < n->nunits; j++)
+			if (!hit[j] && common_suffix(o->units[i].key, n->units[j].key)) {
+				warn(d, xasprintf("OLD's unit %s and NEW's %s share a file name "
+						  "but no place: compiled in other directories? "
+						  "taken as one removed and one new unit",
+						  o->units[i].key, n->units[j].key));
+				break;
+			}
+	}
+	free(hit);
+}
+
 /* ---- compatibility ---- */
 
 /* Options that change generated code; -I/-D/-U/-W/-g/-o/-M* and plugin options show up
@@ -170,11 +280,11 @@ int diff_check_compat(const struct meta_build *o, const struct meta_build *n,
 					   "same polus.so",
 					   o->units[i].hashes, o->units[i].key, n->units[j].hashes,
 					   n->units[j].key);
-	for (size_t i = 0; i < o->nunits; i++) {
-		const struct meta_unit *ou = &o->units[i], *nu = NULL;
-		for (size_t j = 0; j < n->nunits && !nu; j++)
-			if (!strcmp(n->units[j].key, ou->key))
-				nu = &n->units[j];
+	size_t nsuffix;
+	int *map = map_units(o, n, &nsuffix), rc = 0;
+	for (size_t i = 0; i < o->nunits && !rc; i++) {
+		const struct meta_unit *ou = &o->units[i];
+		const struct meta_unit *nu = map[i] >= 0 ? &n->units[map[i]] : NULL;
 		if (!nu)
 			continue;
 		char *why = NULL;
@@ -198,12 +308,14 @@ int diff_check_compat(const struct meta_build *o, const struct meta_build *n,
 			    "pass --allow-option-change)",
 			    ou->key, why);
 			free(why);
-			return -1;
+			rc = -1;
+			break;
 		}
 		warn(d, xasprintf("%s: %s (allowed by --allow-option-change)", ou->key, why));
 		free(why);
 	}
-	return 0;
+	free(map);
+	return rc;
 }
 
 /* ---- matching ---- */
@@ -256,13 +368,10 @@ static void map_put2(struct smap *m, int unit, const char *name, int global, lon
 
 static void match_units(struct ctx *c)
 {
-	struct smap keys = {0};
-	c->d->unit_map = xcalloc(c->o->nunits, sizeof(int));
-	for (size_t j = 0; j < c->n->nunits; j++)
-		smap_put(&keys, c->n->units[j].key, (long)j);
-	for (size_t i = 0; i < c->o->nunits; i++)
-		c->d->unit_map[i] = (int)smap_get(&keys, c->o->units[i].key);
-	smap_free(&keys);
+	size_t nsuffix;
+	free(c->d->unit_map);
+	c->d->unit_map = map_units(c->o, c->n, &nsuffix);
+	warn_units(c->o, c->n, c->d->unit_map, nsuffix, c->d);
 }
 
 static int old_unit_of(const struct ctx *c, int nu)
@@ -718,15 +827,10 @@ static void propagate_changes(struct ctx *c)
 	collect_edges(c, c->o, NULL, &edges, &nedges, &cap);
 	for (size_t x = 0; x < c->opts->nextra_facts; x++) {
 		const struct meta_build *b = c->opts->extra_facts[x];
-		struct smap okeys = {0};
-		int *umap = xcalloc(b->nunits, sizeof(int));
-		for (size_t i = 0; i < c->o->nunits; i++)
-			smap_put(&okeys, c->o->units[i].key, (long)i);
-		for (size_t i = 0; i < b->nunits; i++)
-			umap[i] = (int)smap_get(&okeys, b->units[i].key);
+		size_t nsuffix;
+		int *umap = map_units(b, c->o, &nsuffix);
 		collect_edges(c, b, umap, &edges, &nedges, &cap);
 		free(umap);
-		smap_free(&okeys);
 	}
 	for (int moved = 1; moved;) {
 		moved = 0;

@@ -1,0 +1,8 @@
+#include <stdio.h>
+static int reports;
+
+int report(int x)
+{
+	reports++;
+	return x * 6 + reports;
+}
