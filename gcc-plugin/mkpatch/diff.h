@@ -3,7 +3,9 @@
  * release) and decides what changed, with reasons (docs/metadata.md, DESIGN "What
  * changed means").
  *
- * Matching: units by key (source path relative to the build's common directory);
+ * Matching: units by key (source path relative to the build's common directory), then
+ * units left over on both sides by their path below each build root (objects compiled
+ * in two trees), with a warning;
  * static functions and file-scope/local statics within their unit, globals by name;
  * static locals by OWNER/NAME, so a renumbered `x.0` -> `x.1` is no change.
  * Every item carries its state (SAME, LINE = only __LINE__ values changed, CHANGED,
