@@ -2,7 +2,8 @@
 INJ_BASE_OBJS := $(patsubst %,$(BUILD)/obj/injector/%.o,procfs target) \
 	$(BUILD)/obj/runtime/registry.o
 INJ_APPLY_OBJS := $(patsubst %,$(BUILD)/obj/injector/%.o,apply_main ptrace_ctl remote_syscall \
-	seccomp_eval loader symresolve patch_site placement) $(INJ_BASE_OBJS) \
+	seccomp_eval loader symresolve patch_site placement remote_load registry_io thread_scan \
+	undo_log) $(INJ_BASE_OBJS) \
 	$(BUILD)/obj/versionfiles/versionfile.o $(COMMON_LIB)
 
 $(BUILD)/polus-apply: $(INJ_APPLY_OBJS)

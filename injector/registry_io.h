@@ -1,0 +1,48 @@
+/*
+ * registry_io — the registry of applied patches inside the target (runtime/registry.h
+ * for its format): found in the memory map, read and written through /proc/PID/mem, and
+ * created on the first apply (remote_load.h). ri_write_record logs what it overwrites in
+ * the undo log (undo_log.h) first, so a failed apply takes the record back byte for
+ * byte. Functions return 0 or a PX_* exit code with one line in err. Nothing prints.
+ */
+#ifndef POLUS_REGISTRY_IO_H
+#define POLUS_REGISTRY_IO_H
+#include "registry.h"
+#include "remote_load.h"
+#include "target.h"
+
+struct ri_ctx {
+	int memfd; /* /proc/PID/mem, writable */
+	struct tg_info *tg;
+	struct ul_log *log;
+	uint64_t addr; /* of the registry mapping */
+	char *old;     /* its text before our record (NULL: empty) */
+	size_t old_len;
+	char *err;
+	size_t errlen;
+};
+
+void ri_init(struct ri_ctx *r, int memfd, struct tg_info *tg, struct ul_log *log, char *err,
+	     size_t errlen);
+void ri_free(struct ri_ctx *r);
+
+/* The patches recorded now, oldest first (reg_free them); -ENOENT: no registry yet. */
+int ri_list(struct ri_ctx *r, struct reg_patch **v, size_t *n);
+
+/*
+ * Makes sure the registry exists, creating it through rl (a thread hijacked) if it may:
+ * may_create = 0 when the seccomp check did not cover the calls (it existed then).
+ */
+int ri_ensure(struct ri_ctx *r, struct rl_ctx *rl, int may_create);
+
+/* Reads the current text (all threads stopped: no other writer now). */
+int ri_read(struct ri_ctx *r);
+
+/*
+ * Writes `rec` after the text read by ri_read, with its terminating NUL (the text ends
+ * there even if a failed apply left bytes after it). logged: its bytes go in the log
+ * first; 0 to rewrite the record of a done apply in place (its pause filled in).
+ */
+int ri_write_record(struct ri_ctx *r, const struct reg_patch *rec, int logged);
+
+#endif
