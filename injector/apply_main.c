@@ -153,6 +153,14 @@ static int test_fail_step(void *ctx, unsigned n, const struct ul_entry *e, char 
 	return PX_INTERNAL;
 }
 
+/* POLUS_TEST_FAIL_UNDO=TEXT (tests only): undoing a change whose name holds TEXT fails. */
+static int test_fail_undo(void *ctx, const struct ul_entry *e)
+{
+	const char *what = getenv("POLUS_TEST_FAIL_UNDO");
+	(void)ctx;
+	return what && *what && strstr(e->what, what) ? -EIO : 0;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: polus-apply [--quiet] [--json] PID PATCH.so\n"
@@ -596,7 +604,8 @@ static int live_phases(struct apply *a)
 
 static void start_live(struct apply *a)
 {
-	static const struct ul_ops ops = {undo_close, undo_unmap, undo_write, NULL, NULL};
+	static const struct ul_ops ops = {undo_close, undo_unmap,     undo_write,
+					  NULL,	      test_fail_undo, NULL};
 	struct ul_ops o = ops;
 	const char *no = getenv("POLUS_NO_PIDFD");
 	uint64_t lo, hi;

@@ -294,12 +294,14 @@ static void remote_close(struct rl_ctx *c, long fd)
  * the fault hook's code. A mapping placed elsewhere than asked (an old kernel ignoring
  * MAP_FIXED_NOREPLACE) is logged too: the caller undoes it.
  */
-static int logged_mmap(struct rl_ctx *c, struct sc_call k, const char *what, long *res)
+static int logged_mmap(struct rl_ctx *c, struct sc_call k, uint64_t object, const char *what,
+		       long *res)
 {
 	struct ul_entry *e = ul_add(c->log, UL_MAP, k.args[0], k.args[1], NULL, "%s at 0x%llx",
 				    what, (unsigned long long)k.args[0]);
 	if (!e)
 		return fail(c, PX_INTERNAL, "out of memory");
+	e->object = object;
 	if (issue(c, k, res)) {
 		ul_drop(c->log);
 		return PX_INTERNAL;
@@ -358,7 +360,7 @@ static int map_runs(struct rl_ctx *c, const struct prot_runs *runs, uint64_t a, 
 		const struct prot_run *pr = &runs->v[k];
 		long r;
 		int rc = logged_mmap(
-		    c, call_mmap(a + pr->off, pr->len, pr->prot, IMAGE_MAP_FLAGS, fd, pr->off),
+		    c, call_mmap(a + pr->off, pr->len, pr->prot, IMAGE_MAP_FLAGS, fd, pr->off), a,
 		    what, &r);
 		if (rc)
 			return rc;
@@ -425,7 +427,7 @@ static int load_through_target(struct rl_ctx *c, const struct rl_job *j, long fd
 	for (size_t i = 0; i < j->ncand && !a; i++) {
 		size_t mark = c->log->n;
 		if ((rc = logged_mmap(c, call_mmap(j->cand[i], span, RW, IMAGE_MAP_FLAGS, fd, 0),
-				      what, &r)))
+				      j->cand[i], what, &r)))
 			return rc;
 		if (r == (long)j->cand[i])
 			a = j->cand[i];
@@ -504,7 +506,7 @@ int rl_create_registry(struct rl_ctx *c, uint64_t *addr)
 	if ((rc = remote_memfd(c, REG_MAP_NAME, REGISTRY_MFD_FLAGS, &fd)) ||
 	    (rc = size_registry(c, fd)))
 		return rc;
-	rc = logged_mmap(c, call_mmap(0, REG_MAP_SIZE, RW, REGISTRY_MAP_FLAGS, fd, 0),
+	rc = logged_mmap(c, call_mmap(0, REG_MAP_SIZE, RW, REGISTRY_MAP_FLAGS, fd, 0), 0,
 			 "the registry", &r);
 	if (rc)
 		return rc;

@@ -85,31 +85,77 @@ __attribute__((format(printf, 3, 4))) static void note(char *err, size_t errlen,
 	va_end(ap);
 }
 
-/* A jump newer than entry i that could not be taken out still leads into [lo, hi). */
-static const struct ul_entry *stuck_jump_into(const struct ul_log *l, size_t i, uint64_t lo,
-					      uint64_t hi)
+/* The confirmed mapping that holds addr, or NULL. */
+static const struct ul_entry *mapping_of(const struct ul_log *l, uint64_t addr)
 {
-	for (size_t j = i + 1; j < l->n; j++) {
-		const struct ul_entry *e = &l->v[j];
-		if (e->kind == UL_BYTES && e->undone < 0 && e->leads_to >= lo && e->leads_to < hi)
+	for (size_t i = 0; i < l->n; i++) {
+		const struct ul_entry *e = &l->v[i];
+		if (e->kind == UL_MAP && e->made && addr >= e->addr && addr - e->addr < e->len)
 			return e;
 	}
 	return NULL;
+}
+
+/*
+ * A jump newer than mapping m that could not be taken out still leads into m, or into
+ * another mapping of the same object.
+ */
+static const struct ul_entry *stuck_jump_into(const struct ul_log *l, size_t m)
+{
+	for (size_t j = m + 1; j < l->n; j++) {
+		const struct ul_entry *e = &l->v[j], *dest;
+		if (e->kind != UL_BYTES || e->undone >= 0 || !e->leads_to ||
+		    !(dest = mapping_of(l, e->leads_to)))
+			continue;
+		if (dest == &l->v[m] || (dest->object && dest->object == l->v[m].object))
+			return e;
+	}
+	return NULL;
+}
+
+/*
+ * Mapping i stays: jump j leads into its object. Said once per object, at its first
+ * mapping (the last one undo reaches), with how many others stay with it.
+ */
+static void keep_mapped(struct ul_log *l, size_t i, const struct ul_entry *j, char *err,
+			size_t errlen)
+{
+	struct ul_entry *e = &l->v[i];
+	size_t others = 0;
+	e->undone = -1;
+	for (size_t k = 0; k < l->n; k++) {
+		const struct ul_entry *o = &l->v[k];
+		if (k == i || o->kind != UL_MAP || !o->made || !e->object || o->object != e->object)
+			continue;
+		if (k < i)
+			return; /* said at that one */
+		others++;
+	}
+	if (others)
+		note(err, errlen,
+		     "%s and its %zu other mapping%s left mapped: %s still leads there", e->what,
+		     others, others == 1 ? "" : "s", j->what);
+	else
+		note(err, errlen, "%s left mapped: %s still leads there", e->what, j->what);
 }
 
 static void undo_one(struct ul_log *l, size_t i, char *err, size_t errlen)
 {
 	struct ul_entry *e = &l->v[i];
 	const struct ul_entry *j;
-	int rc = 0;
+	int rc = l->ops.before_undo ? l->ops.before_undo(l->ops.ctx, e) : 0;
+	if (rc) {
+		e->undone = -1;
+		note(err, errlen, "could not undo %s (%s)", e->what, strerror(-rc));
+		return;
+	}
 	switch (e->kind) {
 	case UL_BYTES:
 		rc = l->ops.write(l->ops.ctx, e->addr, e->orig, e->len);
 		break;
 	case UL_MAP:
-		if ((j = stuck_jump_into(l, i, e->addr, e->addr + e->len))) {
-			note(err, errlen, "%s left mapped: %s still leads there", e->what, j->what);
-			e->undone = -1;
+		if ((j = stuck_jump_into(l, i))) {
+			keep_mapped(l, i, j, err, errlen);
 			return;
 		}
 		rc = l->ops.unmap(l->ops.ctx, e->addr, e->len);

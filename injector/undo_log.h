@@ -10,7 +10,8 @@
  * patch site, our registry record). ul_undo_to walks the log backwards down to a mark
  * through the caller's callbacks; a step that fails is named in the message, never
  * skipped silently, and a mapping that a jump still leads to (the jump could not be
- * taken out) is left mapped: unmapping it would crash the target at the next call.
+ * taken out) is left mapped, with every mapping of the same object (its data, its GOT):
+ * unmapping them would crash the target at the next call.
  * ul_commit forgets the log once the apply is done. Nothing prints.
  */
 #ifndef POLUS_UNDO_LOG_H
@@ -30,6 +31,7 @@ struct ul_entry {
 	uint64_t addr, len;
 	uint8_t *orig;	   /* UL_BYTES */
 	uint64_t leads_to; /* UL_BYTES of a jump: its destination, else 0 */
+	uint64_t object;   /* UL_MAP: mappings of one image share it (0: on its own) */
 	int made;	   /* confirmed by ul_made */
 	int undone;	   /* taken back (by ul_undo_to or the caller's own close) */
 };
@@ -44,6 +46,8 @@ struct ul_ops {
 	 * a message in err to make the apply fail there (tests). May be NULL.
 	 */
 	int (*after)(void *ctx, unsigned step, const struct ul_entry *e, char *err, size_t errlen);
+	/* Called before each undo step: 0, or a negative errno to fail it (tests). May be NULL. */
+	int (*before_undo)(void *ctx, const struct ul_entry *e);
 	void *ctx;
 };
 

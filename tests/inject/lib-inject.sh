@@ -138,3 +138,51 @@ no_eintr() {
 	! grep -E '^(EINTR|SHORT|ERROR|SPURIOUS|BAD|STATE|SIGTRAP|SIGSEGV)' "$TLOG" ||
 		fail "the target reported: $(grep -E '^(EINTR|SHORT|ERROR|SPURIOUS|BAD|STATE|SIG)' "$TLOG" | head -5)"
 }
+
+# registry_bytes: the md5 of the registry's bytes (all of them: what a failure wrote past
+# the text counts too), or "none".
+registry_bytes() {
+	python3 - "$TPID" <<'PY'
+import hashlib, sys
+pid = sys.argv[1]
+for line in open(f"/proc/{pid}/maps"):
+    if "polus:registry" in line:
+        lo, hi = (int(x, 16) for x in line.split()[0].split("-"))
+        with open(f"/proc/{pid}/mem", "rb") as m:
+            m.seek(lo)
+            print(hashlib.md5(m.read(hi - lo)).hexdigest())
+        break
+else:
+    print("none")
+PY
+}
+
+# code_bytes NAME:ADDR...: the first 16 bytes at each link-time address of $FX/target in
+# the running target, in hex (the load bias from the executable's first mapping).
+code_bytes() {
+	python3 - "$TPID" "$FX/target" "$@" <<'PY'
+import os, sys
+pid, exe, rest = sys.argv[1], os.path.realpath(sys.argv[2]), sys.argv[3:]
+bias = None
+for line in open(f"/proc/{pid}/maps"):
+    parts = line.split()
+    if len(parts) >= 6 and parts[5] == exe and int(parts[2], 16) == 0:
+        bias = int(parts[0].split("-")[0], 16)
+        break
+assert bias is not None, "executable not mapped"
+with open(f"/proc/{pid}/mem", "rb") as m:
+    for arg in rest:
+        name, addr = arg.split(":")
+        m.seek(bias + int(addr, 16))
+        print(name, m.read(16).hex())
+PY
+}
+
+# answers: the target's accept thread still serves a connection.
+answers() {
+	local line rc
+	exec 3<>"/dev/tcp/127.0.0.1/$PORT" && read -r -t 5 line <&3 && [ "$line" = ok ]
+	rc=$?
+	exec 3<&-
+	return $rc
+}

@@ -14,22 +14,6 @@ build_fixtures
 make_patch_variant "$FX/busy.so" busy -f "$F_BUSY"
 make_patch_variant "$FX/p2.so" p2
 
-# the registry's bytes (all of them: what a failure wrote past the text counts too)
-registry_bytes() {
-	python3 - "$TPID" <<'PY'
-import hashlib, sys
-pid = sys.argv[1]
-for line in open(f"/proc/{pid}/maps"):
-    if "polus:registry" in line:
-        lo, hi = (int(x, 16) for x in line.split()[0].split("-"))
-        with open(f"/proc/{pid}/mem", "rb") as m:
-            m.seek(lo)
-            print(hashlib.md5(m.read(hi - lo)).hexdigest())
-        break
-else:
-    print("none")
-PY
-}
 state() { snapshot; registry_bytes; "$STATUS" "$TPID" 2>&1; }
 
 # fail_each PATCH: every injected failure leaves the target as it was
