@@ -13,7 +13,8 @@
  * check evaluates is exactly what these functions may issue: the same numbers, flags,
  * protections, lengths, offsets and candidate addresses; a descriptor argument is the
  * lowest free descriptor of the target (what memfd_create returns); a pointer (the
- * memfd's name, on the thread's stack) is 0, since a filter cannot read what it points to.
+ * memfd's name, on the thread's stack) is 0, since a filter cannot read what it points
+ * to, and so is the registry's address in its munmap (the kernel chooses it).
  *
  * Every change is added to the undo log as it is made (undo_log.h); rl_unmap and rl_close
  * are the undo steps. rl_load and rl_create_registry return 0 or a PX_* exit code with
