@@ -102,6 +102,8 @@ static int log_bytes(struct ri_ctx *r, uint64_t addr, size_t n, struct ul_entry 
 			    (int)r->tg->pid, strerror(-rc));
 	}
 	*e = ul_add(r->log, UL_BYTES, addr, n, was, "our registry record");
+	if (*e)
+		(*e)->describes = 1;
 	free(was);
 	return *e ? 0 : fail(r, PX_INTERNAL, "out of memory");
 }

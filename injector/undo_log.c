@@ -139,6 +139,15 @@ static void keep_mapped(struct ul_log *l, size_t i, const struct ul_entry *j, ch
 		note(err, errlen, "%s left mapped: %s still leads there", e->what, j->what);
 }
 
+/* A jump newer than entry i that could not be taken out. */
+static const struct ul_entry *stuck_jump_after(const struct ul_log *l, size_t i)
+{
+	for (size_t j = i + 1; j < l->n; j++)
+		if (l->v[j].kind == UL_BYTES && l->v[j].leads_to && l->v[j].undone < 0)
+			return &l->v[j];
+	return NULL;
+}
+
 static void undo_one(struct ul_log *l, size_t i, char *err, size_t errlen)
 {
 	struct ul_entry *e = &l->v[i];
@@ -151,6 +160,11 @@ static void undo_one(struct ul_log *l, size_t i, char *err, size_t errlen)
 	}
 	switch (e->kind) {
 	case UL_BYTES:
+		if (e->describes && (j = stuck_jump_after(l, i))) {
+			e->undone = -1;
+			note(err, errlen, "%s kept: %s is still live", e->what, j->what);
+			return;
+		}
 		rc = l->ops.write(l->ops.ctx, e->addr, e->orig, e->len);
 		break;
 	case UL_MAP:

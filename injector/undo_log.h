@@ -11,7 +11,8 @@
  * through the caller's callbacks; a step that fails is named in the message, never
  * skipped silently, and a mapping that a jump still leads to (the jump could not be
  * taken out) is left mapped, with every mapping of the same object (its data, its GOT):
- * unmapping them would crash the target at the next call.
+ * unmapping them would crash the target at the next call; likewise the registry record
+ * that describes such a jump stays, so polus-status shows what runs.
  * ul_commit forgets the log once the apply is done. Nothing prints.
  */
 #ifndef POLUS_UNDO_LOG_H
@@ -32,6 +33,8 @@ struct ul_entry {
 	uint8_t *orig;	   /* UL_BYTES */
 	uint64_t leads_to; /* UL_BYTES of a jump: its destination, else 0 */
 	uint64_t object;   /* UL_MAP: mappings of one image share it (0: on its own) */
+	int describes;	   /* UL_BYTES: a record of the jumps newer than it (the registry's):
+			      kept while one of them could not be taken out */
 	int made;	   /* confirmed by ul_made */
 	int undone;	   /* taken back (by ul_undo_to or the caller's own close) */
 };

@@ -77,11 +77,12 @@ last=$(POLUS_TEST_FAIL_AT=step:99 "$APPLY" "$TPID" "$FX/p3.so" 2>&1 | sed -n 's/
 # what p3 maps: one mapping per run of pages (the step count minus memfd, record, jump)
 p3_maps=$((last - 3))
 POLUS_TEST_FAIL_UNDO="the jump" expect_fail 4 \
-	"injected after step $last, the jump in compute .*; could not undo the jump in compute \(Input/output error\); polus:p3 at 0x[0-9a-f]+ (and its [0-9]+ other mappings? )?left mapped: the jump in compute still leads there$" \
+	"injected after step $last, the jump in compute .*; could not undo the jump in compute \(Input/output error\); our registry record kept: the jump in compute is still live; polus:p3 at 0x[0-9a-f]+ (and its [0-9]+ other mappings? )?left mapped: the jump in compute still leads there$" \
 	env POLUS_TEST_FAIL_AT=step:$last "$APPLY" "$TPID" "$FX/p3.so"
 [ "$(grep -c 'memfd:polus:p3' "/proc/$TPID/maps")" = "$p3_maps" ] ||
 	fail "a mapping of the patch the jump leads to was unmapped: $(grep polus:p3 "/proc/$TPID/maps")"
 answers || fail "the target does not answer with the jump left in place"
+"$STATUS" "$TPID" | grep -q "p3" || fail "polus-status does not show the jump left live: $("$STATUS" "$TPID")"
 no_eintr
 kill -0 "$TPID" || fail "the target died"
-ok "an undo step that fails is reported; the code a jump still leads to stays mapped"
+ok "an undo step that fails is reported; the code a jump still leads to stays mapped, and the registry says it runs"
