@@ -130,8 +130,15 @@ static int make_plans(struct pb *b)
 		       PX_INPUT;
 	r = plan_make(&b->plan, b->ob, b->nb, b->d, &b->old, b->po->chain, b->po->line_only, b->err,
 		      sizeof(b->err));
-	if (r == -2)
+	if (r == -2) {
+		/* one refusal is its own error line; several are listed, then counted */
+		if (b->plan.nrefusals == 1)
+			return msg(b->err, sizeof(b->err), "%s", b->plan.refusals[0]),
+			       PX_NOTAPPLY;
+		for (size_t i = 0; i < b->plan.nrefusals; i++)
+			fprintf(stderr, "polus-mkpatch: %s\n", b->plan.refusals[i]);
 		return PX_NOTAPPLY;
+	}
 	if (r)
 		return PX_INPUT;
 	for (size_t i = 0; i < b->plan.nunits; i++) {

@@ -60,11 +60,14 @@ struct plan {
 	size_t nbinds, capbinds;
 	char **warnings;
 	size_t nwarnings, capwarnings;
+	char **refusals; /* changes the patch cannot carry, one line each */
+	size_t nrefusals, caprefusals;
 	size_t nkeeps, nline_left_out;
 };
 
-/* Returns 0, -1 (+ message) for an input problem, -2 (+ message naming the variable or
- * function) for a change the patch cannot carry yet. */
+/* Returns 0, -1 (+ message) for an input problem, -2 (+ "N unsupported changes") when
+ * changes the patch cannot carry yet were found: p->refusals names each (the variable,
+ * type or function that really changed), all of them in one run. */
 int plan_make(struct plan *p, const struct meta_build *ob, const struct meta_build *nb,
 	      const struct diff *d, const struct ef_file *old, const struct chain *chain,
 	      int line_only, char *err, size_t errlen);
