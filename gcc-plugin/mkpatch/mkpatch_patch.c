@@ -36,7 +36,7 @@ struct pb {
 	const struct patch_opts *po;
 	const struct meta_build *ob, *nb;
 	const struct diff *d;
-	struct ef_file old;
+	struct ef_file old, new; /* new: for the churn check */
 	struct plan plan;
 	char build_id[130];
 	char *tmpdir;
@@ -128,13 +128,19 @@ static int make_plans(struct pb *b)
 			   "binary of that release",
 			   b->po->old_path),
 		       PX_INPUT;
-	r = plan_make(&b->plan, b->ob, b->nb, b->d, &b->old, b->po->chain, b->po->line_only, b->err,
+	struct plan_opts o = {.line_only = b->po->line_only,
+			      .exclude = b->po->exclude,
+			      .nexclude = b->po->nexclude,
+			      .include_churn = b->po->include_churn};
+	if (!ef_open_path(&b->new, b->po->new_path, b->err, sizeof(b->err)) &&
+	    !ef_load_symbols(&b->new, b->err, sizeof(b->err)) && !b->new.stripped)
+		o.new = &b->new; /* else no churn check: every changed function goes in */
+	r = plan_make(&b->plan, b->ob, b->nb, b->d, &b->old, b->po->chain, &o, b->err,
 		      sizeof(b->err));
 	if (r == -2) {
 		/* one refusal is its own error line; several are listed, then counted */
 		if (b->plan.nrefusals == 1)
-			return msg(b->err, sizeof(b->err), "%s", b->plan.refusals[0]),
-			       PX_NOTAPPLY;
+			return msg(b->err, sizeof(b->err), "%s", b->plan.refusals[0]), PX_NOTAPPLY;
 		for (size_t i = 0; i < b->plan.nrefusals; i++)
 			fprintf(stderr, "polus-mkpatch: %s\n", b->plan.refusals[i]);
 		return PX_NOTAPPLY;
@@ -151,8 +157,16 @@ static int make_plans(struct pb *b)
 			       PX_INPUT;
 	}
 	if (!b->plan.nkeeps) {
-		msg(b->err, sizeof(b->err), "nothing to patch: no function changed%s",
-		    b->plan.nline_left_out ? " (only __LINE__ values: pass --line-only)" : "");
+		for (size_t i = 0; i < b->plan.nwarnings && b->plan.nleft_out; i++)
+			fprintf(stderr, "polus-mkpatch: warning: %s\n", b->plan.warnings[i]);
+		if (b->plan.nleft_out)
+			msg(b->err, sizeof(b->err),
+			    "nothing to patch: every changed function is left out (warnings "
+			    "above)");
+		else
+			msg(b->err, sizeof(b->err), "nothing to patch: no function changed%s",
+			    b->plan.nline_left_out ? " (only __LINE__ values: pass --line-only)"
+						   : "");
 		return PX_INPUT;
 	}
 	for (size_t i = 0; i < b->plan.nwarnings; i++)
@@ -994,6 +1008,7 @@ static void cleanup(struct pb *b, int failed)
 	free(b->out_yaml);
 	plan_free(&b->plan);
 	ef_close(&b->old);
+	ef_close(&b->new);
 }
 
 int patch_build(const struct patch_opts *po, const struct meta_build *ob,
@@ -1002,6 +1017,7 @@ int patch_build(const struct patch_opts *po, const struct meta_build *ob,
 	struct pb b = {.po = po, .ob = ob, .nb = nb, .d = d};
 	int rc;
 	b.old.fd = -1;
+	b.new.fd = -1;
 	if ((rc = setup(&b) ? PX_INPUT : 0) || (rc = find_plugin(&b) ? PX_INPUT : 0) ||
 	    (rc = ef_open_path(&b.old, po->old_path, b.err, sizeof(b.err)) ? PX_INPUT : 0))
 		goto out;

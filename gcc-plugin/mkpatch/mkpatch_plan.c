@@ -12,8 +12,10 @@
  * that the unit refers to).
  */
 #include "mkpatch_plan.h"
-#include "mkpatch_util.h"
+#include "mkpatch_churn.h"
 #include "site_rules.h"
+#include "mkpatch_util.h"
+#include <fnmatch.h>
 #include <gelf.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +28,8 @@ struct pctx {
 	const struct ef_file *old;
 	const struct chain *chain;
 	int line_only;
+	const struct plan_opts *opts;
+	char *left_out;		  /* per function item: left out of the patch (--exclude, churn) */
 	struct smap bind_at;	  /* "addr/tls" -> bind index */
 	struct smap global_fn;	  /* NEW global function name -> fn item */
 	struct smap global_var;	  /* NEW global variable key -> var item */
@@ -47,6 +51,12 @@ int plan_in_patch(const struct d_item *it, int line_only)
 static void pwarn(struct plan *p, char *w)
 {
 	VEC_PUSH(p->warnings, p->nwarnings, p->capwarnings, w);
+}
+
+/* In the patch: changed (or line-only with --line-only) and not left out on purpose. */
+static int in_patch(const struct pctx *c, const struct d_item *it)
+{
+	return plan_in_patch(it, c->line_only) && !c->left_out[it - c->d->fns];
 }
 
 static int has_reason(const struct d_item *it, const char *r)
@@ -357,7 +367,7 @@ static int plan_keeps(struct pctx *c, struct plan_unit *pu)
 {
 	for (size_t i = 0; i < c->d->nfns; i++) {
 		const struct d_item *it = &c->d->fns[i];
-		if (it->nu != pu->nu || !plan_in_patch(it, c->line_only))
+		if (it->nu != pu->nu || !in_patch(c, it))
 			continue;
 		struct plan_keep k = {.it = it, .addrbind = -1};
 		k.symbol = xasprintf("__polus_f_%zu", c->p->nkeeps++);
@@ -486,7 +496,7 @@ static int bind_own(struct pctx *c, struct plan_unit *pu)
 {
 	for (size_t i = 0; i < c->d->nfns; i++) {
 		const struct d_item *it = &c->d->fns[i];
-		if (it->nu != pu->nu || !it->old || plan_in_patch(it, c->line_only))
+		if (it->nu != pu->nu || !it->old || in_patch(c, it))
 			continue;
 		const struct meta_fn *of = it->old;
 		const struct ef_sym *s = old_symbol(c, it->ou, of->asm_name, of->is_static, 1);
@@ -534,7 +544,7 @@ static int bind_external(struct pctx *c, struct plan_unit *pu)
 			const struct plan_keep *k;
 			if (!of || of->is_static)
 				continue;
-			if (plan_in_patch(it, c->line_only)) {
+			if (in_patch(c, it)) {
 				/* kept by another unit: calls link to its new body by name,
 				 * but an address taken here must be OLD's entry as well, so
 				 * this unit binds the keep's ADDRSYM */
@@ -563,6 +573,82 @@ static int bind_external(struct pctx *c, struct plan_unit *pu)
 	return rc;
 }
 
+/* The --exclude pattern that names `it`, or NULL. */
+static const char *excluded_by(const struct pctx *c, const struct d_item *it)
+{
+	for (size_t i = 0; i < c->opts->nexclude; i++)
+		if (!fnmatch(c->opts->exclude[i], it->name, 0))
+			return c->opts->exclude[i];
+	return NULL;
+}
+
+/* Reasons the machine code cannot judge: a new layout or signature changes code in
+ * ways displacements hide. */
+static int churn_candidate(const struct d_item *it)
+{
+	if (it->state != DS_CHANGED || !it->old)
+		return 0;
+	for (size_t r = 0; r < it->nreasons; r++)
+		if (!strncmp(it->reasons[r], "layout", 6) ||
+		    !strncmp(it->reasons[r], "var-type:", 9) ||
+		    !strncmp(it->reasons[r], "signature:", 10))
+			return 0;
+	return 1;
+}
+
+/* 1 when `it` never returns (main, or no ret in NEW's code) and its code differs from
+ * OLD's only in constants (a version string); 0 otherwise; -1 + message. */
+static int is_churn(struct pctx *c, const struct d_item *it)
+{
+	const struct meta_fn *of = it->old, *nf = it->new;
+	const struct ef_sym *os, *ns;
+	if (!c->opts->new || !churn_candidate(it))
+		return 0;
+	os = old_symbol(c, it->ou, of->asm_name, of->is_static, 1);
+	ns = ef_find(c->opts->new, nf->asm_name, nf->is_static ? c->nb->units[it->nu].src : NULL,
+		     nf->is_static);
+	if (!os || !ns || ns == &ef_ambiguous || ns->type != STT_FUNC)
+		return 0;
+	if (strcmp(it->name, "main") && !churn_never_returns(c->opts->new, ns))
+		return 0;
+	return churn_constants_only(c->old, os, c->opts->new, ns, c->err, c->errlen);
+}
+
+/* Functions left out on purpose: named by --exclude, or never returning and changed
+ * only through constants (unless --include-churn). Each says so in a warning. */
+static int choose_left_out(struct pctx *c)
+{
+	for (size_t i = 0; i < c->d->nfns; i++) {
+		const struct d_item *it = &c->d->fns[i];
+		const char *pat;
+		int churn = 0;
+		if (!plan_in_patch(it, c->line_only))
+			continue;
+		if ((pat = excluded_by(c, it))) {
+			pwarn(c->p, it->old
+					? xasprintf("%s (%s): left out on purpose (--exclude "
+						    "%s): it keeps running the old code",
+						    it->name, it->unit, pat)
+					: xasprintf("%s (%s): new, left out on purpose (--exclude "
+						    "%s): nothing calls it",
+						    it->name, it->unit, pat));
+		} else if (!c->opts->include_churn && (churn = is_churn(c, it))) {
+			if (churn < 0)
+				return -1;
+			pwarn(c->p, xasprintf("%s (%s): never returns and changed only through "
+					      "strings or constants (a version string?): left out, "
+					      "it keeps running the old code (--include-churn puts "
+					      "it in)",
+					      it->name, it->unit));
+		} else {
+			continue;
+		}
+		c->left_out[i] = 1;
+		c->p->nleft_out++;
+	}
+	return 0;
+}
+
 /* Units of NEW to recompile: those with a function to keep or a variable the patch
  * must define (new, or read-only with a new value). */
 static void select_units(struct pctx *c)
@@ -570,8 +656,7 @@ static void select_units(struct pctx *c)
 	for (size_t j = 0; j < c->nb->nunits; j++) {
 		int want = 0;
 		for (size_t i = 0; i < c->d->nfns && !want; i++)
-			want =
-			    c->d->fns[i].nu == (int)j && plan_in_patch(&c->d->fns[i], c->line_only);
+			want = c->d->fns[i].nu == (int)j && in_patch(c, &c->d->fns[i]);
 		for (size_t i = 0; i < c->d->nvars && !want; i++) {
 			const struct d_item *it = &c->d->vars[i];
 			want = it->nu == (int)j && (it->state == DS_NEW ||
@@ -613,7 +698,7 @@ static void warn_changed_layouts(struct pctx *c)
 
 int plan_make(struct plan *p, const struct meta_build *ob, const struct meta_build *nb,
 	      const struct diff *d, const struct ef_file *old, const struct chain *chain,
-	      int line_only, char *err, size_t errlen)
+	      const struct plan_opts *opts, char *err, size_t errlen)
 {
 	struct pctx c = {.p = p,
 			 .ob = ob,
@@ -621,13 +706,19 @@ int plan_make(struct plan *p, const struct meta_build *ob, const struct meta_bui
 			 .d = d,
 			 .old = old,
 			 .chain = chain,
-			 .line_only = line_only,
+			 .line_only = opts->line_only,
+			 .opts = opts,
 			 .err = err,
 			 .errlen = errlen};
 	int rc = 0;
 	memset(p, 0, sizeof(*p));
+	c.left_out = xcalloc(d->nfns + 1, 1);
 	refuse_unsupported_variables(&c);
 	index_globals(&c);
+	if (choose_left_out(&c)) {
+		rc = -1;
+		goto out;
+	}
 	if (ef_init_array(old, &c.ctors, &c.nctors, err, errlen)) {
 		rc = -1;
 		goto out;
@@ -650,6 +741,7 @@ int plan_make(struct plan *p, const struct meta_build *ob, const struct meta_bui
 		rc = -2;
 	}
 out:
+	free(c.left_out);
 	free(c.ambiguous);
 	smap_free(&c.ifuncs);
 	smap_free(&c.bind_at);

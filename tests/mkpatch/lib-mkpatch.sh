@@ -82,6 +82,16 @@ need_patch_mode() {
 		skip "needs the plugin's patch mode: $(grep -m1 error "$TMP/probe-patch.err" || head -n 1 "$TMP/probe-patch.err")"
 }
 
+# need_live: the real plugin with patch mode, and polus-apply ($APPLY), for a test that
+# applies its patch to a running process
+need_live() {
+	need_recording_plugin
+	unset POLUS_PLUGIN
+	need_patch_mode
+	APPLY=$POLUS_BUILD/polus-apply
+	[ -x "$APPLY" ] || fail "polus-apply not built (make)"
+}
+
 # start_prog PROG: runs PROG (a test program that reads requests line by line) in the
 # current directory with its stdin on the fifo in.fifo, kept open as fd 3, and its answers
 # in out.txt; sets pid; waits until it says "ready".

@@ -5,11 +5,7 @@
 : "${POLUS_TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$POLUS_TOP/tests/lib.sh" || exit 1
 . "$(dirname "$0")/lib-mkpatch.sh" || exit 1
-need_recording_plugin
-unset POLUS_PLUGIN
-need_patch_mode
-APPLY=$POLUS_BUILD/polus-apply
-[ -x "$APPLY" ] || fail "polus-apply not built (make)"
+need_live
 cd "$TMP" || fail "cd"
 build_main qualifier ""
 "$MK" --diff --json v1/prog v2/prog > d.json || fail "diff"
