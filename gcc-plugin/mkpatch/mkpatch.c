@@ -292,7 +292,7 @@ int main(int argc, char **argv)
 		 * diff against that release, and let OLD's (and earlier patches') inline facts
 		 * spread changes too, since their code still runs */
 		if (base_build_id(a.old, id, sizeof(id), err, sizeof(err)) ||
-		    chain_load(&ch, a.chain, a.nchain, id, err, sizeof(err))) {
+		    chain_load(&ch, a.chain, a.nchain, a.old, id, err, sizeof(err))) {
 			fprintf(stderr, "polus-mkpatch: %s\n", err);
 			rc = PX_INPUT;
 			goto out;

@@ -7,14 +7,15 @@
  * link_patch (<driver> -shared -nostartfiles; a kept global that another patch
  * unit calls by name gets a --defsym alias to its SYMBOL), write_version_file (symbols
  * of the linked patch and of OLD into docs/patch-format.md's YAML), embed_and_publish
- * (objcopy the YAML and NEW's metadata into the .so, for a later link of a chain, then
- * rename both outputs into place). Everything is built under temporary names so an
- * error leaves no partial OUT.so behind.
+ * (objcopy the YAML and NEW's records of the recompiled units, stubs for the rest, into
+ * the .so for a later link of a chain, then rename both outputs into place). Everything
+ * is built under temporary names so an error leaves no partial OUT.so behind.
  */
 #include "mkpatch_patch.h"
 #include "elffile.h"
 #include "exitcodes.h"
 #include "mkpatch_plan.h"
+#include "mkpatch_release.h"
 #include "mkpatch_run.h"
 #include "mkpatch_util.h"
 #include "versionfile.h"
@@ -871,12 +872,13 @@ out:
 	return rc;
 }
 
-/* NEW's records, unparsed, so a later patch in a chain knows the code this one brings. */
+/* NEW's records, so a later patch in a chain knows the code this one brings: in full for
+ * the units the patch recompiled, a stub for the others (mkpatch_release). */
 static int write_new_meta(struct pb *b, char **path)
 {
 	struct ef_file ei;
-	char *buf = NULL;
-	size_t len = 0;
+	char *buf = NULL, *trim = NULL;
+	size_t len = 0, tlen = 0;
 	int r;
 	FILE *f;
 	if (ef_open_path(&ei, b->po->new_path, b->err, sizeof(b->err)))
@@ -889,13 +891,21 @@ static int write_new_meta(struct pb *b, char **path)
 				    : msg(b->err, sizeof(b->err), "%s: .polus.meta vanished",
 					  b->po->new_path);
 	}
+	char *full = xcalloc(b->nb->nunits + 1, 1);
+	for (size_t i = 0; i < b->plan.nunits; i++)
+		full[b->plan.units[i].nu] = 1;
+	r = release_trim(buf, len, full, b->nb->nunits, &trim, &tlen, b->err, sizeof(b->err));
+	free(full);
+	free(buf);
+	if (r)
+		return -1;
 	*path = xasprintf("%s/new.meta", b->tmpdir);
 	f = fopen(*path, "w");
-	if (!f || fwrite(buf, 1, len, f) != len || fclose(f)) {
-		free(buf);
+	if (!f || fwrite(trim, 1, tlen, f) != tlen || fclose(f)) {
+		free(trim);
 		return msg(b->err, sizeof(b->err), "%s: cannot write: %m", *path);
 	}
-	free(buf);
+	free(trim);
 	return 0;
 }
 
