@@ -2,7 +2,8 @@
  * polus-mkpatch — the patch constructor.
  *
  *   polus-mkpatch --diff [--json] [--line-only] OLD [PATCH...] NEW
- *   polus-mkpatch [--line-only] [--quiet] OLD [PATCH...] NEW -o OUT.so
+ *   polus-mkpatch [--line-only] [--quiet] [--exclude FUNC]... [--include-churn]
+ *                 OLD [PATCH...] NEW -o OUT.so
  *   polus-mkpatch --show PATCH.so
  *
  * Both binaries carry the record-mode metadata of their build (.polus.meta, see
@@ -39,14 +40,18 @@ struct args {
 	const char *old, *new, *out, *show;
 	char **chain; /* patches between OLD and NEW, in the order they were applied */
 	size_t nchain;
+	char **exclude; /* --exclude patterns */
+	size_t nexclude, capexclude;
+	int include_churn;
 };
 
 static void usage(FILE *f)
 {
 	fputs("usage: polus-mkpatch --diff [--json] [--line-only] [--allow-option-change] OLD "
 	      "[PATCH...] NEW\n"
-	      "       polus-mkpatch [--line-only] [--allow-option-change] [--quiet] OLD [PATCH...] "
-	      "NEW -o OUT.so\n"
+	      "       polus-mkpatch [--line-only] [--allow-option-change] [--quiet] [--exclude "
+	      "FUNC]...\n"
+	      "                     [--include-churn] OLD [PATCH...] NEW -o OUT.so\n"
 	      "       polus-mkpatch --show PATCH.so\n"
 	      "\n"
 	      "OLD and NEW are binaries built with the polus plugin (-fplugin=polus.so).\n"
@@ -58,6 +63,11 @@ static void usage(FILE *f)
 	      "  --allow-option-change  accept builds whose code-generation options differ\n"
 	      "  -o PATCH.so            build the patch (and PATCH.yaml beside it)\n"
 	      "  --quiet                no progress lines\n"
+	      "  --exclude FUNC         leave FUNC out of the patch on purpose (it keeps running\n"
+	      "                         the old code); repeatable; FUNC may be a glob ('log_*')\n"
+	      "  --include-churn        keep functions that never return (main, usage...) and\n"
+	      "                         changed only through strings or constants (a version\n"
+	      "                         string); by default they are left out with a warning\n"
 	      "  --show PATCH.so        check and print the version file embedded in a patch\n"
 	      "environment: POLUS_PLUGIN (polus.so to use; default: next to this program),\n"
 	      "  POLUS_JOBS (compilers at once; default: one per CPU), POLUS_KEEP_TMP (keep the\n"
@@ -101,6 +111,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 	    {"output", required_argument, NULL, 'o'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"show", required_argument, NULL, 's'},
+	    {"exclude", required_argument, NULL, 'x'},
+	    {"include-churn", no_argument, NULL, 'c'},
 	    {0, 0, 0, 0},
 	};
 	int c;
@@ -128,6 +140,12 @@ static int parse_args(int argc, char **argv, struct args *a)
 			break;
 		case 's':
 			a->show = optarg;
+			break;
+		case 'x':
+			VEC_PUSH(a->exclude, a->nexclude, a->capexclude, optarg);
+			break;
+		case 'c':
+			a->include_churn = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -274,7 +292,7 @@ int main(int argc, char **argv)
 		 * diff against that release, and let OLD's (and earlier patches') inline facts
 		 * spread changes too, since their code still runs */
 		if (base_build_id(a.old, id, sizeof(id), err, sizeof(err)) ||
-		    chain_load(&ch, a.chain, a.nchain, id, err, sizeof(err))) {
+		    chain_load(&ch, a.chain, a.nchain, a.old, id, err, sizeof(err))) {
 			fprintf(stderr, "polus-mkpatch: %s\n", err);
 			rc = PX_INPUT;
 			goto out;
@@ -319,11 +337,15 @@ int main(int argc, char **argv)
 		    .quiet = a.quiet,
 		    .self = argv[0],
 		    .chain = &ch,
+		    .exclude = a.exclude,
+		    .nexclude = a.nexclude,
+		    .include_churn = a.include_churn,
 		};
 		rc = patch_build(&po, ob, &nb, &d);
 	}
 out:
 	diff_free(&d);
+	free(a.exclude);
 	free(extra);
 	chain_free(&ch);
 	meta_free(&base);

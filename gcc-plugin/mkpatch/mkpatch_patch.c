@@ -7,14 +7,15 @@
  * link_patch (<driver> -shared -nostartfiles; a kept global that another patch
  * unit calls by name gets a --defsym alias to its SYMBOL), write_version_file (symbols
  * of the linked patch and of OLD into docs/patch-format.md's YAML), embed_and_publish
- * (objcopy the YAML and NEW's metadata into the .so, for a later link of a chain, then
- * rename both outputs into place). Everything is built under temporary names so an
- * error leaves no partial OUT.so behind.
+ * (objcopy the YAML and NEW's records of the recompiled units, stubs for the rest, into
+ * the .so for a later link of a chain, then rename both outputs into place). Everything
+ * is built under temporary names so an error leaves no partial OUT.so behind.
  */
 #include "mkpatch_patch.h"
 #include "elffile.h"
 #include "exitcodes.h"
 #include "mkpatch_plan.h"
+#include "mkpatch_release.h"
 #include "mkpatch_run.h"
 #include "mkpatch_util.h"
 #include "versionfile.h"
@@ -36,7 +37,7 @@ struct pb {
 	const struct patch_opts *po;
 	const struct meta_build *ob, *nb;
 	const struct diff *d;
-	struct ef_file old;
+	struct ef_file old, new; /* new: for the churn check */
 	struct plan plan;
 	char build_id[130];
 	char *tmpdir;
@@ -128,10 +129,23 @@ static int make_plans(struct pb *b)
 			   "binary of that release",
 			   b->po->old_path),
 		       PX_INPUT;
-	r = plan_make(&b->plan, b->ob, b->nb, b->d, &b->old, b->po->chain, b->po->line_only, b->err,
+	struct plan_opts o = {.line_only = b->po->line_only,
+			      .exclude = b->po->exclude,
+			      .nexclude = b->po->nexclude,
+			      .include_churn = b->po->include_churn};
+	if (!ef_open_path(&b->new, b->po->new_path, b->err, sizeof(b->err)) &&
+	    !ef_load_symbols(&b->new, b->err, sizeof(b->err)) && !b->new.stripped)
+		o.new = &b->new; /* else no churn check: every changed function goes in */
+	r = plan_make(&b->plan, b->ob, b->nb, b->d, &b->old, b->po->chain, &o, b->err,
 		      sizeof(b->err));
-	if (r == -2)
+	if (r == -2) {
+		/* one refusal is its own error line; several are listed, then counted */
+		if (b->plan.nrefusals == 1)
+			return msg(b->err, sizeof(b->err), "%s", b->plan.refusals[0]), PX_NOTAPPLY;
+		for (size_t i = 0; i < b->plan.nrefusals; i++)
+			fprintf(stderr, "polus-mkpatch: %s\n", b->plan.refusals[i]);
 		return PX_NOTAPPLY;
+	}
 	if (r)
 		return PX_INPUT;
 	for (size_t i = 0; i < b->plan.nunits; i++) {
@@ -144,8 +158,16 @@ static int make_plans(struct pb *b)
 			       PX_INPUT;
 	}
 	if (!b->plan.nkeeps) {
-		msg(b->err, sizeof(b->err), "nothing to patch: no function changed%s",
-		    b->plan.nline_left_out ? " (only __LINE__ values: pass --line-only)" : "");
+		for (size_t i = 0; i < b->plan.nwarnings && b->plan.nleft_out; i++)
+			fprintf(stderr, "polus-mkpatch: warning: %s\n", b->plan.warnings[i]);
+		if (b->plan.nleft_out)
+			msg(b->err, sizeof(b->err),
+			    "nothing to patch: every changed function is left out (warnings "
+			    "above)");
+		else
+			msg(b->err, sizeof(b->err), "nothing to patch: no function changed%s",
+			    b->plan.nline_left_out ? " (only __LINE__ values: pass --line-only)"
+						   : "");
 		return PX_INPUT;
 	}
 	for (size_t i = 0; i < b->plan.nwarnings; i++)
@@ -850,12 +872,13 @@ out:
 	return rc;
 }
 
-/* NEW's records, unparsed, so a later patch in a chain knows the code this one brings. */
+/* NEW's records, so a later patch in a chain knows the code this one brings: in full for
+ * the units the patch recompiled, a stub for the others (mkpatch_release). */
 static int write_new_meta(struct pb *b, char **path)
 {
 	struct ef_file ei;
-	char *buf = NULL;
-	size_t len = 0;
+	char *buf = NULL, *trim = NULL;
+	size_t len = 0, tlen = 0;
 	int r;
 	FILE *f;
 	if (ef_open_path(&ei, b->po->new_path, b->err, sizeof(b->err)))
@@ -868,13 +891,21 @@ static int write_new_meta(struct pb *b, char **path)
 				    : msg(b->err, sizeof(b->err), "%s: .polus.meta vanished",
 					  b->po->new_path);
 	}
+	char *full = xcalloc(b->nb->nunits + 1, 1);
+	for (size_t i = 0; i < b->plan.nunits; i++)
+		full[b->plan.units[i].nu] = 1;
+	r = release_trim(buf, len, full, b->nb->nunits, &trim, &tlen, b->err, sizeof(b->err));
+	free(full);
+	free(buf);
+	if (r)
+		return -1;
 	*path = xasprintf("%s/new.meta", b->tmpdir);
 	f = fopen(*path, "w");
-	if (!f || fwrite(buf, 1, len, f) != len || fclose(f)) {
-		free(buf);
+	if (!f || fwrite(trim, 1, tlen, f) != tlen || fclose(f)) {
+		free(trim);
 		return msg(b->err, sizeof(b->err), "%s: cannot write: %m", *path);
 	}
-	free(buf);
+	free(trim);
 	return 0;
 }
 
@@ -987,6 +1018,7 @@ static void cleanup(struct pb *b, int failed)
 	free(b->out_yaml);
 	plan_free(&b->plan);
 	ef_close(&b->old);
+	ef_close(&b->new);
 }
 
 int patch_build(const struct patch_opts *po, const struct meta_build *ob,
@@ -995,6 +1027,7 @@ int patch_build(const struct patch_opts *po, const struct meta_build *ob,
 	struct pb b = {.po = po, .ob = ob, .nb = nb, .d = d};
 	int rc;
 	b.old.fd = -1;
+	b.new.fd = -1;
 	if ((rc = setup(&b) ? PX_INPUT : 0) || (rc = find_plugin(&b) ? PX_INPUT : 0) ||
 	    (rc = ef_open_path(&b.old, po->old_path, b.err, sizeof(b.err)) ? PX_INPUT : 0))
 		goto out;

@@ -16,7 +16,10 @@ struct patch_opts {
 	const char *old_path, *new_path, *out;
 	const struct chain *chain; /* patches below this one (n may be 0) */
 	int line_only, quiet;
-	const char *self; /* argv[0], to find polus.so next to the binary */
+	char *const *exclude; /* --exclude patterns: functions left out on purpose */
+	size_t nexclude;
+	int include_churn; /* --include-churn */
+	const char *self;  /* argv[0], to find polus.so next to the binary */
 };
 
 int patch_build(const struct patch_opts *po, const struct meta_build *ob,

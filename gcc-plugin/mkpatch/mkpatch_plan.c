@@ -1,6 +1,9 @@
 /*
  * mkpatch_plan — what each recompiled unit keeps and binds (see mkpatch_plan.h).
  *
+ * Every change the patch cannot carry is collected in plan.refusals (each names the
+ * variable, type or function that really changed) and planning goes on, so one run
+ * reports them all.
  * Phases (plan_make): refuse_unsupported_variables, index_globals (and OLD's
  * constructors, for warnings), select_units, then per unit
  * plan_keeps (changed/new functions, their OLD symbols and redirects), refuse_unsafe_sites
@@ -9,8 +12,10 @@
  * that the unit refers to).
  */
 #include "mkpatch_plan.h"
-#include "mkpatch_util.h"
+#include "mkpatch_churn.h"
 #include "site_rules.h"
+#include "mkpatch_util.h"
+#include <fnmatch.h>
 #include <gelf.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,14 +28,16 @@ struct pctx {
 	const struct ef_file *old;
 	const struct chain *chain;
 	int line_only;
+	const struct plan_opts *opts;
+	char *left_out;		  /* per function item: left out of the patch (--exclude, churn) */
 	struct smap bind_at;	  /* "addr/tls" -> bind index */
 	struct smap global_fn;	  /* NEW global function name -> fn item */
 	struct smap global_var;	  /* NEW global variable key -> var item */
 	struct smap thread_entry; /* functions whose address goes to pthread_create */
 	uint64_t *ctors;	  /* OLD's .preinit_array/.init_array entries */
 	size_t nctors;
-	char *ambiguous; /* the first static that OLD's symbols cannot pin down */
-	char *ifunc;	 /* the first IFUNC of OLD the patch would bind or redirect */
+	char *ambiguous;    /* the first static that OLD's symbols cannot pin down */
+	struct smap ifuncs; /* IFUNCs of OLD the patch would bind or redirect: refused */
 	char *err;
 	size_t errlen;
 };
@@ -46,6 +53,12 @@ static void pwarn(struct plan *p, char *w)
 	VEC_PUSH(p->warnings, p->nwarnings, p->capwarnings, w);
 }
 
+/* In the patch: changed (or line-only with --line-only) and not left out on purpose. */
+static int in_patch(const struct pctx *c, const struct d_item *it)
+{
+	return plan_in_patch(it, c->line_only) && !c->left_out[it - c->d->fns];
+}
+
 static int has_reason(const struct d_item *it, const char *r)
 {
 	for (size_t i = 0; i < it->nreasons; i++)
@@ -54,46 +67,40 @@ static int has_reason(const struct d_item *it, const char *r)
 	return 0;
 }
 
-static int refuse_unsupported_variables(struct pctx *c)
+/* One change the patch cannot carry: collected, so one run names them all. */
+static void refuse(struct pctx *c, char *why)
 {
-	for (size_t i = 0; i < c->d->nvars; i++) {
-		const struct d_item *it = &c->d->vars[i];
-		const struct meta_var *ov = it->old, *nv = it->new;
-		if (it->state == DS_NEW && nv->tls)
-			return msg(c->err, c->errlen,
-				   "new thread-local variable %s (%s): not supported yet", it->key,
-				   it->unit);
-		if (it->state != DS_CHANGED)
-			continue;
-		if (ov->tls || nv->tls)
-			return msg(c->err, c->errlen,
-				   "thread-local variable %s (%s) changed: not supported yet",
-				   it->key, it->unit);
-		if (has_reason(it, "type"))
-			return msg(
-			    c->err, c->errlen,
-			    "variable %s (%s) changed type: not supported yet (%s %s -> %s %s)",
-			    it->key, it->unit, ov->type, ov->size, nv->type, nv->size);
-		for (size_t r = 0; r < it->nreasons; r++)
-			if (!strncmp(it->reasons[r], "layout:", 7))
-				return msg(c->err, c->errlen,
-					   "variable %s (%s) changed type: not supported yet (the "
-					   "layout of %s changed)",
-					   it->key, it->unit, it->reasons[r] + 7);
-		if (has_reason(it, "access"))
-			return msg(c->err, c->errlen,
-				   "variable %s (%s) changed type: not supported yet (%s -> %s)",
-				   it->key, it->unit, ov->access, nv->access);
-		if (!strcmp(nv->access, "rw") && strcmp(ov->asm_name, "-"))
-			pwarn(c->p, xasprintf("variable %s (%s): initializer changed; the running "
-					      "program keeps its live value",
-					      it->key, it->unit));
-	}
-	return 0;
+	VEC_PUSH(c->p->refusals, c->p->nrefusals, c->p->caprefusals, why);
 }
 
-/* A variable whose OLD storage the patch uses: unchanged, or writable with only a new
- * initializer (the live value wins). */
+/* Type text `t` without `volatile` (malloc'd): the qualifier changes how code accesses
+ * the storage, never its size, alignment or representation. */
+static char *strip_volatile(const char *t)
+{
+	char *out = xmalloc(strlen(t) + 1), *o = out;
+	while (*t)
+		if (!strncmp(t, "volatile ", 9))
+			t += 9;
+		else
+			*o++ = *t++;
+	*o = 0;
+	return out;
+}
+
+/* A `type` reason that is a change of `volatile` qualifiers only, at the same size: the
+ * live variable's storage is what the new code expects. (_Atomic and const are not
+ * among them: _Atomic may change alignment, const moves the variable to read-only data.) */
+static int qualifier_only(const struct meta_var *ov, const struct meta_var *nv)
+{
+	char *a = strip_volatile(ov->type), *b = strip_volatile(nv->type);
+	int same = !strcmp(a, b) && !strcmp(ov->size, nv->size);
+	free(a);
+	free(b);
+	return same;
+}
+
+/* A variable whose OLD storage the patch uses: unchanged, writable with only a new
+ * initializer (the live value wins), or with only `volatile` added or removed. */
 static int var_bindable(const struct d_item *it)
 {
 	const struct meta_var *ov = it->old;
@@ -101,8 +108,105 @@ static int var_bindable(const struct d_item *it)
 		return 0;
 	if (it->state == DS_SAME)
 		return 1;
-	return it->state == DS_CHANGED && it->nreasons == 1 && has_reason(it, "init") &&
-	       !strcmp(ov->access, "rw");
+	if (it->state != DS_CHANGED)
+		return 0;
+	for (size_t r = 0; r < it->nreasons; r++) {
+		const char *why = it->reasons[r];
+		if (!strcmp(why, "init") && !strcmp(ov->access, "rw"))
+			continue;
+		if (!strcmp(why, "type") && qualifier_only(ov, it->new))
+			continue;
+		return 0;
+	}
+	return 1;
+}
+
+/* The first `layout:TAG` reason of a variable, or NULL. */
+static const char *layout_reason(const struct d_item *it)
+{
+	for (size_t r = 0; r < it->nreasons; r++)
+		if (!strncmp(it->reasons[r], "layout:", 7))
+			return it->reasons[r] + 7;
+	return NULL;
+}
+
+/* TAG when `it` is a read-only table whose only type change is the layout of TAG (its
+ * initializer hash changes with the layout too), else NULL. */
+static const char *table_layout(const struct d_item *it)
+{
+	const struct meta_var *ov = it->old;
+	if (it->state != DS_CHANGED || has_reason(it, "type") || has_reason(it, "access") ||
+	    strcmp(ov->access, "ro"))
+		return NULL;
+	return layout_reason(it);
+}
+
+/* Read-only tables that changed only because the layout of the type they hold changed
+ * (a gperf word list of a struct that grew a field): the root cause is the type, so one
+ * refusal per type names the type and every such table. */
+static void refuse_table_layouts(struct pctx *c, struct smap *done)
+{
+	for (size_t i = 0; i < c->d->nvars; i++) {
+		const char *tag = table_layout(&c->d->vars[i]);
+		if (!tag || smap_get(done, c->d->vars[i].key) >= 0)
+			continue;
+		char *tables = xstrdup("");
+		size_t n = 0;
+		for (size_t j = i; j < c->d->nvars; j++) {
+			const struct d_item *t = &c->d->vars[j];
+			const char *tj = table_layout(t);
+			if (!tj || strcmp(tj, tag))
+				continue;
+			char *more =
+			    xasprintf("%s%s%s (%s)", tables, n++ ? ", " : "", t->key, t->unit);
+			free(tables);
+			tables = more;
+			smap_put(done, t->key, 1);
+		}
+		refuse(c, xasprintf("type %s changed layout: not supported yet (the read-only "
+				    "table%s %s hold%s it)",
+				    tag, n > 1 ? "s" : "", tables, n > 1 ? "" : "s"));
+		free(tables);
+	}
+}
+
+static void refuse_unsupported_variables(struct pctx *c)
+{
+	struct smap tables = {0};
+	refuse_table_layouts(c, &tables);
+	for (size_t i = 0; i < c->d->nvars; i++) {
+		const struct d_item *it = &c->d->vars[i];
+		const struct meta_var *ov = it->old, *nv = it->new;
+		const char *tag;
+		if (it->state == DS_NEW && nv->tls)
+			refuse(c, xasprintf("new thread-local variable %s (%s): not supported yet",
+					    it->key, it->unit));
+		if (it->state != DS_CHANGED || smap_get(&tables, it->key) >= 0)
+			continue;
+		if (ov->tls || nv->tls)
+			refuse(c,
+			       xasprintf("thread-local variable %s (%s) changed: not supported yet",
+					 it->key, it->unit));
+		else if (has_reason(it, "type") && !qualifier_only(ov, nv))
+			refuse(c, xasprintf("variable %s (%s) changed type: not supported yet (%s "
+					    "%s -> %s %s)",
+					    it->key, it->unit, ov->type, ov->size, nv->type,
+					    nv->size));
+		else if ((tag = layout_reason(it)))
+			refuse(c, xasprintf("variable %s (%s) changed type: not supported yet (the "
+					    "layout of %s changed)",
+					    it->key, it->unit, tag));
+		else if (has_reason(it, "access"))
+			refuse(c, xasprintf("variable %s (%s) changed type: not supported yet (%s "
+					    "-> %s)",
+					    it->key, it->unit, ov->access, nv->access));
+		else if (!strcmp(nv->access, "rw") && strcmp(ov->asm_name, "-") &&
+			 has_reason(it, "init"))
+			pwarn(c->p, xasprintf("variable %s (%s): initializer changed; the running "
+					      "program keeps its live value",
+					      it->key, it->unit));
+	}
+	smap_free(&tables);
 }
 
 static const struct ef_sym *old_symbol(struct pctx *c, int ou, const char *asm_name, int local,
@@ -126,10 +230,12 @@ static const struct ef_sym *old_symbol(struct pctx *c, int ou, const char *asm_n
 	if (want_fn && s->type == STT_GNU_IFUNC) {
 		/* its symbol is the resolver, not the code it picks: binding or redirecting
 		 * it would call the resolver */
-		if (!c->ifunc)
-			c->ifunc = xasprintf("%s (%s): OLD's %s is an IFUNC (ifunc or "
-					     "target_clones): polus cannot bind or redirect it yet",
-					     asm_name, c->ob->units[ou].key, asm_name);
+		if (smap_get(&c->ifuncs, asm_name) < 0) {
+			smap_put(&c->ifuncs, asm_name, 1);
+			refuse(c, xasprintf("%s (%s): OLD's %s is an IFUNC (ifunc or "
+					    "target_clones): polus cannot bind or redirect it yet",
+					    asm_name, c->ob->units[ou].key, asm_name));
+		}
 		return NULL;
 	}
 	if (want_fn && s->type != STT_FUNC)
@@ -261,7 +367,7 @@ static int plan_keeps(struct pctx *c, struct plan_unit *pu)
 {
 	for (size_t i = 0; i < c->d->nfns; i++) {
 		const struct d_item *it = &c->d->fns[i];
-		if (it->nu != pu->nu || !plan_in_patch(it, c->line_only))
+		if (it->nu != pu->nu || !in_patch(c, it))
 			continue;
 		struct plan_keep k = {.it = it, .addrbind = -1};
 		k.symbol = xasprintf("__polus_f_%zu", c->p->nkeeps++);
@@ -281,12 +387,10 @@ static int plan_keeps(struct pctx *c, struct plan_unit *pu)
 			if (cp) {
 				/* its running code is only in that patch: a jump in OLD reaches
 				 * none of it, and patches' code is not redirected (yet) */
-				free(k.symbol);
-				msg(c->err, c->errlen,
-				    "%s (%s): the running code is in %s, not in OLD: replacing an "
-				    "earlier patch's code is not supported yet",
-				    it->name, it->unit, cp->path);
-				return -2;
+				refuse(c, xasprintf("%s (%s): the running code is in %s, not in "
+						    "OLD: replacing an earlier patch's code is not "
+						    "supported yet",
+						    it->name, it->unit, cp->path));
 			}
 		}
 		/* old code may hold its address (callbacks, tables, comparisons): the
@@ -363,9 +467,8 @@ static int refuse_unsafe_sites(struct pctx *c, struct plan_unit *pu)
 		free(code);
 		if (v != SITE_OK) {
 			site_why(v, &sp, kp->old->size, kp->old->value, why, sizeof(why));
-			msg(c->err, c->errlen, "%s (%s): cannot be patched safely: %s",
-			    kp->it->name, kp->it->unit, why);
-			return -2;
+			refuse(c, xasprintf("%s (%s): cannot be patched safely: %s", kp->it->name,
+					    kp->it->unit, why));
 		}
 	}
 	return 0;
@@ -378,11 +481,10 @@ static int missing_storage(struct pctx *c, const struct d_item *it)
 	if (c->ambiguous)
 		return msg(c->err, c->errlen, "%s", c->ambiguous);
 	if (c->chain && c->chain->n) {
-		msg(c->err, c->errlen,
-		    "variable %s (%s) is not in OLD: an earlier patch added it, and binding to "
-		    "an earlier patch's data is not supported yet",
-		    it->key, it->unit);
-		return -2;
+		refuse(c, xasprintf("variable %s (%s) is not in OLD: an earlier patch added it, "
+				    "and binding to an earlier patch's data is not supported yet",
+				    it->key, it->unit));
+		return 0;
 	}
 	return msg(c->err, c->errlen,
 		   "variable %s (%s) has storage in OLD (%s) but OLD's symbol table does not "
@@ -394,7 +496,7 @@ static int bind_own(struct pctx *c, struct plan_unit *pu)
 {
 	for (size_t i = 0; i < c->d->nfns; i++) {
 		const struct d_item *it = &c->d->fns[i];
-		if (it->nu != pu->nu || !it->old || plan_in_patch(it, c->line_only))
+		if (it->nu != pu->nu || !it->old || in_patch(c, it))
 			continue;
 		const struct meta_fn *of = it->old;
 		const struct ef_sym *s = old_symbol(c, it->ou, of->asm_name, of->is_static, 1);
@@ -407,8 +509,12 @@ static int bind_own(struct pctx *c, struct plan_unit *pu)
 			continue;
 		const struct meta_var *ov = it->old;
 		const struct ef_sym *s = old_symbol(c, it->ou, ov->asm_name, is_local_var(ov), 0);
-		if (!s)
-			return missing_storage(c, it);
+		if (!s) {
+			int rc = missing_storage(c, it);
+			if (rc)
+				return rc;
+			continue;
+		}
 		add_bind(c, pu, it->key, s, 0);
 	}
 	return 0;
@@ -438,7 +544,7 @@ static int bind_external(struct pctx *c, struct plan_unit *pu)
 			const struct plan_keep *k;
 			if (!of || of->is_static)
 				continue;
-			if (plan_in_patch(it, c->line_only)) {
+			if (in_patch(c, it)) {
 				/* kept by another unit: calls link to its new body by name,
 				 * but an address taken here must be OLD's entry as well, so
 				 * this unit binds the keep's ADDRSYM */
@@ -458,13 +564,89 @@ static int bind_external(struct pctx *c, struct plan_unit *pu)
 		const struct ef_sym *s = old_symbol(c, it->ou, ov->asm_name, 0, 0);
 		if (!s) {
 			rc = missing_storage(c, it);
-			break;
+			continue;
 		}
 		add_bind(c, pu, it->key, s, 0);
 	}
 	smap_free(&own_fns);
 	smap_free(&own_vars);
 	return rc;
+}
+
+/* The --exclude pattern that names `it`, or NULL. */
+static const char *excluded_by(const struct pctx *c, const struct d_item *it)
+{
+	for (size_t i = 0; i < c->opts->nexclude; i++)
+		if (!fnmatch(c->opts->exclude[i], it->name, 0))
+			return c->opts->exclude[i];
+	return NULL;
+}
+
+/* Reasons the machine code cannot judge: a new layout or signature changes code in
+ * ways displacements hide. */
+static int churn_candidate(const struct d_item *it)
+{
+	if (it->state != DS_CHANGED || !it->old)
+		return 0;
+	for (size_t r = 0; r < it->nreasons; r++)
+		if (!strncmp(it->reasons[r], "layout", 6) ||
+		    !strncmp(it->reasons[r], "var-type:", 9) ||
+		    !strncmp(it->reasons[r], "signature:", 10))
+			return 0;
+	return 1;
+}
+
+/* 1 when `it` never returns (main, or no ret in NEW's code) and its code differs from
+ * OLD's only in constants (a version string); 0 otherwise; -1 + message. */
+static int is_churn(struct pctx *c, const struct d_item *it)
+{
+	const struct meta_fn *of = it->old, *nf = it->new;
+	const struct ef_sym *os, *ns;
+	if (!c->opts->new || !churn_candidate(it))
+		return 0;
+	os = old_symbol(c, it->ou, of->asm_name, of->is_static, 1);
+	ns = ef_find(c->opts->new, nf->asm_name, nf->is_static ? c->nb->units[it->nu].src : NULL,
+		     nf->is_static);
+	if (!os || !ns || ns == &ef_ambiguous || ns->type != STT_FUNC)
+		return 0;
+	if (strcmp(it->name, "main") && !churn_never_returns(c->opts->new, ns))
+		return 0;
+	return churn_constants_only(c->old, os, c->opts->new, ns, c->err, c->errlen);
+}
+
+/* Functions left out on purpose: named by --exclude, or never returning and changed
+ * only through constants (unless --include-churn). Each says so in a warning. */
+static int choose_left_out(struct pctx *c)
+{
+	for (size_t i = 0; i < c->d->nfns; i++) {
+		const struct d_item *it = &c->d->fns[i];
+		const char *pat;
+		int churn = 0;
+		if (!plan_in_patch(it, c->line_only))
+			continue;
+		if ((pat = excluded_by(c, it))) {
+			pwarn(c->p, it->old
+					? xasprintf("%s (%s): left out on purpose (--exclude "
+						    "%s): it keeps running the old code",
+						    it->name, it->unit, pat)
+					: xasprintf("%s (%s): new, left out on purpose (--exclude "
+						    "%s): nothing calls it",
+						    it->name, it->unit, pat));
+		} else if (!c->opts->include_churn && (churn = is_churn(c, it))) {
+			if (churn < 0)
+				return -1;
+			pwarn(c->p, xasprintf("%s (%s): never returns and changed only through "
+					      "strings or constants (a version string?): left out, "
+					      "it keeps running the old code (--include-churn puts "
+					      "it in)",
+					      it->name, it->unit));
+		} else {
+			continue;
+		}
+		c->left_out[i] = 1;
+		c->p->nleft_out++;
+	}
+	return 0;
 }
 
 /* Units of NEW to recompile: those with a function to keep or a variable the patch
@@ -474,8 +656,7 @@ static void select_units(struct pctx *c)
 	for (size_t j = 0; j < c->nb->nunits; j++) {
 		int want = 0;
 		for (size_t i = 0; i < c->d->nfns && !want; i++)
-			want =
-			    c->d->fns[i].nu == (int)j && plan_in_patch(&c->d->fns[i], c->line_only);
+			want = c->d->fns[i].nu == (int)j && in_patch(c, &c->d->fns[i]);
 		for (size_t i = 0; i < c->d->nvars && !want; i++) {
 			const struct d_item *it = &c->d->vars[i];
 			want = it->nu == (int)j && (it->state == DS_NEW ||
@@ -517,7 +698,7 @@ static void warn_changed_layouts(struct pctx *c)
 
 int plan_make(struct plan *p, const struct meta_build *ob, const struct meta_build *nb,
 	      const struct diff *d, const struct ef_file *old, const struct chain *chain,
-	      int line_only, char *err, size_t errlen)
+	      const struct plan_opts *opts, char *err, size_t errlen)
 {
 	struct pctx c = {.p = p,
 			 .ob = ob,
@@ -525,16 +706,19 @@ int plan_make(struct plan *p, const struct meta_build *ob, const struct meta_bui
 			 .d = d,
 			 .old = old,
 			 .chain = chain,
-			 .line_only = line_only,
+			 .line_only = opts->line_only,
+			 .opts = opts,
 			 .err = err,
 			 .errlen = errlen};
 	int rc = 0;
 	memset(p, 0, sizeof(*p));
-	if (refuse_unsupported_variables(&c)) {
-		rc = -2;
+	c.left_out = xcalloc(d->nfns + 1, 1);
+	refuse_unsupported_variables(&c);
+	index_globals(&c);
+	if (choose_left_out(&c)) {
+		rc = -1;
 		goto out;
 	}
-	index_globals(&c);
 	if (ef_init_array(old, &c.ctors, &c.nctors, err, errlen)) {
 		rc = -1;
 		goto out;
@@ -548,17 +732,18 @@ int plan_make(struct plan *p, const struct meta_build *ob, const struct meta_bui
 	for (size_t i = 0; i < p->nunits; i++)
 		if ((rc = bind_own(&c, &p->units[i])) || (rc = bind_external(&c, &p->units[i])))
 			goto out;
-	if (!rc)
-		warn_changed_layouts(&c);
-	if (!rc && c.ambiguous)
+	warn_changed_layouts(&c);
+	if (c.ambiguous)
 		rc = msg(err, errlen, "%s", c.ambiguous);
-	if (!rc && c.ifunc) {
-		msg(err, errlen, "%s", c.ifunc);
+	else if (p->nrefusals) {
+		msg(err, errlen, "%zu unsupported change%s", p->nrefusals,
+		    p->nrefusals == 1 ? "" : "s");
 		rc = -2;
 	}
 out:
+	free(c.left_out);
 	free(c.ambiguous);
-	free(c.ifunc);
+	smap_free(&c.ifuncs);
 	smap_free(&c.bind_at);
 	smap_free(&c.global_fn);
 	smap_free(&c.global_var);
@@ -628,5 +813,8 @@ void plan_free(struct plan *p)
 	for (size_t i = 0; i < p->nwarnings; i++)
 		free(p->warnings[i]);
 	free(p->warnings);
+	for (size_t i = 0; i < p->nrefusals; i++)
+		free(p->refusals[i]);
+	free(p->refusals);
 	memset(p, 0, sizeof(*p));
 }

@@ -60,14 +60,26 @@ struct plan {
 	size_t nbinds, capbinds;
 	char **warnings;
 	size_t nwarnings, capwarnings;
+	char **refusals; /* changes the patch cannot carry, one line each */
+	size_t nrefusals, caprefusals;
 	size_t nkeeps, nline_left_out;
+	size_t nleft_out; /* changed functions left out on purpose (warnings say which) */
 };
 
-/* Returns 0, -1 (+ message) for an input problem, -2 (+ message naming the variable or
- * function) for a change the patch cannot carry yet. */
+struct plan_opts {
+	int line_only;
+	char *const *exclude; /* --exclude: fnmatch patterns of function names left out */
+	size_t nexclude;
+	int include_churn;	   /* keep never-returning functions changed only in constants */
+	const struct ef_file *new; /* NEW's symbols, for the churn check (NULL: none) */
+};
+
+/* Returns 0, -1 (+ message) for an input problem, -2 (+ "N unsupported changes") when
+ * changes the patch cannot carry yet were found: p->refusals names each (the variable,
+ * type or function that really changed), all of them in one run. */
 int plan_make(struct plan *p, const struct meta_build *ob, const struct meta_build *nb,
 	      const struct diff *d, const struct ef_file *old, const struct chain *chain,
-	      int line_only, char *err, size_t errlen);
+	      const struct plan_opts *opts, char *err, size_t errlen);
 int plan_write(const struct plan *p, const struct plan_unit *pu, const char *path, char *err,
 	       size_t errlen);
 void plan_free(struct plan *p);

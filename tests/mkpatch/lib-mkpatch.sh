@@ -28,6 +28,25 @@ build_prog() {
 	(cd "$dir" && gcc -O2 -g -fplugin="$PLUGIN" -o prog main.c util.c) || fail "building $dir"
 }
 
+# variant NAME MAIN-SED [COMMON-SED]: release 1 of prog/ edited (main.c, common.h), built
+# as NAME/prog
+variant() {
+	mkdir -p "$1.src" && cp "$HERE"/prog/v1/* "$1.src"/ || fail "copy"
+	sed -i "$2" "$1.src/main.c" || fail "sed"
+	[ -z "${3:-}" ] || sed -i "$3" "$1.src/common.h" || fail "sed"
+	build_prog "$1" "$1.src"
+}
+
+# build_main CASE PREFIX: CASE/v1/main.c and CASE/v2/main.c (under $HERE) built with
+# -O2 -g and the plugin as PREFIXv1/prog and PREFIXv2/prog
+build_main() {
+	local v
+	for v in v1 v2; do
+		mkdir -p "$2$v" && cp "$HERE/$1/$v/main.c" "$2$v"/ || fail "copy $1/$v"
+		(cd "$2$v" && gcc -O2 -g -fplugin="$PLUGIN" -o prog main.c) || fail "building $1/$v"
+	done
+}
+
 # nm_addr BINARY SYMBOL [FILE]: 0x address of SYMBOL (a local one after STT_FILE FILE).
 nm_addr() {
 	python3 - "$@" <<'PY'
@@ -61,6 +80,16 @@ need_patch_mode() {
 		-fplugin-arg-polus-plan="$TMP/probe.plan" -c -o "$TMP/probe-patch.o" "$TMP/probe.c" \
 		2> "$TMP/probe-patch.err" ||
 		skip "needs the plugin's patch mode: $(grep -m1 error "$TMP/probe-patch.err" || head -n 1 "$TMP/probe-patch.err")"
+}
+
+# need_live: the real plugin with patch mode, and polus-apply ($APPLY), for a test that
+# applies its patch to a running process
+need_live() {
+	need_recording_plugin
+	unset POLUS_PLUGIN
+	need_patch_mode
+	APPLY=$POLUS_BUILD/polus-apply
+	[ -x "$APPLY" ] || fail "polus-apply not built (make)"
 }
 
 # start_prog PROG: runs PROG (a test program that reads requests line by line) in the

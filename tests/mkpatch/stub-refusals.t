@@ -12,13 +12,6 @@ cd "$TMP" || fail "cd"
 mkdir out
 build_prog v1 "$HERE/prog/v1"
 
-# variant NAME MAIN-SED [COMMON-SED]: release 1 edited (main.c, common.h), built as NAME/prog
-variant() {
-	mkdir -p "$1.src" && cp "$HERE"/prog/v1/* "$1.src"/ || fail "copy"
-	sed -i "$2" "$1.src/main.c" || fail "sed"
-	[ -z "${3:-}" ] || sed -i "$3" "$1.src/common.h" || fail "sed"
-	build_prog "$1" "$1.src"
-}
 nothing_left() {
 	[ -z "$(ls -A out)" ] || fail "left behind: $(ls out)"
 }
