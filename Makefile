@@ -40,6 +40,7 @@ include gcc-plugin/mkpatch/build.mk
 include runtime/build.mk
 include injector/build.mk
 include examples/build.mk
+include tests/unit/build.mk
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
