@@ -24,6 +24,50 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 skip() { echo "$*"; exit 77; }
 ok() { echo "ok: $*"; }
 
+# A product that `make check` builds, or a polus step, that is missing or fails FAILS the
+# test; only facts of the machine (no ptrace permission, not root, no AVX2...) skip.
+
+# need_built FILE...: each FILE exists (make check builds it).
+need_built() {
+	local f
+	for f in "$@"; do
+		[ -e "$f" ] || fail "$f not built (make check builds it)"
+	done
+}
+
+# need_plugin: $PLUGIN loads and records: a probe unit ($TMP/probe.c) compiled with it
+# carries a format-1 .polus.meta record.
+need_plugin() {
+	need_built "$PLUGIN"
+	echo 'int probe(int x) { return x + 1; }' >"$TMP/probe.c"
+	${CC:-gcc} -O2 -fplugin="$PLUGIN" -c -o "$TMP/probe.o" "$TMP/probe.c" 2>"$TMP/probe.err" ||
+		fail "the plugin fails in record mode: $(head -n 1 "$TMP/probe.err")"
+	objcopy --dump-section .polus.meta="$TMP/probe.meta" "$TMP/probe.o" "$TMP/probe2.o" 2>/dev/null
+	head -n 1 "$TMP/probe.meta" 2>/dev/null | grep -q $'^polus-meta\t1$' ||
+		fail "$PLUGIN wrote no .polus.meta record"
+}
+
+# need_ptrace: this process may ptrace a process it did not start (as polus-apply does);
+# a container without CAP_SYS_PTRACE or yama's ptrace_scope 3 cannot: skip.
+need_ptrace() {
+	local p why
+	sleep 60 &
+	p=$!
+	track_pid $p
+	why=$(python3 - $p <<'PY'
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.ptrace(0x4206, int(sys.argv[1]), None, None) != 0:  # PTRACE_SEIZE
+    print(os.strerror(ctypes.get_errno()))
+    sys.exit(1)
+PY
+	)
+	local rc=$?
+	kill -9 $p 2>/dev/null
+	wait $p 2>/dev/null
+	[ $rc -eq 0 ] || skip "no permission to ptrace here: $why"
+}
+
 # wait_for SECONDS CMD...: polls CMD every 20 ms until it succeeds or the deadline passes.
 wait_for() {
 	local secs=$1; shift

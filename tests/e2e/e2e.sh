@@ -208,6 +208,7 @@ need_polus() {
 	need_tool polus-mkpatch
 	need_tool polus-apply "${1:-$POLUS_BUILD}"
 	need_tool polus-status
+	need_ptrace
 }
 
 # make_patch OPT: builds v1 and v2 with the plugin at OPT and the patch $TMP/p12.so.

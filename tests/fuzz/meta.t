@@ -9,8 +9,8 @@
 : "${POLUS_TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$POLUS_TOP/tests/lib.sh" || exit 1
 MK=$POLUS_SAN_BUILD/polus-mkpatch
-[ -x "$MK" ] || skip "sanitized polus-mkpatch not built (make SAN=1 tools)"
-[ -f "$PLUGIN" ] || skip "needs the plugin: $PLUGIN is not built yet"
+need_built "$MK"
+need_plugin
 . "$POLUS_TOP/tests/inject/lib-inject.sh"
 need_tools
 build_fixtures # a valid patch with a version file: $FX/p1.so

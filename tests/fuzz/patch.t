@@ -12,7 +12,7 @@
 : "${POLUS_TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$POLUS_TOP/tests/lib.sh" || exit 1
 APPLY=$POLUS_SAN_BUILD/polus-apply STATUS=$POLUS_SAN_BUILD/polus-status
-[ -x "$APPLY" ] || skip "sanitized polus-apply not built (make SAN=1 tools)"
+need_built "$APPLY"
 . "$POLUS_TOP/tests/inject/lib-inject.sh"
 need_tools
 build_fixtures
@@ -55,6 +55,10 @@ fresh_target() {
 keep() { [ -n "${FUZZ_KEEP:-}" ] && cp "$1" "/tmp/polus-fuzz-${1##*/}" && echo "kept /tmp/polus-fuzz-${1##*/}" >&2; }
 
 TPID=
+fresh_target
+# the control: the valid patch applies (a polus-apply that refuses everything fails here)
+"$APPLY" "$TPID" "$FX/p1.so" >"$TMP/out" 2>&1 || fail "the valid patch was refused: $(cat "$TMP/out")"
+wait_for 10 grep -q '^new ' "$TLOG" || fail "the valid patch applied, but its code does not run"
 fresh_target
 refused=0 applied=0
 for v in "${variants[@]}"; do

@@ -7,7 +7,7 @@
 . "$POLUS_TOP/tests/lib.sh"
 . "$POLUS_TOP/tests/inject/lib-inject.sh"
 need_tools
-[ -x "$POLUS_SAN_BUILD/polus-apply" ] || skip "sanitized polus-apply not built (make SAN=1 tools)"
+need_built "$POLUS_SAN_BUILD/polus-apply"
 build_fixtures
 for i in 1 2 3; do make_patch_variant "$FX/h$i.so" "h$i"; done
 

@@ -7,8 +7,8 @@ FX=$TMP/fx
 FIXSRC=$POLUS_TOP/tests/inject/fixtures
 
 need_tools() {
-	[ -x "$APPLY" ] && [ -x "$STATUS" ] || skip "polus-apply/polus-status not built (make tools)"
-	[ -f "$POLUS_BUILD/obj/versionfiles/versionfile.o" ] || skip "versionfile.o not built"
+	need_built "$APPLY" "$STATUS" "$POLUS_BUILD/obj/versionfiles/versionfile.o"
+	need_ptrace
 }
 
 sym_addr() { nm "$1" | awk -v s="$2" '$3 == s { print $1; exit }'; }
@@ -63,21 +63,24 @@ _build_fixtures() {
 }
 
 # build_fixtures: the fixtures in $FX, from a cache in $POLUS_BUILD keyed by their sources
-# (compiling them is most of a test's time on a loaded machine).
+# (compiling them is most of a test's time on a loaded machine). Tests running in
+# parallel (tests/run -j) take turns on a lock: one builds, the others copy.
 build_fixtures() {
-	local key cache
+	local key cache lock
 	key=$(cat "$FIXSRC"/*.c "$POLUS_TOP/tests/inject/lib-inject.sh" \
 		"$POLUS_BUILD/obj/versionfiles/versionfile.o" | md5sum | cut -c1-16)
 	cache=$POLUS_BUILD/tests/inject-fixtures/$key
+	mkdir -p "${cache%/*}" || fail "cannot create ${cache%/*}"
+	exec {lock}>"${cache%/*}/.lock" && flock "$lock" || fail "cannot lock the fixture cache"
 	if [ -f "$cache/done" ]; then
 		mkdir -p "$FX" && cp -a "$cache/." "$FX/" || fail "cannot copy fixtures"
 	else
 		_build_fixtures
-		mkdir -p "${cache%/*}"
 		local tmp
 		tmp=$(mktemp -d "${cache%/*}/.tmp.XXXXXX") && cp -a "$FX/." "$tmp/" && touch "$tmp/done" &&
 			mv -T "$tmp" "$cache" 2>/dev/null || rm -rf "$tmp"
 	fi
+	exec {lock}>&-
 	cache_syms
 	make_patch "$FX/p1.so" p1
 }

@@ -6,7 +6,8 @@
 . "$POLUS_TOP/tests/lib.sh" || exit 1
 . "$(dirname "$0")/lib-mkpatch.sh" || exit 1
 APPLY=$POLUS_BUILD/polus-apply
-[ -x "$APPLY" ] || fail "$APPLY not built (make tools)"
+need_built "$APPLY"
+need_ptrace
 cd "$TMP" || fail "cd"
 for v in v1 v2; do
 	mkdir $v && cp "$HERE/cold/$v/main.c" $v/ || fail "copy"

@@ -81,7 +81,8 @@ rm -rf "$tmpd"
 ok "a unit taking the address of another unit's kept api binds its ADDRSYM"
 
 APPLY=$POLUS_BUILD/polus-apply
-[ -x "$APPLY" ] || skip "needs polus-apply (injector) built"
+need_built "$APPLY"
+need_ptrace
 live() { # live PROG PATCH: the answers before and after applying PATCH
 	start_prog "$1"
 	ask 3 "109 109 1"

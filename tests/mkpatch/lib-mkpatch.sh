@@ -1,20 +1,12 @@
 # Shared setup of the tests/mkpatch tests: source after tests/lib.sh.
-#   need_recording_plugin   skip unless $PLUGIN writes .polus.meta records
+#   need_recording_plugin   fail unless $PLUGIN writes .polus.meta records (need_plugin)
 #   build_stub              $TMP/stub/polus.so, a stand-in for patch mode (stub-plugin.cc)
 #   build_prog DIR SRC      copy SRC (a release's sources) to DIR and build DIR/prog
 MK=${MKPATCH:-$POLUS_BUILD/polus-mkpatch}
 [ -x "$MK" ] || fail "$MK not built (make tools)"
 HERE=$(cd "$(dirname "$0")" && pwd)
 
-need_recording_plugin() {
-	[ -f "$PLUGIN" ] || skip "needs the plugin: $PLUGIN is not built yet"
-	echo 'int probe(int x) { return x + 1; }' > "$TMP/probe.c"
-	gcc -O2 -fplugin="$PLUGIN" -c -o "$TMP/probe.o" "$TMP/probe.c" 2> "$TMP/probe.err" ||
-		skip "needs the plugin: record mode fails: $(head -n 1 "$TMP/probe.err")"
-	objcopy --dump-section .polus.meta="$TMP/probe.meta" "$TMP/probe.o" "$TMP/probe2.o" 2>/dev/null
-	head -n 1 "$TMP/probe.meta" 2>/dev/null | grep -q $'^polus-meta\t1$' ||
-		skip "needs the plugin: $PLUGIN does not write .polus.meta records yet"
-}
+need_recording_plugin() { need_plugin; }
 
 build_stub() {
 	mkdir -p "$TMP/stub"
@@ -73,13 +65,13 @@ sys.exit(1)
 PY
 }
 
-# need_patch_mode: skip unless $PLUGIN compiles a unit in patch mode with a plan
+# need_patch_mode: fail unless $PLUGIN compiles a unit in patch mode with a plan
 need_patch_mode() {
 	printf 'polus-plan\t1\nkeep\tprobe\t__polus_f_0\n' > "$TMP/probe.plan"
 	gcc -O2 -fPIC -fplugin="$PLUGIN" -fplugin-arg-polus-mode=patch \
 		-fplugin-arg-polus-plan="$TMP/probe.plan" -c -o "$TMP/probe-patch.o" "$TMP/probe.c" \
 		2> "$TMP/probe-patch.err" ||
-		skip "needs the plugin's patch mode: $(grep -m1 error "$TMP/probe-patch.err" || head -n 1 "$TMP/probe-patch.err")"
+		fail "the plugin's patch mode fails: $(grep -m1 error "$TMP/probe-patch.err" || head -n 1 "$TMP/probe-patch.err")"
 }
 
 # need_live: the real plugin with patch mode, and polus-apply ($APPLY), for a test that

@@ -11,7 +11,8 @@ need_recording_plugin
 unset POLUS_PLUGIN
 need_patch_mode
 APPLY=$POLUS_BUILD/polus-apply
-[ -x "$APPLY" ] || skip "needs polus-apply (injector) built"
+need_built "$APPLY"
+need_ptrace
 cd "$TMP" || fail "cd"
 for v in v1 v2; do
 	mkdir $v && cp "$HERE/live/$v/main.c" $v/ || fail "copy"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The plugin refuses what it cannot honour: one error line, non-zero exit, no object.
 . "${POLUS_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh" || exit 1
-[ -f "$PLUGIN" ] || skip "build/polus.so not built"
+need_plugin
 cd "$TMP" || exit 1
 printf 'int f(int x) { return x + 1; }\n' >u.c
 

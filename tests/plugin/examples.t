@@ -5,9 +5,9 @@
 # in the linked executable, at -O0/-O2/-O3 with and without -g. The six configurations
 # build two at a time.
 . "${POLUS_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh" || exit 1
-[ -f "$PLUGIN" ] || skip "build/polus.so not built"
+need_plugin
 SRC=$POLUS_TOP/examples/server/v1
-[ -f "$SRC/Makefile" ] || skip "examples/server/v1 not present"
+need_built "$SRC/Makefile"
 cd "$TMP" || exit 1
 . "$POLUS_TOP/tests/plugin/alloc-dump.sh" || exit 1
 

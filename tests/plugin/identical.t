@@ -5,7 +5,7 @@
 # plugin, at -O0/-O2/-O3, with and without -g. Also checks that the profile is really
 # in force: a case where -fipa-ra changes the code differs from plain -O2.
 . "${POLUS_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh" || exit 1
-[ -f "$PLUGIN" ] || skip "build/polus.so not built"
+need_plugin
 FIX=$POLUS_TOP/tests/plugin/fixtures
 cd "$TMP" || exit 1
 

@@ -6,7 +6,7 @@
 # bound variable is left. A host that defines the __polus_b_N then dlopens the patch
 # and sees the patch update its own variables.
 . "${POLUS_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh" || exit 1
-[ -f "$PLUGIN" ] || skip "build/polus.so not built"
+need_plugin
 FIX=$POLUS_TOP/tests/plugin/fixtures/patch
 cd "$TMP" || exit 1
 

@@ -5,7 +5,7 @@
 # inserted is layout-only for a function that uses a field (HASH_NOLAYOUT equal); a body
 # edit changes all three; the same tree built in two directories hashes the same.
 . "${POLUS_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh" || exit 1
-[ -f "$PLUGIN" ] || skip "build/polus.so not built"
+need_plugin
 FIX=$POLUS_TOP/tests/plugin/fixtures
 cd "$TMP" || exit 1
 
