@@ -12,7 +12,8 @@ need_recording_plugin
 unset POLUS_PLUGIN CPATH C_INCLUDE_PATH
 need_patch_mode
 APPLY=$POLUS_BUILD/polus-apply
-[ -x "$APPLY" ] || skip "needs polus-apply (injector) built"
+need_built "$APPLY"
+need_ptrace
 cd "$TMP" || fail "cd"
 
 # build_variant NAME CFLAGS...: v1 and v2 under NAME/, then NAME/p.so
