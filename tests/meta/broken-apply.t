@@ -11,5 +11,6 @@ break_file polus-apply "$stub"
 break_file san/polus-apply "$stub"
 expect_all_fail inject/apply.t inject/endbr.t inject/hostile.t inject/nopie.t \
 	inject/options.t inject/refuse.t inject/repeat.t inject/retry.t \
-	inject/seccomp.t inject/sigframe.t inject/unsafe.t inject/unwind.t inject/warnings.t \
+	inject/seccomp.t inject/sigframe.t inject/undo.t inject/unsafe.t inject/unwind.t \
+	inject/warnings.t \
 	fuzz/patch.t e2e/apply-O2.t mkpatch/live.t mkpatch/cold.t
