@@ -37,8 +37,8 @@ SRC
 }
 
 # real_source PKG VERSION: unpacked upstream tree (no Debian patches applied) in
-# $POLUS_CACHE/src/PKG_VERSION/tree; sets SRC_TREE. Non-zero with REAL_WHY when the
-# archive or that version cannot be had.
+# $POLUS_CACHE/src/PKG_VERSION/tree; sets SRC_TREE. Returns 1 (REAL_WHY set) when the
+# archive or that version cannot be had, 2 when the fetched source does not unpack.
 real_source() {
 	local pkg=$1 ver=$2 d=$POLUS_CACHE/src/${1}_$2
 	SRC_TREE=$d/tree
@@ -52,7 +52,7 @@ real_source() {
 		return 1
 	fi
 	(cd "$d" && dpkg-source --skip-patches -x ./*.dsc tree) >>"$d/fetch.log" 2>&1 ||
-		{ REAL_WHY="dpkg-source failed: $(tail -n 1 "$d/fetch.log")"; return 1; }
+		{ REAL_WHY="dpkg-source failed: $(tail -n 1 "$d/fetch.log")"; return 2; }
 	touch "$d/.unpacked"
 }
 
