@@ -67,9 +67,10 @@ real_index() {
 	real_series | awk -v p="$1" '$1 == p { print NR; f = 1; exit } END { exit !f }'
 }
 
-# polus_key: names builds by the plugin that recorded them, so a new plugin rebuilds.
-polus_key() {
-	sha256sum "$PLUGIN" | cut -c1-12
+# build_key PKG: names builds by the plugin that recorded them and the recipe that built
+# them, so a new plugin or a changed servers/PKG.sh rebuilds.
+build_key() {
+	cat "$PLUGIN" "$REAL_DIR/servers/$1.sh" | sha256sum | cut -c1-12
 }
 
 # real_build PKG VERSION N: release N of PKG built with the plugin (by the server's
@@ -78,7 +79,7 @@ polus_key() {
 real_build() {
 	local pkg=$1 ver=$2 n=$3
 	real_source "$pkg" "$ver" || return 1
-	REL_TREE=$POLUS_CACHE/build/${pkg}_$ver/$(polus_key)/r$n
+	REL_TREE=$POLUS_CACHE/build/${pkg}_$ver/$(build_key "$pkg")/r$n
 	REL_BIN=$REL_TREE/$SRV_BIN
 	mkdir -p "$(dirname "$REL_TREE")"
 	exec {lk}>"$REL_TREE.lock"
@@ -105,10 +106,12 @@ real_build() {
 
 # real_flags: sets CFLAGS, CPPFLAGS and LDFLAGS as a Debian package build of the current
 # directory gets them (dpkg-buildflags, hardening=+all as these servers' packages ask),
-# with the plugin added to CFLAGS.
+# with the plugin added to CFLAGS. Shell variables only: the build gets them from
+# srv_build's command line, as each build system expects them (nginx's configure would
+# add exported ones a second time).
 real_flags() {
 	eval "$(DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --export=sh |
-		grep -E '^export (CFLAGS|CPPFLAGS|LDFLAGS)=')"
+		sed -n -E 's/^export ((CFLAGS|CPPFLAGS|LDFLAGS)=)/\1/p')"
 	CFLAGS="$CFLAGS -fplugin=$PLUGIN"
 }
 
