@@ -2,12 +2,12 @@
 """verify.py PID APPLY.json DIFF.json OLD.nm: checks a live patch from outside the process.
 
 Every function polus-apply says it switched must start (after an endbr64) with a jump to
-the new address it reported; every function the diff lists as changed that OLD has an
-out-of-line copy of (its own symbol or a clone of it, by nm) must be among the switched
-ones, or the patch left the old code live there; and no struct or union may have changed
-its size (objects the old code made keep the old size, the new code would overrun them:
-such a patch must be refused until data coexistence exists). Prints one line: what was verified, or
-what is wrong (exit 1)."""
+the new address it reported; every function the diff lists as changed (beyond __LINE__
+values) that OLD has an out-of-line copy of (its own symbol or a clone of it, by nm) must
+be among the switched ones, or the patch left the old code live there; and no struct or
+union may have changed its size (objects the old code made keep the old size, the new
+code would overrun them: such a patch must be refused until data coexistence exists).
+Prints one line: what was verified, or what is wrong (exit 1)."""
 import json
 import re
 import struct
@@ -63,8 +63,10 @@ def main():
         print("applied although a type changed size, live objects keep the old one: " +
               ", ".join(grown))
         return 1
+    # A change of __LINE__ values only is left out of a patch by design (README.md, "See
+    # what changed"): no fix lives there.
     changed = [f["name"] for f in diff.get("functions", [])
-               if f.get("change") == "changed"]
+               if f.get("change") == "changed" and not f.get("line_only")]
     missed = [n for n in changed if n in text and n not in switched]
     if missed:
         print("silently partial: changed and out of line in OLD but not switched: " +
