@@ -6,7 +6,8 @@
 #   make SAN=1      the same C tools with AddressSanitizer + UBSan, into build/san
 #   make check      build both, then run every test, one per core; ends "N passed, N failed"
 #   make demo       live-update the example server under load (see README.md)
-#   make deps       install the Debian 12 packages polus needs (root)
+#   make deps       install the Debian 12 packages polus and its tests need (root)
+#   make check-real the real-server corpus (tests/real); rewrites docs/real-corpus.md
 #   make install PREFIX=/usr/local DESTDIR=
 
 PREFIX  ?= /usr/local
@@ -27,8 +28,12 @@ CFLAGS_POLUS := -std=gnu11 -O2 -g $(WARN) $(SANFLAGS) -D_GNU_SOURCE -Icommon -Iv
 LDFLAGS_POLUS := $(SANFLAGS)
 
 DEPS_DEBIAN := gcc g++ make binutils gcc-12-plugin-dev libelf-dev libcapstone-dev libyaml-dev pkg-config python3 python3-yaml
+# The real-server corpus (tests/real): fetching Debian sources, building dnsmasq,
+# memcached, unbound and nginx as Debian does, and their clients (dig, curl).
+DEPS_REAL := dpkg-dev patch bison flex nettle-dev libgmp-dev libevent-dev libsasl2-dev \
+	libssl-dev libexpat1-dev libpcre2-dev zlib1g-dev bind9-dnsutils curl
 
-.PHONY: all check deps install demo clean format-check san
+.PHONY: all check check-real deps install demo clean format-check san
 all: tools
 .PHONY: tools
 tools:
@@ -60,7 +65,10 @@ check: all
 	tests/run -j$(CHECK_JOBS)
 
 deps:
-	apt-get update -qq && apt-get install -y -qq $(DEPS_DEBIAN)
+	apt-get update -qq && apt-get install -y -qq $(DEPS_DEBIAN) $(DEPS_REAL)
+
+check-real: all
+	tests/real/check-real
 
 demo: all
 	examples/demo.sh
