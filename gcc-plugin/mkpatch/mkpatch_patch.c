@@ -802,6 +802,39 @@ static int warn_new_ctors(struct pb *b, struct ef_file *patch, const struct vf_p
 	return 0;
 }
 
+/*
+ * A symbol the patch leaves undefined that OLD's executable defines without a record:
+ * code of a static archive built without the plugin (a vendored liblua.a). The program's
+ * own references use its own copy, which the executable does not export, so polus-apply
+ * would look for it in the shared libraries in vain (or find another one): bind it to
+ * OLD's copy by name. Thread-local and IFUNC definitions are left to polus-apply's rules.
+ */
+static const struct ef_sym *program_symbol(const struct pb *b, const struct ef_sym *u)
+{
+	const struct ef_sym *o;
+	if (u->defined || !strncmp(u->name, "__polus_", 8) || !*u->name)
+		return NULL;
+	o = ef_find(&b->old, u->name, NULL, 0);
+	if (!o || o == &ef_ambiguous || !o->value || (o->type != STT_FUNC && o->type != STT_OBJECT))
+		return NULL;
+	return o;
+}
+
+static void bind_program_symbols(struct pb *b, struct ef_file *patch, struct vf_patch *vf)
+{
+	for (size_t s = 0; s < patch->nsyms; s++) {
+		const struct ef_sym *o = program_symbol(b, &patch->syms[s]);
+		if (!o)
+			continue;
+		vf->binds = xrealloc(vf->binds, (vf->nbinds + 1) * sizeof(struct vf_bind));
+		struct vf_bind *vb = &vf->binds[vf->nbinds++];
+		memset(vb, 0, sizeof(*vb));
+		vb->symbol = xstrdup(o->name);
+		vb->name = xstrdup(o->name);
+		vb->addr = o->value;
+	}
+}
+
 /* Binds the linked patch still refers to (gc-sections drops unused ones). */
 static void fill_binds(struct pb *b, struct ef_file *patch, struct vf_patch *vf)
 {
@@ -849,6 +882,7 @@ static int write_version_file(struct pb *b)
 	if (fill_functions(b, &patch, &vf) || warn_new_ctors(b, &patch, &vf))
 		goto out;
 	fill_binds(b, &patch, &vf);
+	bind_program_symbols(b, &patch, &vf);
 	vf.warnings = xcalloc(b->plan.nwarnings, sizeof(char *));
 	for (size_t i = 0; i < b->plan.nwarnings; i++)
 		vf.warnings[vf.nwarnings++] = xstrdup(b->plan.warnings[i]);
