@@ -40,6 +40,7 @@
 #include "undo_log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -75,6 +76,8 @@ struct apply {
 	struct ul_log log;	/* every change made to the process, until the switch is done */
 	struct rl_ctx rl;
 	struct ri_ctx reg;
+	struct reg_patch *below; /* the registry's records when checked (check_chain) */
+	size_t nbelow;
 	int reg_absent; /* no registry when checked: its creation is among the seccomp calls */
 	uint64_t map_addr;
 	struct reg_patch rec;
@@ -212,11 +215,39 @@ static int check_build(struct apply *a)
 		    (int)a->pid, *have ? have : "(none)");
 }
 
+/* The applied record of the patch with build-id id among those below, or NULL. */
+static const struct reg_patch *applied_below(const struct apply *a, const char *id)
+{
+	for (size_t i = 0; i < a->nbelow; i++)
+		if (strcasecmp(a->below[i].build_id, id) == 0 &&
+		    strcmp(a->below[i].state, "applied") == 0)
+			return &a->below[i];
+	return NULL;
+}
+
+/* A site in an earlier patch's copy (old-in) must be in one this patch requires. */
+static int check_old_in(struct apply *a)
+{
+	const struct vf_patch *vf = &a->lp.vf;
+	for (size_t i = 0; i < vf->nfunctions; i++) {
+		const struct vf_function *f = &vf->functions[i];
+		size_t r = 0;
+		while (f->old_in && r < vf->nrequires && strcasecmp(vf->requires[r], f -> old_in))
+			r++;
+		if (f->old_in && r == vf->nrequires)
+			return fail(a, PX_INPUT,
+				    "%s: function %s: old-in %s is not a patch it requires",
+				    a->path, f->name, f->old_in);
+	}
+	return 0;
+}
+
 static int check_chain(struct apply *a)
 {
-	size_t n = 0;
-	struct reg_patch *v = NULL;
-	int rc = ri_list(&a->reg, &v, &n);
+	int rc = check_old_in(a);
+	if (rc)
+		return rc;
+	rc = ri_list(&a->reg, &a->below, &a->nbelow);
 	if (rc == -ENOENT) {
 		if (a->lp.vf.nrequires)
 			return fail(a, PX_NOTAPPLY,
@@ -226,24 +257,17 @@ static int check_chain(struct apply *a)
 	}
 	if (rc)
 		return rc;
-	for (size_t r = 0; r < a->lp.vf.nrequires && !rc; r++) {
-		int found = 0;
-		for (size_t i = 0; i < n; i++)
-			found |= strcasecmp(v[i].build_id, a->lp.vf.requires[r]) == 0 &&
-				 strcmp(v[i].state, "applied") == 0;
-		if (!found)
+	for (size_t r = 0; r < a->lp.vf.nrequires && !rc; r++)
+		if (!applied_below(a, a->lp.vf.requires[r]))
 			rc = fail(a, PX_NOTAPPLY,
 				  "patch requires patch %s, which is not applied in process %d",
 				  a->lp.vf.requires[r], (int)a -> pid);
-	}
-	for (size_t i = 0; i < n && !rc && a->lp.build_id[0]; i++)
-		if (strcasecmp(v[i].build_id, a->lp.build_id) == 0 &&
-		    strcmp(v[i].state, "applied") == 0)
-			rc = fail(a, PX_NOTAPPLY,
-				  "patch %s (build %s) is already applied to "
-				  "process %d",
-				  v[i].name, a->lp.build_id, (int)a->pid);
-	reg_free(v, n);
+	const struct reg_patch *self = a->lp.build_id[0] ? applied_below(a, a->lp.build_id) : NULL;
+	if (!rc && self)
+		rc = fail(a, PX_NOTAPPLY,
+			  "patch %s (build %s) is already applied to "
+			  "process %d",
+			  self->name, a->lp.build_id, (int)a->pid);
 	return rc;
 }
 
@@ -304,7 +328,9 @@ static int prepare_sites(struct apply *a)
 				    a->path, nm);
 		struct ps_site *s = &a->sites[a->nsites];
 		s->name = nm;
-		s->func = a->tg.bias + f->old_addr;
+		/* a site in an earlier patch's copy: old_addr is from where it was loaded */
+		s->func =
+		    (f->old_in ? applied_below(a, f->old_in)->load_addr : a->tg.bias) + f->old_addr;
 		s->size = f->old_size;
 		int rc = ps_prepare(a->memfd, s, a->err, sizeof(a->err));
 		if (rc == -EINVAL)
@@ -462,10 +488,11 @@ static int undo_unmap(void *ctx, uint64_t addr, uint64_t len)
 	return rc ? rc : rl_unmap(&a->rl, addr, len);
 }
 
+static int write_code(struct apply *a, uint64_t addr, const void *buf, size_t len);
+
 static int undo_write(void *ctx, uint64_t addr, const void *buf, size_t len)
 {
-	struct apply *a = ctx;
-	return pf_mem_write(a->memfd, addr, buf, len);
+	return write_code(ctx, addr, buf, len);
 }
 
 /* Takes back every change of this apply; what could not be is added to the error. */
@@ -545,6 +572,32 @@ static int fill_record(struct apply *a)
 	return 0;
 }
 
+/*
+ * Writes len bytes at addr of the target (its threads stopped). An earlier patch's code
+ * is a shared mapping of its memfd, which /proc/PID/mem cannot write (the kernel forces
+ * writes only into private mappings): there the bytes go into the memfd itself, opened
+ * through /proc/PID/map_files.
+ */
+static int write_code(struct apply *a, uint64_t addr, const void *buf, size_t len)
+{
+	const struct pf_map *m = NULL;
+	char path[96];
+	for (size_t i = 0; i < a->tg.maps.n && !m; i++)
+		if (addr >= a->tg.maps.v[i].start && addr + len <= a->tg.maps.v[i].end &&
+		    a->tg.maps.v[i].perms[3] == 's')
+			m = &a->tg.maps.v[i];
+	if (!m)
+		return pf_mem_write(a->memfd, addr, buf, len);
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", (int)a->pid,
+		 (unsigned long long)m->start, (unsigned long long)m->end);
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int rc = pf_mem_write(fd, m->offset + (addr - m->start), buf, len);
+	close(fd);
+	return rc;
+}
+
 /* The jump at site s, logged with the bytes it replaces and where it leads. */
 static int write_jump(struct apply *a, const struct ps_site *s)
 {
@@ -554,12 +607,26 @@ static int write_jump(struct apply *a, const struct ps_site *s)
 	if (!e)
 		return fail(a, PX_INTERNAL, "out of memory");
 	e->leads_to = s->target;
-	if ((rc = ps_write(a->memfd, s)) != 0) {
+	uint8_t j[PS_JMP_LEN];
+	if ((rc = ps_encode(s, j)) != 0 || (rc = write_code(a, s->site, j, sizeof(j))) != 0) {
 		e->made = 1; /* maybe written in part: the undo writes the old bytes back */
 		return fail(a, PX_INTERNAL, "cannot write the jump in %s: %s", s->name,
 			    strerror(-rc));
 	}
 	return ul_made(&a->log, e, a->err, sizeof(a->err));
+}
+
+/* The functions the sites redirect: a chain's patch may jump from several copies of one. */
+static size_t distinct_functions(const struct apply *a)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < a->nsites; i++) {
+		size_t k = 0;
+		while (k < i && strcmp(a->sites[k].name, a->sites[i].name))
+			k++;
+		n += k == i;
+	}
+	return n;
 }
 
 static int switch_funcs(struct apply *a)
@@ -574,7 +641,12 @@ static int switch_funcs(struct apply *a)
 	if ((rc = test_fail(a, "switch")))
 		return rc;
 	ul_commit(&a->log); /* switched: never undone (pointers to the new code escape) */
-	step("switched %zu function%s", a->nsites, a->nsites == 1 ? "" : "s");
+	size_t nfn = distinct_functions(a);
+	if (nfn == a->nsites)
+		step("switched %zu function%s", nfn, nfn == 1 ? "" : "s");
+	else
+		step("switched %zu function%s (%zu jumps: copies in earlier patches too)", nfn,
+		     nfn == 1 ? "" : "s", a->nsites);
 	return 0;
 }
 
@@ -755,6 +827,7 @@ int main(int argc, char **argv)
 	}
 	free(a.rec.fns);
 	free(a.wr);
+	reg_free(a.below, a.nbelow);
 	ri_free(&a.reg);
 	ul_free(&a.log);
 	free(a.sites);

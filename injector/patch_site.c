@@ -245,14 +245,20 @@ int ps_threads_in(const struct pt_group *g, int memfd, uint64_t lo, uint64_t hi,
 	return (int)n;
 }
 
-int ps_write(int memfd, const struct ps_site *s)
+int ps_encode(const struct ps_site *s, uint8_t j[PS_JMP_LEN])
 {
 	int64_t rel = (int64_t)(s->target - (s->site + PS_JMP_LEN));
-	uint8_t j[PS_JMP_LEN];
 	int32_t r32 = (int32_t)rel;
 	if (rel != r32)
 		return -ERANGE;
 	j[0] = 0xe9;
 	memcpy(j + 1, &r32, 4);
-	return pf_mem_write(memfd, s->site, j, sizeof(j));
+	return 0;
+}
+
+int ps_write(int memfd, const struct ps_site *s)
+{
+	uint8_t j[PS_JMP_LEN];
+	int rc = ps_encode(s, j);
+	return rc ? rc : pf_mem_write(memfd, s->site, j, sizeof(j));
 }

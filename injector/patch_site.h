@@ -52,6 +52,8 @@ int ps_busy(const struct ps_site *sites, size_t n, struct pt_group *g, int memfd
 int ps_threads_in(const struct pt_group *g, int memfd, uint64_t lo, uint64_t hi, pid_t *tids,
 		  size_t max);
 
+/* The bytes of `jmp target` at the site; rel32 must reach (-ERANGE otherwise). */
+int ps_encode(const struct ps_site *s, uint8_t j[PS_JMP_LEN]);
 /* Writes `jmp target` at the site; rel32 must reach (-ERANGE otherwise). */
 int ps_write(int memfd, const struct ps_site *s);
 

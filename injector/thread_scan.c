@@ -70,7 +70,8 @@ static const struct vf_function *never_returning(const struct vf_patch *vf, cons
 	for (size_t k = 0; k < vf->nfunctions; k++) {
 		const struct vf_function *f = &vf->functions[k];
 		if (f->name && strlen(f->name) == (size_t)(colon - w) &&
-		    strncmp(f->name, w, (size_t)(colon - w)) == 0 && f->old_addr && f->old_size)
+		    strncmp(f->name, w, (size_t)(colon - w)) == 0 && f->old_addr && f->old_size &&
+		    !f->old_in) /* the copy in OLD: old_addr is from the base's bias */
 			return f;
 	}
 	return NULL;

@@ -136,7 +136,7 @@ static int parse_function(struct ctx *c, yaml_node_t *m, struct vf_function *f)
 	    get_str(c, m, "change", 1, &f->change) ||
 	    get_strlist(c, m, "reasons", &f->reasons, &f->nreasons) ||
 	    get_str(c, m, "old-symbol", 0, &f->old_symbol) ||
-	    get_u64(c, m, "old-addr", 0, &f->old_addr) ||
+	    get_u64(c, m, "old-addr", 0, &f->old_addr) || get_str(c, m, "old-in", 0, &f->old_in) ||
 	    get_u64(c, m, "old-size", 0, &f->old_size) ||
 	    get_str(c, m, "new-symbol", 1, &f->new_symbol) ||
 	    get_u64(c, m, "new-addr", 1, &f->new_addr) || get_bool(c, m, "redirect", &f->redirect))
@@ -146,6 +146,8 @@ static int parse_function(struct ctx *c, yaml_node_t *m, struct vf_function *f)
 			    f->change);
 	if (f->redirect && !f->old_symbol)
 		return fail(c, "version file: function %s: redirect without old-symbol", f->name);
+	if (f->old_in && !f->old_symbol)
+		return fail(c, "version file: function %s: old-in without old-symbol", f->name);
 	return 0;
 }
 
@@ -303,6 +305,7 @@ static int emit_function(yaml_document_t *d, const struct vf_function *f)
 		return -1;
 	if (f->old_symbol && (put(d, m, "old-symbol", scalar(d, f->old_symbol)) ||
 			      put(d, m, "old-addr", hex(d, f->old_addr)) ||
+			      (f->old_in && put(d, m, "old-in", scalar(d, f->old_in))) ||
 			      put(d, m, "old-size", num(d, f->old_size))))
 		return -1;
 	if (put(d, m, "new-symbol", scalar(d, f->new_symbol)) ||
@@ -428,6 +431,7 @@ void vf_free(struct vf_patch *p)
 		free(f->change);
 		free_list(f->reasons, f->nreasons);
 		free(f->old_symbol);
+		free(f->old_in);
 		free(f->new_symbol);
 	}
 	free(p->functions);

@@ -19,7 +19,9 @@ struct vf_function {
 	char **reasons;
 	size_t nreasons;
 	char *old_symbol;  /* NULL for a new function */
-	uint64_t old_addr; /* st_value in the base binary */
+	uint64_t old_addr; /* st_value in the base binary, or offset in patch old_in */
+	char *old_in;	   /* NULL: the site is in the base; else the build-id of the earlier
+			    * patch of the chain whose own copy the site is in */
 	uint64_t old_size;
 	char *new_symbol;  /* symbol in the patch .so */
 	uint64_t new_addr; /* st_value in the patch .so */

@@ -9,42 +9,41 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Reads one patch's build-id, version file and raw records (*rec, malloc'd). */
+/* Reads one patch's build-id, version file and raw records (*rec, malloc'd), and keeps
+ * the patch open with its symbols: a later patch redirects the copies it holds. */
 static int load_one(struct chain_patch *cp, const char *path, char **rec, size_t *rlen, char *err,
 		    size_t errlen)
 {
-	struct ef_file ei;
+	struct ef_file *ei = &cp->ef;
 	char *buf = NULL, sub[512];
 	size_t len;
 	int r;
 	cp->path = path;
-	if (ef_open_path(&ei, path, err, errlen))
+	if (ef_open_path(ei, path, err, errlen))
 		return -1;
-	if (ef_build_id(&ei, cp->build_id, sizeof(cp->build_id), err, errlen))
-		goto fail;
-	r = ef_section_copy(&ei, ".polus.version", &buf, &len, err, errlen);
+	cp->open = 1;
+	if (ef_build_id(ei, cp->build_id, sizeof(cp->build_id), err, errlen) ||
+	    ef_load_symbols(ei, err, errlen))
+		return -1;
+	if (ef_link_base(ei, &cp->link_base))
+		return msg(err, errlen, "%s: no loadable segment", path);
+	r = ef_section_copy(ei, ".polus.version", &buf, &len, err, errlen);
 	if (r) {
 		if (r == -ENOENT)
 			msg(err, errlen, "%s: no .polus.version section: not a polus patch", path);
-		goto fail;
+		return -1;
 	}
-	if (vf_parse(buf, len, &cp->vf, sub, sizeof(sub))) {
-		msg(err, errlen, "%s: %s", path, sub);
-		goto fail;
-	}
+	r = vf_parse(buf, len, &cp->vf, sub, sizeof(sub));
 	free(buf);
-	r = ef_section_copy(&ei, ".polus.meta", rec, rlen, err, errlen);
-	ef_close(&ei);
+	if (r)
+		return msg(err, errlen, "%s: %s", path, sub);
+	r = ef_section_copy(ei, ".polus.meta", rec, rlen, err, errlen);
 	if (r == -ENOENT)
 		msg(err, errlen,
 		    "%s carries no metadata of its release (built by an older polus-mkpatch?): "
 		    "rebuild it",
 		    path);
 	return r ? -1 : 0;
-fail:
-	free(buf);
-	ef_close(&ei);
-	return -1;
 }
 
 /* The base binary's raw records: the release below the first patch. */
@@ -128,18 +127,64 @@ void chain_free(struct chain *ch)
 	for (size_t i = 0; i < ch->n; i++) {
 		vf_free(&ch->p[i].vf);
 		meta_free(&ch->p[i].meta);
+		if (ch->p[i].open)
+			ef_close(&ch->p[i].ef);
 	}
 	free(ch->p);
 	memset(ch, 0, sizeof(*ch));
 }
 
-const struct chain_patch *chain_carrier(const struct chain *ch, const char *name, const char *unit)
+/* The function symbol at `addr` of the patch, preferring the one named `name`. */
+static const struct ef_sym *sym_at(const struct chain_patch *cp, uint64_t addr, const char *name)
 {
-	for (size_t i = ch->n; i-- > 0;)
-		for (size_t f = 0; f < ch->p[i].vf.nfunctions; f++) {
-			const struct vf_function *vf = &ch->p[i].vf.functions[f];
-			if (!strcmp(vf->name, name) && (!vf->unit || !strcmp(vf->unit, unit)))
-				return &ch->p[i];
-		}
+	const struct ef_sym *any = NULL;
+	for (size_t i = 0; i < cp->ef.nsyms; i++) {
+		const struct ef_sym *s = &cp->ef.syms[i];
+		if (!s->defined || s->type != STT_FUNC || s->value != addr)
+			continue;
+		if (!strcmp(s->name, name))
+			return s;
+		if (!any)
+			any = s;
+	}
+	return any;
+}
+
+const struct ef_sym *chain_copy(const struct chain_patch *cp, const char *name, const char *unit,
+				const char *asm_name, const char *src, int is_static)
+{
+	const struct ef_sym *s;
+	for (size_t f = 0; f < cp->vf.nfunctions; f++) {
+		const struct vf_function *vf = &cp->vf.functions[f];
+		if (!strcmp(vf->name, name) && (!vf->unit || !strcmp(vf->unit, unit)))
+			return sym_at(cp, vf->new_addr, vf->new_symbol);
+	}
+	if (!asm_name || !strcmp(asm_name, "-"))
+		return NULL;
+	s = ef_find(&cp->ef, asm_name, is_static ? src : NULL, is_static);
+	return s && s != &ef_ambiguous && s->type != STT_FUNC ? NULL : s;
+}
+
+static const char *base(const char *path)
+{
+	const char *b = strrchr(path, '/');
+	return b ? b + 1 : path;
+}
+
+const char *chain_clone(const struct chain_patch *cp, const char *asm_name, const char *src)
+{
+	static const char *const kinds[] = {"constprop.", "isra.", "part."};
+	size_t n = asm_name ? strlen(asm_name) : 0;
+	if (!n || !strcmp(asm_name, "-"))
+		return NULL;
+	for (size_t i = 0; i < cp->ef.nsyms; i++) {
+		const struct ef_sym *s = &cp->ef.syms[i];
+		if (!s->defined || s->type != STT_FUNC || strncmp(s->name, asm_name, n) ||
+		    s->name[n] != '.' || (s->file && src && strcmp(base(s->file), base(src))))
+			continue;
+		for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+			if (!strncmp(s->name + n + 1, kinds[k], strlen(kinds[k])))
+				return s->name;
+	}
 	return NULL;
 }

@@ -713,9 +713,40 @@ static char *patch_name(const char *out)
 	return base;
 }
 
+/* One entry of the functions list: kp's new code, and the site `old` of `in` (NULL: OLD)
+ * that jumps to it when `redirect`. */
+static void add_function(struct vf_patch *vf, const struct plan_keep *kp, const char *nsym,
+			 const struct ef_sym *ns, const struct ef_sym *old,
+			 const struct chain_patch *in, int redirect)
+{
+	const struct d_item *it = kp->it;
+	struct vf_function *f = &vf->functions[vf->nfunctions++];
+	f->name = xstrdup(it->name);
+	f->unit = xstrdup(it->unit);
+	f->change = xstrdup(it->state == DS_NEW ? "new" : "changed");
+	f->reasons = xcalloc(it->nreasons, sizeof(char *));
+	for (size_t r = 0; r < it->nreasons; r++)
+		f->reasons[f->nreasons++] = xstrdup(it->reasons[r]);
+	if (old) {
+		f->old_symbol = xstrdup(old->name);
+		f->old_addr = old->value - (in ? in->link_base : 0);
+		f->old_size = old->size;
+		f->old_in = in ? xstrdup(in->build_id) : NULL;
+	}
+	f->new_symbol = xstrdup(nsym);
+	f->new_addr = ns->value;
+	f->redirect = redirect;
+}
+
+/* Each kept function gets an entry per copy of the running code it redirects (OLD's,
+ * then earlier patches'), or one entry without a site. */
 static int fill_functions(struct pb *b, struct ef_file *patch, struct vf_patch *vf)
 {
-	vf->functions = xcalloc(b->plan.nkeeps, sizeof(struct vf_function));
+	size_t n = 0;
+	for (size_t i = 0; i < b->plan.nunits; i++)
+		for (size_t k = 0; k < b->plan.units[i].nkeeps; k++)
+			n += 1 + b->plan.units[i].keeps[k].nsites;
+	vf->functions = xcalloc(n + 1, sizeof(struct vf_function));
 	for (size_t i = 0; i < b->plan.nunits; i++) {
 		const struct plan_unit *pu = &b->plan.units[i];
 		for (size_t k = 0; k < pu->nkeeps; k++) {
@@ -732,7 +763,7 @@ static int fill_functions(struct pb *b, struct ef_file *patch, struct vf_patch *
 			}
 			if (ns == &ef_ambiguous)
 				ns = NULL;
-			if (!ns && !kp->redirect) {
+			if (!ns && !kp->redirect && !kp->nsites) {
 				/* nothing jumps to it: patch mode inlined it into its callers */
 				if (!b->po->quiet)
 					fprintf(stderr,
@@ -747,21 +778,11 @@ static int fill_functions(struct pb *b, struct ef_file *patch, struct vf_patch *
 					   "the patch has no symbol %s for kept function %s (%s): "
 					   "patch mode did not emit it",
 					   kp->symbol, it->name, it->unit);
-			struct vf_function *f = &vf->functions[vf->nfunctions++];
-			f->name = xstrdup(it->name);
-			f->unit = xstrdup(it->unit);
-			f->change = xstrdup(it->state == DS_NEW ? "new" : "changed");
-			f->reasons = xcalloc(it->nreasons, sizeof(char *));
-			for (size_t r = 0; r < it->nreasons; r++)
-				f->reasons[f->nreasons++] = xstrdup(it->reasons[r]);
-			if (kp->old) {
-				f->old_symbol = xstrdup(kp->old->name);
-				f->old_addr = kp->old->value;
-				f->old_size = kp->old->size;
-			}
-			f->new_symbol = xstrdup(nsym);
-			f->new_addr = ns->value;
-			f->redirect = kp->redirect;
+			if (kp->old || !kp->nsites)
+				add_function(vf, kp, nsym, ns, kp->old, NULL, kp->redirect);
+			for (size_t s = 0; s < kp->nsites; s++)
+				add_function(vf, kp, nsym, ns, kp->sites[s].sym, kp->sites[s].in,
+					     1);
 		}
 	}
 	return 0;
@@ -789,7 +810,7 @@ static int warn_new_ctors(struct pb *b, struct ef_file *patch, const struct vf_p
 	for (size_t i = 0; i < vf->nfunctions; i++) {
 		const struct vf_function *f = &vf->functions[i];
 		if (!has_addr(pc, npc, f->new_addr) ||
-		    (f->old_symbol && has_addr(oc, noc, f->old_addr)))
+		    (f->old_symbol && !f->old_in && has_addr(oc, noc, f->old_addr)))
 			continue;
 		char *w = xasprintf("%s: a constructor in NEW but not in OLD: polus-apply runs no "
 				    "constructor, so it does not run in the patched process",

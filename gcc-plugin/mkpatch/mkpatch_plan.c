@@ -363,6 +363,36 @@ static void warn_never_returns(struct pctx *c, const struct d_item *it, const st
 				it->name));
 }
 
+/* The copies of k's function that earlier patches of the chain hold: each is running
+ * code (the patch's own callers call it directly, OLD's entry may jump to it), so each
+ * gets a jump straight to the new code. A clone there, specialised for that patch's
+ * callers, cannot take one: refused. */
+static void chain_sites(struct pctx *c, struct plan_keep *k)
+{
+	const struct d_item *it = k->it;
+	const struct meta_fn *of = it->old;
+	const char *src = c->ob->units[it->ou].src;
+	for (size_t i = 0; i < c->chain->n; i++) {
+		const struct chain_patch *cp = &c->chain->p[i];
+		const struct ef_sym *s =
+		    chain_copy(cp, it->name, it->unit, of->asm_name, src, of->is_static);
+		const char *clone = chain_clone(cp, of->asm_name, src);
+		if (s == &ef_ambiguous)
+			refuse(c, xasprintf("%s (%s): %s has several local symbols %s: cannot "
+					    "tell which copy is this unit's",
+					    it->name, it->unit, cp->path, of->asm_name));
+		else if (s) {
+			struct plan_site site = {cp, s};
+			VEC_PUSH(k->sites, k->nsites, k->capsites, site);
+		}
+		if (clone)
+			refuse(c, xasprintf("%s (%s): %s holds %s, a clone of it specialised for "
+					    "that patch's callers, which a jump cannot replace: "
+					    "not supported yet",
+					    it->name, it->unit, cp->path, clone));
+	}
+}
+
 static int plan_keeps(struct pctx *c, struct plan_unit *pu)
 {
 	for (size_t i = 0; i < c->d->nfns; i++) {
@@ -375,23 +405,16 @@ static int plan_keeps(struct pctx *c, struct plan_unit *pu)
 			const struct meta_fn *of = it->old, *nf = it->new;
 			k.old = old_symbol(c, it->ou, of->asm_name, of->is_static, 1);
 			k.redirect = k.old != NULL;
-			if (k.old && strcmp(of->sig, nf->sig)) {
+			if (c->chain)
+				chain_sites(c, &k);
+			if ((k.old || k.nsites) && strcmp(of->sig, nf->sig)) {
 				k.redirect = 0;
+				k.nsites = 0;
 				pwarn(c->p, xasprintf("%s: signature changed (%s -> %s): not "
 						      "redirected; old callers keep the old code",
 						      it->name, of->sig, nf->sig));
 			}
 			warn_never_returns(c, it, k.old);
-			const struct chain_patch *cp =
-			    !k.old && c->chain ? chain_carrier(c->chain, it->name, it->unit) : NULL;
-			if (cp) {
-				/* its running code is only in that patch: a jump in OLD reaches
-				 * none of it, and patches' code is not redirected (yet) */
-				refuse(c, xasprintf("%s (%s): the running code is in %s, not in "
-						    "OLD: replacing an earlier patch's code is not "
-						    "supported yet",
-						    it->name, it->unit, cp->path));
-			}
 		}
 		/* old code may hold its address (callbacks, tables, comparisons): the
 		 * patch's own &NAME is OLD's entry too, which jumps to the new code */
@@ -402,9 +425,10 @@ static int plan_keeps(struct pctx *c, struct plan_unit *pu)
 	return 0;
 }
 
-/* Why the jump cannot be written, as a phrase that follows the function's name. */
+/* Why the jump cannot be written, as a phrase that follows the function's name; `in`
+ * names the image the code is in (OLD, or an earlier patch). */
 static void site_why(enum site_verdict v, const struct site_span *sp, uint64_t size, uint64_t addr,
-		     char *why, size_t whylen)
+		     const char *in, char *why, size_t whylen)
 {
 	unsigned long long sz = (unsigned long long)size;
 	switch (v) {
@@ -412,32 +436,34 @@ static void site_why(enum site_verdict v, const struct site_span *sp, uint64_t s
 		break;
 	case SITE_NO_SIZE:
 		msg(why, whylen,
-		    "OLD's symbol for it has no size: its code cannot be checked "
-		    "for the jump");
+		    "%s's symbol for it has no size: its code cannot be checked "
+		    "for the jump",
+		    in);
 		break;
 	case SITE_TOO_SHORT:
 		msg(why, whylen,
-		    "its code in OLD is %llu byte%s long%s, too short for the %d-byte jump that "
+		    "its code in %s is %llu byte%s long%s, too short for the %d-byte jump that "
 		    "redirects it",
-		    sz, sz == 1 ? "" : "s", sp->endbr ? " with its endbr64" : "", SITE_JMP_LEN);
+		    in, sz, sz == 1 ? "" : "s", sp->endbr ? " with its endbr64" : "", SITE_JMP_LEN);
 		break;
 	case SITE_NOT_BOUNDARY:
-		msg(why, whylen, "its endbr64 is not followed by an instruction boundary in OLD");
+		msg(why, whylen, "its endbr64 is not followed by an instruction boundary in %s",
+		    in);
 		break;
 	case SITE_UNDECODABLE:
-		msg(why, whylen, "its first instructions in OLD cannot be decoded");
+		msg(why, whylen, "its first instructions in %s cannot be decoded", in);
 		break;
 	case SITE_SPAN_PAST_END:
 		msg(why, whylen,
-		    "its code in OLD is %llu bytes long, too short for the %d-byte jump that "
+		    "its code in %s is %llu bytes long, too short for the %d-byte jump that "
 		    "redirects it (its first instructions end at +%llu)",
-		    sz, SITE_JMP_LEN, (unsigned long long)(sp->end - addr));
+		    in, sz, SITE_JMP_LEN, (unsigned long long)(sp->end - addr));
 		break;
 	case SITE_BRANCH_INTO:
 		msg(why, whylen,
-		    "in OLD the %s at +0x%llx branches to +0x%llx, inside the instructions "
+		    "in %s the %s at +0x%llx branches to +0x%llx, inside the instructions "
 		    "(+0x%llx..+0x%llx) that the jump redirecting it overwrites",
-		    sp->branch_insn, (unsigned long long)(sp->branch_at - addr),
+		    in, sp->branch_insn, (unsigned long long)(sp->branch_at - addr),
 		    (unsigned long long)(sp->branch_to - addr),
 		    (unsigned long long)(sp->site - addr), (unsigned long long)(sp->end - addr));
 		break;
@@ -447,29 +473,42 @@ static void site_why(enum site_verdict v, const struct site_span *sp, uint64_t s
 	}
 }
 
+/* Refuses kp's redirect at symbol s of file f (named `in`) if polus-apply would refuse
+ * its jump, by the same rule. */
+static int check_site(struct pctx *c, const struct plan_keep *kp, const struct ef_file *f,
+		      const struct ef_sym *s, const char *in)
+{
+	struct site_span sp;
+	char why[512];
+	size_t len = s->size < SITE_MAX_CODE ? s->size : SITE_MAX_CODE;
+	uint8_t *code = xmalloc(len ? len : 1);
+	if (ef_read_addr(f, s->value, code, len, c->err, c->errlen)) {
+		free(code);
+		return -1;
+	}
+	enum site_verdict v = site_check(code, len, s->size, s->value, &sp);
+	free(code);
+	if (v != SITE_OK) {
+		site_why(v, &sp, s->size, s->value, in, why, sizeof(why));
+		refuse(c, xasprintf("%s (%s): cannot be patched safely: %s", kp->it->name,
+				    kp->it->unit, why));
+	}
+	return 0;
+}
+
 /* A redirected function whose jump polus-apply would refuse makes the whole patch
- * unusable: refuse it now, by name, by the rule polus-apply checks. */
+ * unusable: refuse it now, by name, by the rule polus-apply checks (on each copy the
+ * patch redirects: OLD's, and earlier patches' of a chain). */
 static int refuse_unsafe_sites(struct pctx *c, struct plan_unit *pu)
 {
 	for (size_t k = 0; k < pu->nkeeps; k++) {
 		const struct plan_keep *kp = &pu->keeps[k];
-		struct site_span sp;
-		char why[512];
-		if (!kp->redirect)
-			continue;
-		size_t len = kp->old->size < SITE_MAX_CODE ? kp->old->size : SITE_MAX_CODE;
-		uint8_t *code = xmalloc(len ? len : 1);
-		if (ef_read_addr(c->old, kp->old->value, code, len, c->err, c->errlen)) {
-			free(code);
+		if (kp->redirect && check_site(c, kp, c->old, kp->old, "OLD"))
 			return -1;
-		}
-		enum site_verdict v = site_check(code, len, kp->old->size, kp->old->value, &sp);
-		free(code);
-		if (v != SITE_OK) {
-			site_why(v, &sp, kp->old->size, kp->old->value, why, sizeof(why));
-			refuse(c, xasprintf("%s (%s): cannot be patched safely: %s", kp->it->name,
-					    kp->it->unit, why));
-		}
+		for (size_t i = 0; i < kp->nsites; i++)
+			if (check_site(c, kp, &kp->sites[i].in->ef, kp->sites[i].sym,
+				       kp->sites[i].in->path))
+				return -1;
 	}
 	return 0;
 }
@@ -797,8 +836,10 @@ void plan_free(struct plan *p)
 {
 	for (size_t i = 0; i < p->nunits; i++) {
 		struct plan_unit *pu = &p->units[i];
-		for (size_t k = 0; k < pu->nkeeps; k++)
+		for (size_t k = 0; k < pu->nkeeps; k++) {
 			free(pu->keeps[k].symbol);
+			free(pu->keeps[k].sites);
+		}
 		free(pu->keeps);
 		free(pu->binds);
 		free(pu->plan_path);

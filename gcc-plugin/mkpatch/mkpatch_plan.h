@@ -26,12 +26,21 @@
 #include "mkpatch_chain.h"
 #include <stdint.h>
 
+/* A copy of a kept function that an earlier patch of the chain holds (its keep, or one it
+ * carried): redirected too, since that patch's own code calls it directly. */
+struct plan_site {
+	const struct chain_patch *in;
+	const struct ef_sym *sym; /* in in->ef */
+};
+
 struct plan_keep {
 	const struct d_item *it;
 	char *symbol;		  /* __polus_f_N */
 	const struct ef_sym *old; /* OLD's out-of-line copy, or NULL */
 	int redirect;
-	long addrbind; /* index into plan.binds of OLD's entry (ADDRSYM), or -1 */
+	long addrbind;		 /* index into plan.binds of OLD's entry (ADDRSYM), or -1 */
+	struct plan_site *sites; /* earlier patches' copies, each redirected */
+	size_t nsites, capsites;
 };
 
 struct plan_bind {

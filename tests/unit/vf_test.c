@@ -55,6 +55,7 @@ static void roundtrip(void)
 		CHECK(out.functions[0].nreasons == 2 &&
 		      !strcmp(out.functions[0].reasons[1], "inlined:parse_key"));
 		CHECK(out.functions[0].old_addr == 0x1a40 && out.functions[0].old_size == 212);
+		CHECK(!out.functions[0].old_in);
 		CHECK(out.functions[0].new_addr == 0x1120 && out.functions[0].redirect == 1);
 		CHECK(!out.functions[1].old_symbol && !out.functions[1].redirect);
 		CHECK(!strcmp(out.functions[1].change, "new"));
@@ -63,6 +64,36 @@ static void roundtrip(void)
 		CHECK(out.binds[1].addr == 0x8 && out.binds[1].tls && !out.binds[0].tls);
 	if (out.nwarnings == 1)
 		CHECK(!strcmp(out.warnings[0], warn[0]));
+	vf_free(&out);
+	free(text);
+}
+
+/* A site in an earlier patch of a chain: old-in survives the round trip; absent, NULL. */
+static void old_in(void)
+{
+	struct vf_function fns[1] = {{.name = "added",
+				      .change = "changed",
+				      .old_symbol = "__polus_f_1",
+				      .old_addr = 0x1010,
+				      .old_in = "c3807e",
+				      .old_size = 16,
+				      .new_symbol = "__polus_f_2",
+				      .new_addr = 0x1020,
+				      .redirect = 1}};
+	char *req[] = {"c3807e"};
+	struct vf_patch in = {.name = "p23",
+			      .target_build_id = "5f0c99",
+			      .requires = req,
+			      .nrequires = 1,
+			      .functions = fns,
+			      .nfunctions = 1},
+			out;
+	char err[256], *text;
+	size_t len;
+	CHECK(vf_emit(&in, &text, &len, err, sizeof(err)) == 0);
+	CHECK(vf_parse(text, len, &out, err, sizeof(err)) == 0);
+	CHECK(out.nfunctions == 1 && out.functions[0].old_in &&
+	      !strcmp(out.functions[0].old_in, "c3807e") && out.functions[0].old_addr == 0x1010);
 	vf_free(&out);
 	free(text);
 }
@@ -86,6 +117,7 @@ static void refuse(const char *doc, const char *want)
 int main(void)
 {
 	roundtrip();
+	old_in();
 	refuse("polus-patch: 1\nname: [x\n", "YAML error");
 	refuse("- a\n- b\n", "not a YAML mapping");
 	refuse("polus-patch: 2\nname: x\ntarget: {build-id: ab}\n", "format 2");
@@ -100,6 +132,10 @@ int main(void)
 	    "unknown change 'moved'");
 	refuse("polus-patch: 1\nname: x\ntarget: {build-id: ab}\nbinds: {a: 1}\n",
 	       "must be a list");
+	refuse(
+	    "polus-patch: 1\nname: x\ntarget: {build-id: ab}\nfunctions:\n - name: f\n   change: "
+	    "new\n   old-in: ab\n   new-symbol: g\n   new-addr: 1\n",
+	    "old-in without old-symbol");
 	if (failures)
 		fprintf(stderr, "%d checks failed\n", failures);
 	else
