@@ -3,6 +3,7 @@
  *
  *   polus-mkpatch --diff [--json] [--line-only] OLD [PATCH...] NEW
  *   polus-mkpatch [--line-only] [--quiet] [--exclude FUNC]... [--include-churn]
+ *                 [--layout-ok TYPE]...
  *                 OLD [PATCH...] NEW -o OUT.so
  *   polus-mkpatch --show PATCH.so
  *
@@ -42,6 +43,8 @@ struct args {
 	size_t nchain;
 	char **exclude; /* --exclude patterns */
 	size_t nexclude, capexclude;
+	char **layout_ok; /* --layout-ok patterns */
+	size_t nlayout_ok, caplayout_ok;
 	int include_churn;
 };
 
@@ -51,7 +54,8 @@ static void usage(FILE *f)
 	      "[PATCH...] NEW\n"
 	      "       polus-mkpatch [--line-only] [--allow-option-change] [--quiet] [--exclude "
 	      "FUNC]...\n"
-	      "                     [--include-churn] OLD [PATCH...] NEW -o OUT.so\n"
+	      "                     [--include-churn] [--layout-ok TYPE]... OLD [PATCH...] NEW "
+	      "-o OUT.so\n"
 	      "       polus-mkpatch --show PATCH.so\n"
 	      "\n"
 	      "OLD and NEW are binaries built with the polus plugin (-fplugin=polus.so).\n"
@@ -68,6 +72,9 @@ static void usage(FILE *f)
 	      "  --include-churn        keep functions that never return (main, usage...) and\n"
 	      "                         changed only through strings or constants (a version\n"
 	      "                         string); by default they are left out with a warning\n"
+	      "  --layout-ok TYPE       TYPE changed layout, but no object of it exists in the\n"
+	      "                         running process yet: patch code may use the new layout\n"
+	      "                         (else refused); repeatable; TYPE may be a glob\n"
 	      "  --show PATCH.so        check and print the version file embedded in a patch\n"
 	      "environment: POLUS_PLUGIN (polus.so to use; default: next to this program),\n"
 	      "  POLUS_JOBS (compilers at once; default: one per CPU), POLUS_KEEP_TMP (keep the\n"
@@ -113,6 +120,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 	    {"show", required_argument, NULL, 's'},
 	    {"exclude", required_argument, NULL, 'x'},
 	    {"include-churn", no_argument, NULL, 'c'},
+	    {"layout-ok", required_argument, NULL, 'L'},
 	    {0, 0, 0, 0},
 	};
 	int c;
@@ -146,6 +154,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 			break;
 		case 'c':
 			a->include_churn = 1;
+			break;
+		case 'L':
+			VEC_PUSH(a->layout_ok, a->nlayout_ok, a->caplayout_ok, optarg);
 			break;
 		case 'h':
 			usage(stdout);
@@ -339,6 +350,8 @@ int main(int argc, char **argv)
 		    .chain = &ch,
 		    .exclude = a.exclude,
 		    .nexclude = a.nexclude,
+		    .layout_ok = a.layout_ok,
+		    .nlayout_ok = a.nlayout_ok,
 		    .include_churn = a.include_churn,
 		};
 		rc = patch_build(&po, ob, &nb, &d);
@@ -346,6 +359,7 @@ int main(int argc, char **argv)
 out:
 	diff_free(&d);
 	free(a.exclude);
+	free(a.layout_ok);
 	free(extra);
 	chain_free(&ch);
 	meta_free(&base);

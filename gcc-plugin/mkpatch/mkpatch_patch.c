@@ -132,6 +132,8 @@ static int make_plans(struct pb *b)
 	struct plan_opts o = {.line_only = b->po->line_only,
 			      .exclude = b->po->exclude,
 			      .nexclude = b->po->nexclude,
+			      .layout_ok = b->po->layout_ok,
+			      .nlayout_ok = b->po->nlayout_ok,
 			      .include_churn = b->po->include_churn};
 	if (!ef_open_path(&b->new, b->po->new_path, b->err, sizeof(b->err)) &&
 	    !ef_load_symbols(&b->new, b->err, sizeof(b->err)) && !b->new.stripped)

@@ -18,6 +18,8 @@ struct patch_opts {
 	int line_only, quiet;
 	char *const *exclude; /* --exclude patterns: functions left out on purpose */
 	size_t nexclude;
+	char *const *layout_ok; /* --layout-ok patterns: types of which no object exists yet */
+	size_t nlayout_ok;
 	int include_churn; /* --include-churn */
 	const char *self;  /* argv[0], to find polus.so next to the binary */
 };

@@ -36,8 +36,9 @@ struct pctx {
 	struct smap thread_entry; /* functions whose address goes to pthread_create */
 	uint64_t *ctors;	  /* OLD's .preinit_array/.init_array entries */
 	size_t nctors;
-	char *ambiguous;    /* the first static that OLD's symbols cannot pin down */
-	struct smap ifuncs; /* IFUNCs of OLD the patch would bind or redirect: refused */
+	char *ambiguous;	   /* the first static that OLD's symbols cannot pin down */
+	struct smap ifuncs;	   /* IFUNCs of OLD the patch would bind or redirect: refused */
+	struct smap refused_types; /* types a refusal already names as the root cause */
 	char *err;
 	size_t errlen;
 };
@@ -163,6 +164,7 @@ static void refuse_table_layouts(struct pctx *c, struct smap *done)
 			tables = more;
 			smap_put(done, t->key, 1);
 		}
+		smap_put(&c->refused_types, tag, 1);
 		refuse(c, xasprintf("type %s changed layout: not supported yet (the read-only "
 				    "table%s %s hold%s it)",
 				    tag, n > 1 ? "s" : "", tables, n > 1 ? "" : "s"));
@@ -192,11 +194,12 @@ static void refuse_unsupported_variables(struct pctx *c)
 					    "%s -> %s %s)",
 					    it->key, it->unit, ov->type, ov->size, nv->type,
 					    nv->size));
-		else if ((tag = layout_reason(it)))
+		else if ((tag = layout_reason(it))) {
+			smap_put(&c->refused_types, tag, 1);
 			refuse(c, xasprintf("variable %s (%s) changed type: not supported yet (the "
 					    "layout of %s changed)",
 					    it->key, it->unit, tag));
-		else if (has_reason(it, "access"))
+		} else if (has_reason(it, "access"))
 			refuse(c, xasprintf("variable %s (%s) changed type: not supported yet (%s "
 					    "-> %s)",
 					    it->key, it->unit, ov->access, nv->access));
@@ -711,14 +714,26 @@ static void select_units(struct pctx *c)
 			c->p->nline_left_out++;
 }
 
-/* Objects already built with a type's old layout (heap, stacks, static data of types
- * not refused above) are not converted: say so for each type the patch's code now
- * sees with its new layout. */
-static void warn_changed_layouts(struct pctx *c)
+/*
+ * Objects already built with a type's old layout (heap, stacks, static data of types not
+ * refused above) are not converted: the patch's code would read and write them with the
+ * new layout (past the end of a calloc'd object when a field is inserted). Refused for
+ * each type the patch's code now sees with its new layout, unless the author says no
+ * object of it can exist in the running process (--layout-ok TYPE): then a warning.
+ */
+static int layout_ok(const struct pctx *c, const char *type)
+{
+	for (size_t i = 0; i < c->opts->nlayout_ok; i++)
+		if (!fnmatch(c->opts->layout_ok[i], type, 0))
+			return 1;
+	return 0;
+}
+
+static void refuse_changed_layouts(struct pctx *c)
 {
 	for (size_t t = 0; t < c->d->ntypes; t++) {
 		const struct d_item *ty = &c->d->types[t];
-		if (ty->state != DS_CHANGED)
+		if (ty->state != DS_CHANGED || smap_get(&c->refused_types, ty->name) >= 0)
 			continue;
 		char *r = xasprintf("layout:%s", ty->name);
 		const struct d_item *user = NULL;
@@ -727,11 +742,19 @@ static void warn_changed_layouts(struct pctx *c)
 				if (has_reason(c->p->units[i].keeps[k].it, r))
 					user = c->p->units[i].keeps[k].it;
 		free(r);
-		if (user)
+		if (!user)
+			continue;
+		if (layout_ok(c, ty->name))
 			pwarn(c->p, xasprintf("type %s changed layout (%s uses it): objects the "
 					      "running program already holds keep the old layout "
-					      "and are not converted",
-					      ty->name, user->name));
+					      "and are not converted (--layout-ok %s)",
+					      ty->name, user->name, ty->name));
+		else
+			refuse(c,
+			       xasprintf("type %s changed layout (%s uses it): objects the "
+					 "running program already holds have the old layout: not "
+					 "supported yet (--layout-ok %s if none can exist)",
+					 ty->name, user->name, ty->name));
 	}
 }
 
@@ -771,7 +794,7 @@ int plan_make(struct plan *p, const struct meta_build *ob, const struct meta_bui
 	for (size_t i = 0; i < p->nunits; i++)
 		if ((rc = bind_own(&c, &p->units[i])) || (rc = bind_external(&c, &p->units[i])))
 			goto out;
-	warn_changed_layouts(&c);
+	refuse_changed_layouts(&c);
 	if (c.ambiguous)
 		rc = msg(err, errlen, "%s", c.ambiguous);
 	else if (p->nrefusals) {
@@ -783,6 +806,7 @@ out:
 	free(c.left_out);
 	free(c.ambiguous);
 	smap_free(&c.ifuncs);
+	smap_free(&c.refused_types);
 	smap_free(&c.bind_at);
 	smap_free(&c.global_fn);
 	smap_free(&c.global_var);

@@ -79,6 +79,9 @@ struct plan_opts {
 	int line_only;
 	char *const *exclude; /* --exclude: fnmatch patterns of function names left out */
 	size_t nexclude;
+	char *const *layout_ok; /* --layout-ok: fnmatch patterns of types of which no object
+				   exists in the running process (a changed layout is no refusal) */
+	size_t nlayout_ok;
 	int include_churn;	   /* keep never-returning functions changed only in constants */
 	const struct ef_file *new; /* NEW's symbols, for the churn check (NULL: none) */
 };
