@@ -3,6 +3,7 @@
  */
 #include "mkpatch_chain.h"
 #include "elffile.h"
+#include "formats.h"
 #include "mkpatch_release.h"
 #include "mkpatch_util.h"
 #include <errno.h>
@@ -22,10 +23,11 @@ static int load_one(struct chain_patch *cp, const char *path, char **rec, size_t
 		return -1;
 	if (ef_build_id(&ei, cp->build_id, sizeof(cp->build_id), err, errlen))
 		goto fail;
-	r = ef_section_copy(&ei, ".polus.version", &buf, &len, err, errlen);
+	r = ef_section_copy(&ei, POLUS_VERSION_SECTION, &buf, &len, err, errlen);
 	if (r) {
 		if (r == -ENOENT)
-			msg(err, errlen, "%s: no .polus.version section: not a polus patch", path);
+			msg(err, errlen,
+			    "%s: no " POLUS_VERSION_SECTION " section: not a polus patch", path);
 		goto fail;
 	}
 	if (vf_parse(buf, len, &cp->vf, sub, sizeof(sub))) {
@@ -33,7 +35,7 @@ static int load_one(struct chain_patch *cp, const char *path, char **rec, size_t
 		goto fail;
 	}
 	free(buf);
-	r = ef_section_copy(&ei, ".polus.meta", rec, rlen, err, errlen);
+	r = ef_section_copy(&ei, POLUS_META_SECTION, rec, rlen, err, errlen);
 	ef_close(&ei);
 	if (r == -ENOENT)
 		msg(err, errlen,
@@ -54,10 +56,10 @@ static int base_records(const char *path, char **buf, size_t *len, char *err, si
 	int r;
 	if (ef_open_path(&ei, path, err, errlen))
 		return -1;
-	r = ef_section_copy(&ei, ".polus.meta", buf, len, err, errlen);
+	r = ef_section_copy(&ei, POLUS_META_SECTION, buf, len, err, errlen);
 	ef_close(&ei);
 	if (r == -ENOENT)
-		msg(err, errlen, "%s: no .polus.meta section", path);
+		msg(err, errlen, "%s: no " POLUS_META_SECTION " section", path);
 	return r ? -1 : 0;
 }
 
