@@ -25,6 +25,7 @@
  * Exit codes: common/exitcodes.h.
  */
 #include "exitcodes.h"
+#include "formats.h"
 #include "jsonout.h"
 #include "loader.h"
 #include "patch_site.h"
@@ -207,10 +208,11 @@ static int check_build(struct apply *a)
 	if (strcasecmp(want, have) == 0)
 		return 0;
 	if (!a->tg.has_meta)
-		return fail(a, PX_NOTAPPLY,
-			    "process %d was not built with the polus plugin (%s has no .polus.meta"
-			    " and build %s, the patch is for build %s)",
-			    (int)a->pid, a->tg.exe_path, *have ? have : "(none)", want);
+		return fail(
+		    a, PX_NOTAPPLY,
+		    "process %d was not built with the polus plugin (%s has no " POLUS_META_SECTION
+		    " and build %s, the patch is for build %s)",
+		    (int)a->pid, a->tg.exe_path, *have ? have : "(none)", want);
 	return fail(a, PX_NOTAPPLY, "patch is for build %s, process %d runs build %s", want,
 		    (int)a->pid, *have ? have : "(none)");
 }
@@ -220,7 +222,7 @@ static const struct reg_patch *applied_below(const struct apply *a, const char *
 {
 	for (size_t i = 0; i < a->nbelow; i++)
 		if (strcasecmp(a->below[i].build_id, id) == 0 &&
-		    strcmp(a->below[i].state, "applied") == 0)
+		    strcmp(a->below[i].state, REG_STATE_APPLIED) == 0)
 			return &a->below[i];
 	return NULL;
 }
@@ -549,7 +551,7 @@ static int fill_record(struct apply *a)
 	a->rec.build_id = a->lp.build_id[0] ? a->lp.build_id : (char *)"-";
 	a->rec.applied_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
 	a->rec.load_addr = a->map_addr;
-	a->rec.state = (char *)"applied";
+	a->rec.state = (char *)REG_STATE_APPLIED;
 	if (!(a->rec.fns = calloc(a->nsites + 1, sizeof(*a->rec.fns))))
 		return fail(a, PX_INTERNAL, "out of memory");
 	for (size_t i = 0; i < vf->nfunctions; i++) {

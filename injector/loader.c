@@ -2,6 +2,7 @@
  * loader — read, check and relocate a patch .so in the injector (see loader.h).
  */
 #include "loader.h"
+#include "formats.h"
 #include "procfs.h"
 
 #include <errno.h>
@@ -187,13 +188,15 @@ int ld_open(const char *path, struct ld_patch *p, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", path, verr);
 		goto bad;
 	}
-	if (ef_section(&p->ef, ".polus.version", &sh, &d) != 0 || !d->d_size) {
-		snprintf(err, errlen, "%s: not a polus patch (no .polus.version section)", path);
+	if (ef_section(&p->ef, POLUS_VERSION_SECTION, &sh, &d) != 0 || !d->d_size) {
+		snprintf(err, errlen,
+			 "%s: not a polus patch (no " POLUS_VERSION_SECTION " section)", path);
 		ld_close(p);
 		return LD_ENOTPATCH;
 	}
 	if (sh.sh_type == SHT_NOBITS || !d->d_buf) { /* libyaml asserts on a NULL input */
-		snprintf(err, errlen, "%s: invalid version file: .polus.version has no contents",
+		snprintf(err, errlen,
+			 "%s: invalid version file: " POLUS_VERSION_SECTION " has no contents",
 			 path);
 		ld_close(p);
 		return LD_EBADVERSION;

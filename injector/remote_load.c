@@ -465,7 +465,7 @@ int rl_load(struct rl_ctx *c, const struct rl_job *j, struct ld_image *img, uint
 	char name[256];
 	long fd;
 	int rc, lfd = -1;
-	snprintf(name, sizeof(name), "polus:%s", j->name);
+	snprintf(name, sizeof(name), POLUS_MEMFD_PREFIX "%s", j->name);
 	if ((rc = remote_memfd(c, name, IMAGE_MFD_FLAGS, &fd)))
 		return rc;
 	if (c->use_pidfd && (lfd = local_fd(c, fd)) < 0)

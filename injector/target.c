@@ -3,6 +3,7 @@
  */
 #include "target.h"
 #include "elffile.h"
+#include "formats.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -74,7 +75,7 @@ int tg_open(pid_t pid, struct tg_info *t, char *err, size_t errlen)
 		return rc == -EPERM ? -EACCES : rc;
 	}
 	t->dynamic = ef_has_interp(&ef);
-	t->has_meta = ef_section(&ef, ".polus.meta", &sh, &d) == 0;
+	t->has_meta = ef_section(&ef, POLUS_META_SECTION, &sh, &d) == 0;
 	if (ef_build_id(&ef, t->build_id, sizeof(t->build_id), NULL, 0) != 0)
 		t->build_id[0] = 0;
 	if (ef_tls(&ef, &memsz, &align) == 0) {

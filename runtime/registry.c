@@ -1,5 +1,5 @@
 /*
- * registry — encode and decode the text records of runtime/registry.h.
+ * registry — encode and decode the text records of versionfiles/registry_format.h.
  * Shared by polus-apply (writes), polus-status (reads) and later the runtime.
  */
 #include "registry.h"
@@ -75,16 +75,16 @@ int reg_encode(const struct reg_patch *p, char **buf, size_t *len)
 	struct sbuf b = {*buf, *buf ? *len : 0, *buf ? *len + 1 : 0, 0};
 	if (!*buf)
 		sb_puts(&b, REG_MAGIC);
-	sb_puts(&b, "patch");
+	sb_puts(&b, REG_LINE_PATCH);
 	sb_field(&b, p->name);
 	sb_field(&b, p->build_id);
-	sb_printf(&b, "\t%" PRIu64 "\t%020" PRIu64 "\t0x%" PRIx64, p->applied_ns, p->pause_ns,
-		  p->load_addr);
-	sb_field(&b, p->state ? p->state : "applied");
+	sb_printf(&b, "\t%" PRIu64 "\t%0" POLUS_STR(REG_PAUSE_DIGITS) PRIu64 "\t0x%" PRIx64,
+		  p->applied_ns, p->pause_ns, p->load_addr);
+	sb_field(&b, p->state ? p->state : REG_STATE_APPLIED);
 	sb_putc(&b, '\n');
 	for (size_t i = 0; i < p->nfns; i++) {
 		const struct reg_fn *f = &p->fns[i];
-		sb_puts(&b, "fn");
+		sb_puts(&b, REG_LINE_FN);
 		sb_field(&b, f->name);
 		sb_printf(&b, "\t0x%" PRIx64 "\t0x%" PRIx64 "\t", f->old_addr, f->new_addr);
 		if (!f->norig)
@@ -93,7 +93,7 @@ int reg_encode(const struct reg_patch *p, char **buf, size_t *len)
 			sb_printf(&b, "%02x", f->orig[k]);
 		sb_putc(&b, '\n');
 	}
-	sb_puts(&b, "end\n");
+	sb_puts(&b, REG_LINE_END "\n");
 	if (b.oom) {
 		free(b.p);
 		*buf = NULL;
@@ -197,9 +197,9 @@ int reg_decode(const char *text, size_t len, struct reg_patch **out, size_t *n, 
 		}
 		*next++ = 0;
 		nf = split_fields(line, f, 8);
-		if (strcmp(f[0], "patch") == 0) {
+		if (strcmp(f[0], REG_LINE_PATCH) == 0) {
 			struct reg_patch *nvp;
-			if (nf < 7)
+			if (nf < 1 + REG_PATCH_NFIELDS)
 				goto bad;
 			nvp = realloc(v, (nv + 1) * sizeof(*v));
 			if (!nvp)
@@ -216,9 +216,9 @@ int reg_decode(const char *text, size_t len, struct reg_patch **out, size_t *n, 
 			    parse_u64(f[4], &cur->pause_ns, 10) ||
 			    parse_u64(f[5], &cur->load_addr, 16))
 				goto bad;
-		} else if (strcmp(f[0], "fn") == 0) {
+		} else if (strcmp(f[0], REG_LINE_FN) == 0) {
 			struct reg_fn *nf2, *fn;
-			if (!cur || nf < 5)
+			if (!cur || nf < 1 + REG_FN_NFIELDS)
 				goto bad;
 			nf2 = realloc(cur->fns, (cur->nfns + 1) * sizeof(*nf2));
 			if (!nf2)
@@ -237,7 +237,7 @@ int reg_decode(const char *text, size_t len, struct reg_patch **out, size_t *n, 
 					goto bad;
 				fn->orig[fn->norig++] = (uint8_t)(hexval(h[0]) << 4 | hexval(h[1]));
 			}
-		} else if (strcmp(f[0], "end") == 0) {
+		} else if (strcmp(f[0], REG_LINE_END) == 0) {
 			cur = NULL;
 		}
 		/* the header line and unknown kinds are skipped */

@@ -1,32 +1,15 @@
 /*
  * registry — the record of applied patches kept inside the target (polus-status shows it).
  *
- * The injector creates, in the target, a memfd mapping named "polus:registry"
- * (REG_MAP_SIZE bytes, shared, read-write) on the first apply and appends one text record
- * per patch applied. The mapping holds NUL-terminated UTF-8 text: a header line, then
- * records; the text ends at the first NUL byte (the memfd is zero-filled).
- *
- *   polus-registry<TAB>1
- *   patch<TAB>NAME<TAB>BUILD-ID<TAB>APPLIED-UNIX-NS<TAB>PAUSE-NS<TAB>LOAD-ADDR<TAB>STATE
- *   fn<TAB>NAME<TAB>OLD-ADDR<TAB>NEW-ADDR<TAB>ORIG-BYTES-HEX
- *   end
- *
- * Fields are tab separated with the escapes of docs/metadata.md (\\, \t, \n; "-" = empty).
- * Addresses are run-time addresses in hex (0x...). ORIG-BYTES are the bytes the jump
- * replaced at OLD-ADDR, kept for rollback. STATE is "applied" (rollback will add others).
- * PAUSE-NS is written with 20 digits so the injector can fill it in place once it has
- * let the threads go (the pause is known only then).
- * Unknown line kinds are ignored so the format can grow. Encode/decode only: no I/O.
+ * The format (map name and size, line kinds, fields) is versionfiles/registry_format.h;
+ * this module turns it into structs and back. Encode/decode only: no I/O.
  */
 #ifndef POLUS_REGISTRY_H
 #define POLUS_REGISTRY_H
 #include <stddef.h>
 #include <stdint.h>
 
-#define REG_MAGIC "polus-registry\t1\n"
-#define REG_MAP_NAME "polus:registry"
-#define REG_MAP_SIZE (256 * 1024)
-#define REG_MAX_ORIG 16
+#include "registry_format.h"
 
 struct reg_fn {
 	char *name;

@@ -3,6 +3,7 @@
  * place; structs hold pointers into the section buffer.
  */
 #include "meta.h"
+#include "formats.h"
 #include "mkpatch_util.h"
 #include <stdlib.h>
 #include <string.h>
@@ -42,122 +43,218 @@ static int split(char *line, char **f)
 	return n;
 }
 
-static int need(int have, int want, const char *kind, size_t lineno, char *err, size_t errlen)
+/* One line being read: the handler of its kind gets it whole. */
+struct rd {
+	struct meta_unit *u; /* the open record; NULL once `end` closed it */
+	char **f;	     /* f[0] the kind, f[1..n-1] its fields, unescaped */
+	int n;
+	size_t lineno;
+	char *err;
+	size_t errlen;
+};
+
+static void index_unit(struct meta_unit *u);
+
+/* One handler per kind of versionfiles/meta_format.h, named read_<ID>: a kind added to
+ * the table does not compile here until it has one. The table has already checked
+ * that at least NREQUIRED fields are there. */
+static int read_COMPILER(struct rd *r)
 {
-	if (have >= want)
-		return 0;
-	return msg(err, errlen, ".polus.meta line %zu: '%s' has %d fields, expected %d", lineno,
-		   kind, have - 1, want - 1);
+	r->u->compiler = r->f[1];
+	return 0;
 }
 
-static int parse_line(struct meta_unit *u, char **f, int n, size_t lineno, char *err, size_t errlen)
+static int read_HASHES(struct rd *r)
 {
-	const char *k = f[0];
-	if (!strcmp(k, "compiler")) {
-		if (need(n, 2, k, lineno, err, errlen))
-			return -1;
-		u->compiler = f[1];
-	} else if (!strcmp(k, "hashes")) {
-		if (need(n, 2, k, lineno, err, errlen))
-			return -1;
-		u->hashes = atoi(f[1]);
-		if (u->hashes < 1)
-			return msg(err, errlen, ".polus.meta line %zu: bad hashes '%s'", lineno,
-				   f[1]);
-	} else if (!strcmp(k, "driver")) {
-		if (need(n, 2, k, lineno, err, errlen))
-			return -1;
-		u->driver = f[1];
-	} else if (!strcmp(k, "cwd")) {
-		if (need(n, 2, k, lineno, err, errlen))
-			return -1;
-		u->cwd = f[1];
-	} else if (!strcmp(k, "src")) {
-		if (need(n, 2, k, lineno, err, errlen))
-			return -1;
-		u->src = f[1];
-	} else if (!strcmp(k, "opt")) {
-		if (need(n, 2, k, lineno, err, errlen))
-			return -1;
-		VEC_PUSH(u->opts, u->nopts, u->capopts, f[1]);
-	} else if (!strcmp(k, "optsrc")) {
-		if (need(n, 2, k, lineno, err, errlen))
-			return -1;
-		u->optsrc = f[1];
-	} else if (!strcmp(k, "env") || !strcmp(k, "cc1opt")) {
-		if (need(n, k[0] == 'e' ? 3 : 2, k, lineno, err, errlen))
-			return -1;
-		struct meta_pair p = {f[1], n > 2 ? f[2] : NULL};
-		if (k[0] == 'e')
-			VEC_PUSH(u->envs, u->nenvs, u->capenvs, p);
-		else
-			VEC_PUSH(u->cc1opts, u->ncc1opts, u->capcc1opts, p);
-	} else if (!strcmp(k, "profile")) {
-		if (need(n, 2, k, lineno, err, errlen))
-			return -1;
-		u->profile = f[1];
-		u->profile_by = n > 2 ? f[2] : "-";
-	} else if (!strcmp(k, "fn")) {
-		struct meta_fn fn;
-		if (need(n, 8, k, lineno, err, errlen))
-			return -1;
-		fn.name = f[1];
-		fn.asm_name = f[2];
-		fn.linkage = f[3];
-		fn.sig = f[4];
-		fn.hash = f[5];
-		fn.hash_noline = f[6];
-		fn.hash_nolayout = f[7];
-		fn.is_static = !strncmp(f[3], "static", 6);
-		VEC_PUSH(u->fns, u->nfns, u->capfns, fn);
-	} else if (!strcmp(k, "use")) {
-		struct meta_use us;
-		if (need(n, 4, k, lineno, err, errlen))
-			return -1;
-		us.fn = f[1];
-		us.kind = f[2];
-		us.target = f[3];
-		VEC_PUSH(u->uses, u->nuses, u->capuses, us);
-	} else if (!strcmp(k, "emit") || !strcmp(k, "inline") || !strcmp(k, "ecall")) {
-		struct meta_pair p;
-		if (need(n, 3, k, lineno, err, errlen))
-			return -1;
-		p.a = f[1];
-		p.b = f[2];
-		if (k[0] == 'e' && k[1] == 'm')
-			VEC_PUSH(u->emits, u->nemits, u->capemits, p);
-		else if (k[0] == 'i')
-			VEC_PUSH(u->inlines, u->ninlines, u->capinlines, p);
-		else
-			VEC_PUSH(u->ecalls, u->necalls, u->capecalls, p);
-	} else if (!strcmp(k, "var")) {
-		struct meta_var v;
-		if (need(n, 11, k, lineno, err, errlen))
-			return -1;
-		v.key = f[1];
-		v.name = f[2];
-		v.asm_name = f[3];
-		v.scope = f[4];
-		v.owner = f[5];
-		v.type = f[6];
-		v.size = f[7];
-		v.access = f[8];
-		v.inithash = f[9];
-		v.flags = f[10];
-		v.tls = strstr(f[10], "tls") != NULL;
-		VEC_PUSH(u->vars, u->nvars, u->capvars, v);
-	} else if (!strcmp(k, "type")) {
-		struct meta_type t;
-		if (need(n, 5, k, lineno, err, errlen))
-			return -1;
-		t.tag = f[1];
-		t.kind = f[2];
-		t.size = f[3];
-		t.layout = f[4];
-		VEC_PUSH(u->types, u->ntypes, u->captypes, t);
-	}
-	/* other kinds: written by a newer plugin, ignored by design */
+	r->u->hashes = atoi(r->f[1]);
+	if (r->u->hashes < 1)
+		return msg(r->err, r->errlen, POLUS_META_SECTION " line %zu: bad hashes '%s'",
+			   r->lineno, r->f[1]);
 	return 0;
+}
+
+static int read_DRIVER(struct rd *r)
+{
+	r->u->driver = r->f[1];
+	return 0;
+}
+
+static int read_CWD(struct rd *r)
+{
+	r->u->cwd = r->f[1];
+	return 0;
+}
+
+static int read_SRC(struct rd *r)
+{
+	r->u->src = r->f[1];
+	return 0;
+}
+
+static int read_OPT(struct rd *r)
+{
+	struct meta_unit *u = r->u;
+	VEC_PUSH(u->opts, u->nopts, u->capopts, r->f[1]);
+	return 0;
+}
+
+/* which of the three ways the pass-through options were found (none in older records) */
+static int read_OPTSRC(struct rd *r)
+{
+	r->u->optsrc = r->f[1];
+	return 0;
+}
+
+static int read_CC1OPT(struct rd *r)
+{
+	struct meta_pair p = {r->f[1], r->n > 2 ? r->f[2] : NULL};
+	VEC_PUSH(r->u->cc1opts, r->u->ncc1opts, r->u->capcc1opts, p);
+	return 0;
+}
+
+static int read_ENV(struct rd *r)
+{
+	struct meta_pair p = {r->f[1], r->f[2]};
+	VEC_PUSH(r->u->envs, r->u->nenvs, r->u->capenvs, p);
+	return 0;
+}
+
+/* SETTER came later than LEVEL: older records have only LEVEL */
+static int read_PROFILE(struct rd *r)
+{
+	r->u->profile = r->f[1];
+	r->u->profile_by = r->n > 2 ? r->f[2] : "-";
+	return 0;
+}
+
+static int read_FN(struct rd *r)
+{
+	struct meta_unit *u = r->u;
+	char **f = r->f;
+	struct meta_fn fn = {.name = f[1],
+			     .asm_name = f[2],
+			     .linkage = f[3],
+			     .sig = f[4],
+			     .hash = f[5],
+			     .hash_noline = f[6],
+			     .hash_nolayout = f[7],
+			     .is_static = !strncmp(f[3], "static", 6)};
+	VEC_PUSH(u->fns, u->nfns, u->capfns, fn);
+	return 0;
+}
+
+/* An extern inline body is no definition a patch can replace: nothing to diff. */
+static int read_XFN(struct rd *r)
+{
+	(void)r;
+	return 0;
+}
+
+static int read_USE(struct rd *r)
+{
+	struct meta_unit *u = r->u;
+	struct meta_use us = {.fn = r->f[1], .kind = r->f[2], .target = r->f[3]};
+	VEC_PUSH(u->uses, u->nuses, u->capuses, us);
+	return 0;
+}
+
+/* emit, inline and ecall lines: two names each, kept in their own list */
+static int push_pair(struct rd *r, struct meta_pair **v, size_t *n, size_t *cap)
+{
+	struct meta_pair p = {r->f[1], r->f[2]};
+	VEC_PUSH(*v, *n, *cap, p);
+	return 0;
+}
+
+static int read_EMIT(struct rd *r)
+{
+	return push_pair(r, &r->u->emits, &r->u->nemits, &r->u->capemits);
+}
+
+static int read_INLINE(struct rd *r)
+{
+	return push_pair(r, &r->u->inlines, &r->u->ninlines, &r->u->capinlines);
+}
+
+static int read_ECALL(struct rd *r)
+{
+	return push_pair(r, &r->u->ecalls, &r->u->necalls, &r->u->capecalls);
+}
+
+static int read_VAR(struct rd *r)
+{
+	struct meta_unit *u = r->u;
+	char **f = r->f;
+	struct meta_var v = {.key = f[1],
+			     .name = f[2],
+			     .asm_name = f[3],
+			     .scope = f[4],
+			     .owner = f[5],
+			     .type = f[6],
+			     .size = f[7],
+			     .access = f[8],
+			     .inithash = f[9],
+			     .flags = f[10],
+			     .tls = strstr(f[10], "tls") != NULL};
+	VEC_PUSH(u->vars, u->nvars, u->capvars, v);
+	return 0;
+}
+
+static int read_TYPE(struct rd *r)
+{
+	struct meta_unit *u = r->u;
+	struct meta_type t = {.tag = r->f[1], .kind = r->f[2], .size = r->f[3], .layout = r->f[4]};
+	VEC_PUSH(u->types, u->ntypes, u->captypes, t);
+	return 0;
+}
+
+/* a stub of a patch's records: release_merge (mkpatch_release.c) fills it in */
+static int read_SAME_AS_BELOW(struct rd *r)
+{
+	(void)r;
+	return 0;
+}
+
+static int read_END(struct rd *r)
+{
+	struct meta_unit *u = r->u;
+	if (!u->src || !u->cwd || !u->compiler)
+		return msg(r->err, r->errlen,
+			   POLUS_META_SECTION " line %zu: record without compiler/cwd/src",
+			   r->lineno);
+	u->abs_src = path_absolute(u->cwd, u->src);
+	index_unit(u);
+	r->u = NULL;
+	return 0;
+}
+
+static int (*const readers[META_NKEYS])(struct rd *) = {
+#define META_READER(id, key, nfields, nrequired, fields, meaning) [META_K_##id] = read_##id,
+    META_KEYS(META_READER)
+#undef META_READER
+};
+
+/* The kind named s, or -1: a kind written by a newer plugin, ignored by design. */
+static int find_key(const char *s)
+{
+	for (int k = 0; k < META_NKEYS; k++)
+		if (!strcmp(s, meta_key_def(k)->key))
+			return k;
+	return -1;
+}
+
+/* Dispatches one line of an open record to its kind's reader. */
+static int read_line(struct rd *r)
+{
+	int k = find_key(r->f[0]);
+	if (k < 0)
+		return 0;
+	const struct meta_key_def *d = meta_key_def(k);
+	if (r->n - 1 < d->nrequired)
+		return msg(r->err, r->errlen,
+			   POLUS_META_SECTION " line %zu: '%s' has %d fields, expected %d",
+			   r->lineno, d->key, r->n - 1, d->nrequired);
+	return readers[k](r);
 }
 
 static void index_unit(struct meta_unit *u)
@@ -243,62 +340,56 @@ static void assign_keys(struct meta_build *b)
 
 int meta_parse(char *buf, size_t len, struct meta_build *b, char *err, size_t errlen)
 {
-	size_t pos = 0, lineno = 0;
-	struct meta_unit *u = NULL;
+	size_t pos = 0;
 	char *f[MAXF];
+	struct rd r = {.f = f, .err = err, .errlen = errlen};
 
 	memset(b, 0, sizeof(*b));
 	b->buf = buf;
 	b->len = len;
 	while (pos < len) {
-		if (!u && buf[pos] == 0) { /* linker padding between records */
+		if (!r.u && buf[pos] == 0) { /* linker padding between records */
 			pos++;
 			continue;
 		}
 		char *line = buf + pos;
 		char *nl = memchr(line, '\n', len - pos);
 		size_t end = nl ? (size_t)(nl - buf) : len;
-		lineno++;
+		r.lineno++;
 		if (memchr(line, 0, end - pos))
-			return msg(err, errlen, ".polus.meta line %zu: NUL byte inside a record",
-				   lineno);
+			return msg(err, errlen,
+				   POLUS_META_SECTION " line %zu: NUL byte inside a record",
+				   r.lineno);
 		if (!nl)
-			return msg(err, errlen, ".polus.meta line %zu: truncated record", lineno);
+			return msg(err, errlen, POLUS_META_SECTION " line %zu: truncated record",
+				   r.lineno);
 		*nl = 0;
 		pos = end + 1;
-		int n = split(line, f);
-		if (!u) {
-			if (strcmp(f[0], "polus-meta"))
-				return msg(err, errlen,
-					   ".polus.meta line %zu: expected 'polus-meta', got '%s'",
-					   lineno, f[0]);
-			if (n < 2 || strcmp(f[1], "1"))
-				return msg(err, errlen,
-					   "metadata format version %s is not supported (this "
-					   "polus-mkpatch reads version %d)",
-					   n < 2 ? "-" : f[1], META_FORMAT);
-			struct meta_unit z = {.hashes = 1};
-			VEC_PUSH(b->units, b->nunits, b->capunits, z);
-			u = &b->units[b->nunits - 1];
+		r.n = split(line, f);
+		if (r.u) {
+			if (read_line(&r))
+				return -1;
 			continue;
 		}
-		if (!strcmp(f[0], "end")) {
-			if (!u->src || !u->cwd || !u->compiler)
-				return msg(err, errlen,
-					   ".polus.meta line %zu: record without compiler/cwd/src",
-					   lineno);
-			u->abs_src = path_absolute(u->cwd, u->src);
-			index_unit(u);
-			u = NULL;
-			continue;
-		}
-		if (parse_line(u, f, n, lineno, err, errlen))
-			return -1;
+		if (strcmp(f[0], META_MAGIC))
+			return msg(err, errlen,
+				   POLUS_META_SECTION " line %zu: expected '" META_MAGIC
+						      "', got '%s'",
+				   r.lineno, f[0]);
+		if (r.n < 2 || strcmp(f[1], POLUS_STR(META_FORMAT)))
+			return msg(err, errlen,
+				   "metadata format version %s is not supported (this "
+				   "polus-mkpatch reads version %d)",
+				   r.n < 2 ? "-" : f[1], META_FORMAT);
+		struct meta_unit z = {.hashes = 1};
+		VEC_PUSH(b->units, b->nunits, b->capunits, z);
+		r.u = &b->units[b->nunits - 1];
 	}
-	if (u)
-		return msg(err, errlen, ".polus.meta: last record has no 'end' (truncated)");
+	if (r.u)
+		return msg(err, errlen,
+			   POLUS_META_SECTION ": last record has no 'end' (truncated)");
 	if (!b->nunits)
-		return msg(err, errlen, ".polus.meta holds no record");
+		return msg(err, errlen, POLUS_META_SECTION " holds no record");
 	assign_keys(b);
 	return 0;
 }

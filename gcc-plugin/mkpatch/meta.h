@@ -1,20 +1,21 @@
 /*
  * meta — reads the record-mode metadata of a binary (docs/metadata.md, format 1) into
- * structs: one meta_unit per translation unit record.
+ * structs: one meta_unit per translation unit record. The line kinds and their fields
+ * are the table of versionfiles/meta_format.h, which the plugin writes through.
  *
  * meta_parse() takes ownership of the section bytes and unescapes fields in place, so
  * every string of the result points into that buffer (or into the unit's abs_src) and
  * lives until meta_free(). Unknown line kinds are skipped; an unknown format version, a
- * record without `end` or a line with too few fields is an error (-1 + message).
+ * record without `end`, a line cut short (no newline) or a line with fewer fields than
+ * its kind needs is an error (-1 + message).
  * Units get a `key`: their absolute source path relative to the common directory of
  * all units of the build, so one tree built in two places yields the same keys.
  */
 #ifndef POLUS_META_H
 #define POLUS_META_H
+#include "meta_format.h"
 #include "mkpatch_util.h"
 #include <stddef.h>
-
-#define META_FORMAT 1
 
 struct meta_fn {
 	const char *name, *asm_name, *linkage, *sig, *hash, *hash_noline, *hash_nolayout;

@@ -24,6 +24,7 @@
 #include "diff.h"
 #include "diff_out.h"
 #include "elffile.h"
+#include "formats.h"
 #include "exitcodes.h"
 #include "meta.h"
 #include "mkpatch_chain.h"
@@ -206,13 +207,14 @@ static int load_build(const char *path, struct meta_build *b, char *err, size_t 
 	int r;
 	if (ef_open_path(&ei, path, err, errlen))
 		return -1;
-	r = ef_section_copy(&ei, ".polus.meta", &buf, &len, err, errlen);
+	r = ef_section_copy(&ei, POLUS_META_SECTION, &buf, &len, err, errlen);
 	ef_close(&ei);
 	if (r && r != -ENOENT)
 		return -1;
 	if (r == -ENOENT)
 		return msg(err, errlen,
-			   "%s: built without the plugin (no .polus.meta section): rebuild with "
+			   "%s: built without the plugin (no " POLUS_META_SECTION
+			   " section): rebuild with "
 			   "CFLAGS+=-fplugin=.../polus.so",
 			   path);
 	if (meta_parse(buf, len, b, sub, sizeof(sub))) {
@@ -234,12 +236,13 @@ static int show_patch(const char *path)
 		fprintf(stderr, "polus-mkpatch: %s\n", err);
 		return PX_INPUT;
 	}
-	r = ef_section_copy(&ei, ".polus.version", &buf, &len, err, sizeof(err));
+	r = ef_section_copy(&ei, POLUS_VERSION_SECTION, &buf, &len, err, sizeof(err));
 	ef_close(&ei);
 	if (r) {
 		if (r == -ENOENT)
 			snprintf(err, sizeof(err),
-				 "%s: no .polus.version section: not a polus patch", path);
+				 "%s: no " POLUS_VERSION_SECTION " section: not a polus patch",
+				 path);
 		fprintf(stderr, "polus-mkpatch: %s\n", err);
 		return PX_INPUT;
 	}

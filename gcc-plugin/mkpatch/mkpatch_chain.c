@@ -3,6 +3,7 @@
  */
 #include "mkpatch_chain.h"
 #include "elffile.h"
+#include "formats.h"
 #include "mkpatch_release.h"
 #include "mkpatch_util.h"
 #include <errno.h>
@@ -27,17 +28,18 @@ static int load_one(struct chain_patch *cp, const char *path, char **rec, size_t
 		return -1;
 	if (ef_link_base(ei, &cp->link_base))
 		return msg(err, errlen, "%s: no loadable segment", path);
-	r = ef_section_copy(ei, ".polus.version", &buf, &len, err, errlen);
+	r = ef_section_copy(ei, POLUS_VERSION_SECTION, &buf, &len, err, errlen);
 	if (r) {
 		if (r == -ENOENT)
-			msg(err, errlen, "%s: no .polus.version section: not a polus patch", path);
+			msg(err, errlen,
+			    "%s: no " POLUS_VERSION_SECTION " section: not a polus patch", path);
 		return -1;
 	}
 	r = vf_parse(buf, len, &cp->vf, sub, sizeof(sub));
 	free(buf);
 	if (r)
 		return msg(err, errlen, "%s: %s", path, sub);
-	r = ef_section_copy(ei, ".polus.meta", rec, rlen, err, errlen);
+	r = ef_section_copy(ei, POLUS_META_SECTION, rec, rlen, err, errlen);
 	if (r == -ENOENT)
 		msg(err, errlen,
 		    "%s carries no metadata of its release (built by an older polus-mkpatch?): "
@@ -53,7 +55,7 @@ static int base_records(const char *path, char **buf, size_t *len, char *err, si
 	int r;
 	if (ef_open_path(&ei, path, err, errlen))
 		return -1;
-	r = ef_section_copy(&ei, ".polus.meta", buf, len, err, errlen);
+	r = ef_section_copy(&ei, POLUS_META_SECTION, buf, len, err, errlen);
 	ef_close(&ei);
 	if (r == -ENOENT)
 		msg(err, errlen, "%s: no .polus.meta section", path);

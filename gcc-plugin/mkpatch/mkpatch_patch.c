@@ -13,6 +13,7 @@
  */
 #include "mkpatch_patch.h"
 #include "elffile.h"
+#include "formats.h"
 #include "exitcodes.h"
 #include "mkpatch_plan.h"
 #include "mkpatch_release.h"
@@ -376,7 +377,7 @@ static int log_says_drift(const struct plan_unit *pu)
 	char *log = NULL, sub[256];
 	size_t len = 0;
 	int r = !read_file(pu->log_path, &log, &len, sub, sizeof(sub)) &&
-		strstr(log, "polus: the source of function ") != NULL;
+		strstr(log, PLAN_DRIFT_ERROR) != NULL;
 	free(log);
 	return r;
 }
@@ -525,13 +526,13 @@ static int recheck_drift(struct pb *b, struct plan_unit *pu)
 		       PX_INTERNAL;
 	if (ef_open_path(&ei, pu->rec_path, b->err, sizeof(b->err)))
 		return PX_INTERNAL;
-	r = ef_section_copy(&ei, ".polus.meta", &buf, &len, b->err, sizeof(b->err));
+	r = ef_section_copy(&ei, POLUS_META_SECTION, &buf, &len, b->err, sizeof(b->err));
 	ef_close(&ei);
 	if (r) {
 		free(buf);
-		return (r != -ENOENT
-			    ? 0
-			    : msg(b->err, sizeof(b->err), "%s: no .polus.meta", pu->rec_path)),
+		return (r != -ENOENT ? 0
+				     : msg(b->err, sizeof(b->err), "%s: no " POLUS_META_SECTION,
+					   pu->rec_path)),
 		       PX_INTERNAL;
 	}
 	if (meta_parse(buf, len, &rec, sub, sizeof(sub)) || rec.nunits != 1) {
@@ -940,13 +941,13 @@ static int write_new_meta(struct pb *b, char **path)
 	FILE *f;
 	if (ef_open_path(&ei, b->po->new_path, b->err, sizeof(b->err)))
 		return -1;
-	r = ef_section_copy(&ei, ".polus.meta", &buf, &len, b->err, sizeof(b->err));
+	r = ef_section_copy(&ei, POLUS_META_SECTION, &buf, &len, b->err, sizeof(b->err));
 	ef_close(&ei);
 	if (r) {
 		free(buf);
 		return r != -ENOENT ? -1
-				    : msg(b->err, sizeof(b->err), "%s: .polus.meta vanished",
-					  b->po->new_path);
+				    : msg(b->err, sizeof(b->err),
+					  "%s: " POLUS_META_SECTION " vanished", b->po->new_path);
 	}
 	char *full = xcalloc(b->nb->nunits + 1, 1);
 	for (size_t i = 0; i < b->plan.nunits; i++)
@@ -976,8 +977,8 @@ static int embed_and_publish(struct pb *b)
 		free(meta);
 		return PX_INTERNAL;
 	}
-	vsect = xasprintf(".polus.version=%s", b->tmp_yaml);
-	msect = xasprintf(".polus.meta=%s", meta);
+	vsect = xasprintf(POLUS_VERSION_SECTION "=%s", b->tmp_yaml);
+	msect = xasprintf(POLUS_META_SECTION "=%s", meta);
 	char *const argv[] = {"objcopy", "--add-section",   vsect, "--add-section",
 			      msect,	 (char *)b->tmp_so, NULL};
 	r = run_argv(argv, NULL, b->err, sizeof(b->err));

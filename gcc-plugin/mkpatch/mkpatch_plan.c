@@ -833,24 +833,25 @@ int plan_write(const struct plan *p, const struct plan_unit *pu, const char *pat
 	FILE *f = fopen(path, "w");
 	if (!f)
 		return msg(err, errlen, "%s: cannot create: %m", path);
-	fprintf(f, "polus-plan\t1\n");
+	fprintf(f, PLAN_HEADER "\n");
 	for (size_t i = 0; i < pu->nkeeps; i++) {
 		const struct plan_keep *k = &pu->keeps[i];
-		fprintf(f, "keep\t%s\t%s", k->it->name, k->symbol);
+		fprintf(f, PLAN_KEEP "\t%s\t%s", k->it->name, k->symbol);
 		if (k->addrbind >= 0)
 			fprintf(f, "\t%s", p->binds[k->addrbind].symbol);
 		fputc('\n', f);
 	}
 	for (size_t i = 0; i < pu->nbinds; i++) {
 		const struct plan_bind *b = &p->binds[pu->binds[i]];
-		fprintf(f, "%s\t%s\t%s%s\n", b->is_fn ? "bind-fn" : "bind-var", b->name, b->symbol,
-			b->tls ? "\ttls" : "");
+		fprintf(f, "%s\t%s\t%s%s\n", b->is_fn ? PLAN_BIND_FN : PLAN_BIND_VAR, b->name,
+			b->symbol, b->tls ? "\t" PLAN_TLS : "");
 	}
 	/* every function whose body the patch compiles must still hash as NEW recorded
 	 * it: a source edited since NEW was built would patch in code nobody tested */
 	for (size_t i = 0; !pu->skip_expect && i < pu->u->nfns; i++)
 		if (plan_expects(p, pu, &pu->u->fns[i]))
-			fprintf(f, "expect\t%s\t%s\n", pu->u->fns[i].name, pu->u->fns[i].hash);
+			fprintf(f, PLAN_EXPECT "\t%s\t%s\n", pu->u->fns[i].name,
+				pu->u->fns[i].hash);
 	if (fclose(f))
 		return msg(err, errlen, "%s: write failed: %m", path);
 	return 0;

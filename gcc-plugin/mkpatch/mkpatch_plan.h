@@ -2,7 +2,8 @@
  * mkpatch_plan — decides what goes into a patch and writes the per-unit plan files that
  * the plugin's patch mode reads.
  *
- * Plan file (one per recompiled unit): first line `polus-plan<TAB>1`, then
+ * Plan file (one per recompiled unit, versionfiles/plan_format.h): first line
+ * `polus-plan<TAB>1`, then
  *   keep<TAB>NAME<TAB>SYMBOL[<TAB>ADDRSYM]  a changed or new function, emitted as SYMBOL;
  *                                     a redirected one's addresses become the bind
  *                                     ADDRSYM (OLD's entry), so old and new pointers
@@ -24,6 +25,7 @@
 #include "elffile.h"
 #include "meta.h"
 #include "mkpatch_chain.h"
+#include "plan_format.h"
 #include <stdint.h>
 
 /* A copy of a kept function that an earlier patch of the chain holds (its keep, or one it

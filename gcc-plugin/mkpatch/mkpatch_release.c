@@ -2,12 +2,14 @@
  * mkpatch_release — stub records out, full records back in (see mkpatch_release.h).
  */
 #include "mkpatch_release.h"
+#include "formats.h"
 #include "meta.h"
 #include "mkpatch_util.h"
 #include <stdlib.h>
 #include <string.h>
 
-#define STUB_MARK "same-as-below"
+/* the line kinds used here, from the key table of versionfiles/meta_format.h */
+#define KEY(id) (meta_key_def(META_K_##id)->key)
 
 struct span {
 	const char *p;
@@ -32,9 +34,12 @@ static int split_records(const char *raw, size_t len, struct span **out, size_t 
 			if (!nl) {
 				free(*out);
 				*out = NULL;
-				return msg(err, errlen, ".polus.meta: last record has no 'end'");
+				return msg(err, errlen,
+					   POLUS_META_SECTION ": last record has no '%s'",
+					   KEY(END));
 			}
-			int end = (size_t)(nl - (raw + pos)) == 3 && !memcmp(raw + pos, "end", 3);
+			size_t l = (size_t)(nl - (raw + pos));
+			int end = l == strlen(KEY(END)) && !memcmp(raw + pos, KEY(END), l);
 			pos = (size_t)(nl - raw) + 1;
 			if (end)
 				break;
@@ -81,6 +86,13 @@ static void put_span(struct text *t, struct span s)
 		put(t, s.p, s.len);
 }
 
+/* A line of a kind without fields. */
+static void put_line0(struct text *t, const char *kind)
+{
+	put(t, kind, strlen(kind));
+	put(t, "\n", 1);
+}
+
 int release_trim(const char *raw, size_t len, const char *full, size_t nunits, char **out,
 		 size_t *outlen, char *err, size_t errlen)
 {
@@ -91,19 +103,20 @@ int release_trim(const char *raw, size_t len, const char *full, size_t nunits, c
 		return -1;
 	if (n != nunits) {
 		free(r);
-		return msg(err, errlen, ".polus.meta holds %zu records, the build %zu units", n,
-			   nunits);
+		return msg(err, errlen,
+			   POLUS_META_SECTION " holds %zu records, the build %zu units", n, nunits);
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (full[i]) {
 			put_span(&t, r[i]);
 			continue;
 		}
-		put(&t, "polus-meta\t1\n", 13);
-		put_span(&t, line_of(r[i], "compiler"));
-		put_span(&t, line_of(r[i], "cwd"));
-		put_span(&t, line_of(r[i], "src"));
-		put(&t, STUB_MARK "\nend\n", sizeof(STUB_MARK "\nend\n") - 1);
+		put_line0(&t, META_HEADER);
+		put_span(&t, line_of(r[i], KEY(COMPILER)));
+		put_span(&t, line_of(r[i], KEY(CWD)));
+		put_span(&t, line_of(r[i], KEY(SRC)));
+		put_line0(&t, KEY(SAME_AS_BELOW));
+		put_line0(&t, KEY(END));
 	}
 	free(r);
 	*out = t.p ? t.p : xstrdup("");
@@ -127,10 +140,11 @@ static void put_merged(struct text *t, struct span stub, struct span low)
 	for (const char *p = low.p, *e = low.p + low.len; p < e;) {
 		const char *nl = memchr(p, '\n', (size_t)(e - p));
 		size_t l = nl ? (size_t)(nl - p) + 1 : (size_t)(e - p);
-		if (!strncmp(p, "cwd\t", 4))
-			put_span(t, line_of(stub, "cwd"));
-		else if (!strncmp(p, "src\t", 4))
-			put_span(t, line_of(stub, "src"));
+		struct span own = {p, l};
+		if (line_of(own, KEY(CWD)).p)
+			put_span(t, line_of(stub, KEY(CWD)));
+		else if (line_of(own, KEY(SRC)).p)
+			put_span(t, line_of(stub, KEY(SRC)));
 		else
 			put(t, p, l);
 		p += l;
@@ -151,14 +165,15 @@ int release_merge(const char *below, size_t blen, const char *rec, size_t rlen, 
 	    parse_copy(below, blen, &mb, err, errlen) || parse_copy(rec, rlen, &mr, err, errlen))
 		goto out;
 	if (mb.nunits != nb || mr.nunits != nr) {
-		msg(err, errlen, ".polus.meta: records and units do not pair up");
+		msg(err, errlen, POLUS_META_SECTION ": records and units do not pair up");
 		goto out;
 	}
 	for (size_t j = 0; j < nb; j++)
 		smap_put(&at, mb.units[j].key, (long)j);
 	for (size_t i = 0; i < nr; i++) {
-		long j = line_of(rr[i], STUB_MARK).p ? smap_get(&at, mr.units[i].key) : -1;
-		if (line_of(rr[i], STUB_MARK).p && j < 0) {
+		int stub = line_of(rr[i], KEY(SAME_AS_BELOW)).p != NULL;
+		long j = stub ? smap_get(&at, mr.units[i].key) : -1;
+		if (stub && j < 0) {
 			msg(err, errlen,
 			    "unit %s is carried as the one below, but the release below has no "
 			    "such unit",

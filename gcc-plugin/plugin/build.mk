@@ -5,10 +5,12 @@ GCC_PLUGIN_DIR := $(shell $(CC) -print-file-name=plugin)
 POLUS_PLUGIN_SRCS := $(wildcard gcc-plugin/plugin/polus*.cc)
 POLUS_PLUGIN_OBJS := $(patsubst %.cc,$(BUILD)/obj/%.o,$(POLUS_PLUGIN_SRCS))
 POLUS_PLUGIN_CXXFLAGS := -shared -fPIC -fno-rtti -fno-exceptions -O2 -g $(WARN) \
-	-Wno-unused-parameter -I$(GCC_PLUGIN_DIR)/include
+	-Wno-unused-parameter -I$(GCC_PLUGIN_DIR)/include -Iversionfiles
 
+# -Iversionfiles: the shared format headers (plain C, no GCC headers of their own).
 $(BUILD)/obj/gcc-plugin/plugin/%.o: gcc-plugin/plugin/%.cc gcc-plugin/plugin/polus.h \
-		gcc-plugin/plugin/polus-common.h
+		gcc-plugin/plugin/polus-common.h $(wildcard versionfiles/*_format.h) \
+		versionfiles/formats.h
 	@mkdir -p $(dir $@)
 	$(CXX) $(POLUS_PLUGIN_CXXFLAGS) -c -o $@ $<
 

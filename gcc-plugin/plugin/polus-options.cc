@@ -191,13 +191,13 @@ static void remove_explained(vec<char *> *pp, const vec<char *> &opts)
 	}
 }
 
-static void put_line(struct pbuf *b, const char *kind, const char *v1, const char *v2)
+static void put_line(struct pbuf *b, enum meta_key kind, const char *v1, const char *v2)
 {
-	pbuf_puts(b, kind);
+	pbuf_line(b, kind);
 	pbuf_field(b, v1);
 	if (v2)
 		pbuf_field(b, v2);
-	pbuf_puts(b, "\n");
+	pbuf_line_end(b);
 }
 
 /* "-include X" back into its two words, for -Xpreprocessor pairs and cc1opt lines. */
@@ -243,19 +243,19 @@ void polus_write_options(struct pbuf *b)
 		src = "cc1";
 	}
 	for (unsigned i = 0; i < opts.length(); i++)
-		put_line(b, "opt", opts[i], NULL);
+		put_line(b, META_K_OPT, opts[i], NULL);
 	for (unsigned i = 0; i < extra.length(); i++)
-		put_line(b, "opt", extra[i], NULL);
-	put_line(b, "optsrc", src, NULL);
+		put_line(b, META_K_OPT, extra[i], NULL);
+	put_line(b, META_K_OPTSRC, src, NULL);
 	for (unsigned i = 0; i < pp.length(); i++) {
 		char *second;
 		const char *first = pp_split(pp[i], &second);
-		put_line(b, "cc1opt", first, second);
+		put_line(b, META_K_CC1OPT, first, second);
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(code_env); i++) {
 		const char *v = getenv(code_env[i]);
 		if (v)
-			put_line(b, "env", code_env[i], v);
+			put_line(b, META_K_ENV, code_env[i], v);
 	}
 	strings_free(&opts);
 	strings_free(&argv);

@@ -1,6 +1,7 @@
 /* polus-patchmode.cc — patch mode: compile a unit of the new release into patch code.
  *
- * The plan (written by polus-mkpatch) names, per unit:
+ * The plan (written by polus-mkpatch; keywords in versionfiles/plan_format.h) names,
+ * per unit:
  *   keep      NAME SYMBOL [ADDRSYM]  changed/new function: exported as SYMBOL (default
  *                                visibility, `used`), so the injector finds it; with
  *                                ADDRSYM, calls still go to SYMBOL but every address
@@ -95,9 +96,12 @@ int polus_patch_load_plan(const char *path, char *err, size_t errlen)
 				*p++ = 0;
 		}
 		if (lineno == 1) {
-			if (nf != 2 || strcmp(fields[0], "polus-plan") || strcmp(fields[1], "1")) {
+			if (nf != 2 || strcmp(fields[0], PLAN_MAGIC) ||
+			    strcmp(fields[1], POLUS_STR(PLAN_FORMAT))) {
 				snprintf(err, errlen,
-					 "%s: not a polus plan (want 'polus-plan<TAB>1')", path);
+					 "%s: not a polus plan (want '" PLAN_MAGIC
+					 "<TAB>" POLUS_STR(PLAN_FORMAT) "')",
+					 path);
 				rc = -1;
 				break;
 			}
@@ -105,12 +109,12 @@ int polus_patch_load_plan(const char *path, char *err, size_t errlen)
 		}
 		if (!line[0])
 			continue;
-		if (!strcmp(fields[0], "expect")) {
+		if (!strcmp(fields[0], PLAN_EXPECT)) {
 			expect_entry x = {};
 			if (nf != 3 || !fields[1][0] || !parse_hash(fields[2], &x.want)) {
 				snprintf(err, errlen,
-					 "%s:%d: bad plan line (want expect NAME HASH, HASH = 16 "
-					 "lower-case hex digits)",
+					 "%s:%d: bad plan line (want " PLAN_EXPECT
+					 " NAME HASH, HASH = 16 lower-case hex digits)",
 					 path, lineno);
 				rc = -1;
 				break;
@@ -119,18 +123,20 @@ int polus_patch_load_plan(const char *path, char *err, size_t errlen)
 			continue;
 		}
 		plan_map *m = NULL;
-		if (!strcmp(fields[0], "keep"))
+		if (!strcmp(fields[0], PLAN_KEEP))
 			m = g_keep;
-		else if (!strcmp(fields[0], "bind-fn"))
+		else if (!strcmp(fields[0], PLAN_BIND_FN))
 			m = g_bind_fn;
-		else if (!strcmp(fields[0], "bind-var"))
+		else if (!strcmp(fields[0], PLAN_BIND_VAR))
 			m = g_bind_var;
-		bool tls = nf == 4 && m == g_bind_var && !strcmp(fields[3], "tls");
+		bool tls = nf == 4 && m == g_bind_var && !strcmp(fields[3], PLAN_TLS);
 		bool addr = nf == 4 && m == g_keep && fields[3][0];
 		if (!m || nf < 3 || (nf > 3 && !tls && !addr) || !fields[1][0] || !fields[2][0]) {
 			snprintf(err, errlen,
-				 "%s:%d: bad plan line (want keep NAME SYMBOL [ADDRSYM], "
-				 "bind-fn NAME SYMBOL or bind-var KEY SYMBOL [tls])",
+				 "%s:%d: bad plan line (want " PLAN_KEEP
+				 " NAME SYMBOL [ADDRSYM], " PLAN_BIND_FN
+				 " NAME SYMBOL or " PLAN_BIND_VAR " KEY SYMBOL "
+				 "[" PLAN_TLS "])",
 				 path, lineno);
 			rc = -1;
 			break;
@@ -386,13 +392,13 @@ static bool check_expected(void)
 		return true;
 	if (more)
 		error_at(UNKNOWN_LOCATION,
-			 "polus: the source of function %qs (and %d more) changed since the "
-			 "recorded build: rebuild the new release from this source first",
+			 PLAN_DRIFT_ERROR "%qs (and %d more) changed since the recorded build: "
+					  "rebuild the new release from this source first",
 			 first, more);
 	else
 		error_at(UNKNOWN_LOCATION,
-			 "polus: the source of function %qs changed since the recorded build: "
-			 "rebuild the new release from this source first",
+			 PLAN_DRIFT_ERROR "%qs changed since the recorded build: rebuild the new "
+					  "release from this source first",
 			 first);
 	return false;
 }

@@ -1,7 +1,8 @@
 /* polus-record.cc — record mode: what one translation unit defines, uses and emits.
  *
  * Facts are collected where GCC shows them and written once, at PLUGIN_FINISH_UNIT,
- * as one record (docs/metadata.md) into .polus.meta:
+ * as one record (docs/metadata.md) into .polus.meta, every line through the key table
+ * of versionfiles/meta_format.h (pbuf_line):
  * - fn: PLUGIN_FINISH_PARSE_FUNCTION (every definition, unused statics included);
  *   hashes and `use` lines from a GIMPLE pass right after `cfg` (before any inlining).
  *   A definition that never reaches `cfg` (an unused static the compiler drops) is
@@ -112,11 +113,11 @@ static void on_use(const char *kind, const char *target, void *data)
 	if (u->seen->contains(key))
 		return;
 	u->seen->add(xstrdup(key));
-	pbuf_puts(&u->f->uses, "use");
+	pbuf_line(&u->f->uses, META_K_USE);
 	pbuf_field(&u->f->uses, u->f->name);
 	pbuf_field(&u->f->uses, kind);
 	pbuf_field(&u->f->uses, target);
-	pbuf_puts(&u->f->uses, "\n");
+	pbuf_line_end(&u->f->uses);
 }
 
 static void hash_function(fn_rec *f, tree decl, tree generic_body)
@@ -178,10 +179,10 @@ struct emit_pass : gimple_opt_pass {
 		char *dot = strchr(origin, '.');
 		if (dot && dot != origin)
 			*dot = 0;
-		pbuf_puts(&g_emit, "emit");
+		pbuf_line(&g_emit, META_K_EMIT);
 		pbuf_field(&g_emit, asm_name);
 		pbuf_field(&g_emit, origin);
-		pbuf_puts(&g_emit, "\n");
+		pbuf_line_end(&g_emit);
 		hash_set<nofree_string_hash> seen;
 		basic_block bb;
 		FOR_EACH_BB_FN(bb, fun)
@@ -198,10 +199,10 @@ struct emit_pass : gimple_opt_pass {
 				if (!strncmp(cn, "__builtin_", 10) || seen.contains(cn))
 					continue;
 				seen.add(cn);
-				pbuf_puts(&g_emit, "ecall");
+				pbuf_line(&g_emit, META_K_ECALL);
 				pbuf_field(&g_emit, asm_name);
 				pbuf_field(&g_emit, cn);
-				pbuf_puts(&g_emit, "\n");
+				pbuf_line_end(&g_emit);
 			}
 		}
 		return 0;
@@ -221,10 +222,10 @@ static void on_node_removed(cgraph_node *node, void *)
 		if (g_inline_seen->contains(key))
 			return;
 		g_inline_seen->add(xstrdup(key));
-		pbuf_puts(&g_inline, "inline");
+		pbuf_line(&g_inline, META_K_INLINE);
 		pbuf_field(&g_inline, caller);
 		pbuf_field(&g_inline, callee);
-		pbuf_puts(&g_inline, "\n");
+		pbuf_line_end(&g_inline);
 		return;
 	}
 	fn_rec *f = fn_get(node->decl, false);
@@ -292,10 +293,10 @@ static void write_type(tree t, const char *tag)
 	if (g_types_written->contains(uid))
 		return;
 	g_types_written->add(uid);
-	pbuf_puts(&g_types, "type");
+	pbuf_line(&g_types, META_K_TYPE);
 	pbuf_field(&g_types, tag);
 	pbuf_field(&g_types, TREE_CODE(t) == UNION_TYPE ? "union" : "struct");
-	pbuf_printf(&g_types, "\t%lld", (long long)int_size_in_bytes(t));
+	pbuf_fieldf(&g_types, "%lld", (long long)int_size_in_bytes(t));
 	struct pbuf lay = {};
 	for (tree f = TYPE_FIELDS(t); f; f = DECL_CHAIN(f)) {
 		if (TREE_CODE(f) != FIELD_DECL)
@@ -319,7 +320,7 @@ static void write_type(tree t, const char *tag)
 	}
 	pbuf_field(&g_types, lay.p ? lay.p : "");
 	pbuf_free(&lay);
-	pbuf_puts(&g_types, "\n");
+	pbuf_line_end(&g_types);
 }
 
 static void on_finish_type(void *gcc_data, void *)
@@ -354,13 +355,6 @@ static void on_finish_decl(void *gcc_data, void *)
 }
 
 /* ---- the record ---- */
-static void line2(struct pbuf *b, const char *kind, const char *v)
-{
-	pbuf_puts(b, kind);
-	pbuf_field(b, v);
-	pbuf_puts(b, "\n");
-}
-
 static void on_finish_unit(void *, void *)
 {
 	if (seen_error())
@@ -376,36 +370,38 @@ static void on_finish_unit(void *, void *)
 	}
 
 	struct pbuf b = {};
-	pbuf_puts(&b, "polus-meta\t1\n");
-	line2(&b, "compiler", version_string);
-	pbuf_printf(&b, "hashes\t%d\n", POLUS_HASH_SCHEME);
-	line2(&b, "driver", getenv("COLLECT_GCC"));
-	line2(&b, "cwd", getpwd());
-	line2(&b, "src", main_input_filename);
+	pbuf_puts(&b, META_HEADER "\n");
+	pbuf_line1(&b, META_K_COMPILER, version_string);
+	pbuf_line(&b, META_K_HASHES);
+	pbuf_fieldf(&b, "%d", POLUS_HASH_SCHEME);
+	pbuf_line_end(&b);
+	pbuf_line1(&b, META_K_DRIVER, getenv("COLLECT_GCC"));
+	pbuf_line1(&b, META_K_CWD, getpwd());
+	pbuf_line1(&b, META_K_SRC, main_input_filename);
 	polus_write_options(&b);
-	pbuf_puts(&b, "profile");
+	pbuf_line(&b, META_K_PROFILE);
 	pbuf_field(&b, flag_live_patching == LIVE_PATCHING_INLINE_ONLY_STATIC ? "inline-only-static"
 									      : "inline-clone");
 	pbuf_field(&b, polus_profile_setter);
-	pbuf_puts(&b, "\n");
+	pbuf_line_end(&b);
 	for (unsigned i = 0; i < g_fns.length(); i++) {
 		fn_rec *f = g_fns[i];
 		if (!f->linkage)
 			continue;
 		/* `xfn`: an extern inline (gnu_inline) body, never emitted out of line here;
 		 * same fields as `fn` (an extension: readers ignore unknown kinds). */
-		pbuf_puts(&b, f->xfn ? "xfn" : "fn");
+		pbuf_line(&b, f->xfn ? META_K_XFN : META_K_FN);
 		pbuf_field(&b, f->name);
 		pbuf_field(&b, f->asm_name);
 		pbuf_field(&b, f->linkage);
 		pbuf_field(&b, f->sig);
 		for (int k = 0; k < 3; k++) {
 			if (f->hashed)
-				pbuf_printf(&b, "\t%016llx", (unsigned long long)f->h.h[k]);
+				pbuf_fieldf(&b, "%016llx", (unsigned long long)f->h.h[k]);
 			else
-				pbuf_puts(&b, "\t-");
+				pbuf_field(&b, NULL);
 		}
-		pbuf_puts(&b, "\n");
+		pbuf_line_end(&b);
 		if (f->uses.len)
 			pbuf_add(&b, f->uses.p, f->uses.len);
 	}
@@ -415,22 +411,23 @@ static void on_finish_unit(void *, void *)
 		pbuf_add(&b, g_emit.p, g_emit.len);
 	for (unsigned i = 0; i < g_vars.length(); i++) {
 		var_rec *v = g_vars[i];
-		pbuf_puts(&b, "var");
+		pbuf_line(&b, META_K_VAR);
 		pbuf_field(&b, v->key);
 		pbuf_field(&b, v->name);
 		pbuf_field(&b, v->final_asm);
 		pbuf_field(&b, v->scope);
 		pbuf_field(&b, v->owner);
 		pbuf_field(&b, v->type);
-		pbuf_printf(&b, "\t%lld", v->size);
+		pbuf_fieldf(&b, "%lld", v->size);
 		pbuf_field(&b, v->access);
 		pbuf_field(&b, v->inithash);
 		pbuf_field(&b, v->flags);
-		pbuf_puts(&b, "\n");
+		pbuf_line_end(&b);
 	}
 	if (g_types.len)
 		pbuf_add(&b, g_types.p, g_types.len);
-	pbuf_puts(&b, "end\n");
+	pbuf_line(&b, META_K_END);
+	pbuf_line_end(&b);
 	polus_emit_meta_section(&b);
 	pbuf_free(&b);
 }

@@ -3,8 +3,9 @@
  *   polus-plugin.cc       plugin_init: options, version check, build profile, LTO refusal
  *   polus-record.cc       record mode: collects fn/use/inline/emit/ecall/var/type facts
  *   polus-hash.cc         structural body/initializer hashes and the `use` facts of a body
- *   polus-meta-writer.cc  text buffer with the metadata escaping, and its emission
- *                         into the non-allocated section .polus.meta
+ *   polus-meta-writer.cc  text buffer with the metadata escaping, record lines checked
+ *                         against the key table of versionfiles/meta_format.h, and
+ *                         their emission into the non-allocated section .polus.meta
  *   polus-patchmode.cc    patch mode: reads the plan, checks the expected hashes,
  *                         renames/binds/keeps declarations, moves addresses of kept
  *                         functions to their ADDRSYM
@@ -17,16 +18,30 @@
 #include <stdint.h>
 #include <stddef.h>
 
+#include "meta_format.h"
+#include "plan_format.h"
+
 /* ---- polus-meta-writer.cc ---- */
 struct pbuf {
 	char *p;
 	size_t len, cap;
+	const struct meta_key_def *line; /* the record line being written, or NULL */
+	int nfields;			 /* fields written on it so far */
 };
 void pbuf_add(struct pbuf *b, const char *s, size_t n);
 void pbuf_puts(struct pbuf *b, const char *s);
 void pbuf_printf(struct pbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* One field, escaped per docs/metadata.md (\\ \t \n; empty or NULL = "-"), preceded by a tab. */
 void pbuf_field(struct pbuf *b, const char *s);
+/* One field formatted by FMT (numbers: nothing to escape), preceded by a tab. */
+void pbuf_fieldf(struct pbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A record line of kind K: pbuf_line writes its key, the fields follow, and
+ * pbuf_line_end ends it, a fatal error unless their count is within the table's
+ * NREQUIRED..NFIELDS. */
+void pbuf_line(struct pbuf *b, enum meta_key k);
+void pbuf_line_end(struct pbuf *b);
+/* A record line of kind K with the one field V. */
+void pbuf_line1(struct pbuf *b, enum meta_key k, const char *v);
 void pbuf_free(struct pbuf *b);
 /* Writes BUF as the bytes of section .polus.meta into the assembler output, leaving
  * the assembler's current section as it was. */

@@ -1,0 +1,43 @@
+/*
+ * registry_format — the registry of applied patches kept inside a target, defined once.
+ *
+ * polus-apply creates, in the target, a memfd mapping named REG_MAP_NAME (REG_MAP_SIZE
+ * bytes, shared, read-write) on the first apply and appends one text record per patch
+ * applied; polus-status reads it. The mapping holds NUL-terminated UTF-8 text: the
+ * header line, then records; the text ends at the first NUL byte (the memfd is
+ * zero-filled).
+ *
+ *   polus-registry<TAB>1
+ *   patch<TAB>NAME<TAB>BUILD-ID<TAB>APPLIED-UNIX-NS<TAB>PAUSE-NS<TAB>LOAD-ADDR<TAB>STATE
+ *   fn<TAB>NAME<TAB>OLD-ADDR<TAB>NEW-ADDR<TAB>ORIG-BYTES-HEX
+ *   end
+ *
+ * Fields are tab separated with the escapes of docs/metadata.md (\\, \t, \n; "-" = empty).
+ * Addresses are run-time addresses in hex (0x...). ORIG-BYTES are the bytes the jump
+ * replaced at OLD-ADDR (at most REG_MAX_ORIG), kept for rollback. STATE is
+ * REG_STATE_APPLIED (rollback will add others). PAUSE-NS is written with 20 digits so
+ * the injector can fill it in place once it has let the threads go (the pause is known
+ * only then). Unknown line kinds are ignored so the format can grow.
+ * The code that encodes and decodes it: runtime/registry.c.
+ */
+#ifndef POLUS_REGISTRY_FORMAT_H
+#define POLUS_REGISTRY_FORMAT_H
+#include "formats.h"
+
+#define REG_MAGIC "polus-registry\t1\n"
+#define REG_MAP_NAME POLUS_MEMFD_PREFIX "registry"
+#define REG_MAP_SIZE (256 * 1024)
+#define REG_MAX_ORIG 16
+
+/* line kinds, and the fields each carries after its kind */
+#define REG_LINE_PATCH "patch"
+#define REG_PATCH_NFIELDS 6 /* NAME BUILD-ID APPLIED-UNIX-NS PAUSE-NS LOAD-ADDR STATE */
+#define REG_LINE_FN "fn"
+#define REG_FN_NFIELDS 4 /* NAME OLD-ADDR NEW-ADDR ORIG-BYTES-HEX */
+#define REG_LINE_END "end"
+
+#define REG_STATE_APPLIED "applied"
+/* PAUSE-NS is written with this many digits, so it can be overwritten in place */
+#define REG_PAUSE_DIGITS 20
+
+#endif
