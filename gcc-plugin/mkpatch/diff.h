@@ -1,7 +1,7 @@
 /*
  * diff — compares the metadata of two recorded builds (OLD = what runs, NEW = the next
- * release) and decides what changed, with reasons (docs/metadata.md, DESIGN "What
- * changed means").
+ * release) and decides what changed, with reasons (docs/metadata.md; docs/architecture.md,
+ * "What changed means").
  *
  * Matching: units by key (source path relative to the build's common directory), then
  * units left over on both sides by their path below each build root (objects compiled

@@ -9,8 +9,8 @@
  *   mode=record|patch   what to do (record: write .polus.meta, change nothing else)
  *   plan=FILE           patch mode: the plan written by polus-mkpatch
  *
- * Every build with the plugin runs with -flive-patching=inline-clone (DESIGN.md, "The
- * build profile"): options are already decoded when plugins initialize, so the plugin
+ * Every build with the plugin runs with -flive-patching=inline-clone (docs/architecture.md,
+ * "The build profile"): options are already decoded when plugins initialize, so the plugin
  * clears the same IPA flags GCC's control_options_for_live_patching clears, before
  * process_options snapshots them into the default optimization node. -flto is refused:
  * cross-unit inlining is out of scope. */

@@ -10,7 +10,7 @@ need_polus
 make_patch -O2
 build_release v3 -O2
 P23=$TMP/p23.so
-# The chain form of DESIGN.md: the base binary, the patches it runs, the new release.
+# The chain form (docs/patch-format.md): the base binary, the patches it runs, the new release.
 step "$TMP/mkpatch23.log" "$POLUS_BUILD/polus-mkpatch" "$BIN_v1" "$PATCH" "$BIN_v3" -o "$P23" ||
 	fail "polus-mkpatch (chain) failed"
 

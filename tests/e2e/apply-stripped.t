@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The deployed copy may be stripped (DESIGN: "works on a stripped deployed copy"): the
+# The deployed copy may be stripped (docs/architecture.md, "Build-ids"): the
 # patch is built from the unstripped v1 and applied, under load, to a process running
 # `strip --strip-all` of the same binary. The fix goes live and no request fails.
 . "$POLUS_TOP/tests/lib.sh"

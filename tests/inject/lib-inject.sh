@@ -52,7 +52,7 @@ make_patch() {
 
 _build_fixtures() {
 	mkdir -p "$FX"
-	# the build profile of DESIGN.md: without it -fipa-ra lets callers keep values in
+	# the build profile (docs/architecture.md): without it -fipa-ra lets callers keep values in
 	# registers the old compute() did not touch (seen: a garbage result after the switch)
 	gcc -O2 -g -flive-patching=inline-clone -pthread -o "$FX/target" "$FIXSRC/target.c" || fail "cannot build target"
 	gcc -O2 -fPIC -c -o "$FX/patch.o" "$FIXSRC/patch.c" || fail "cannot compile patch"
