@@ -282,6 +282,22 @@ int ef_has_interp(struct ef_file *f)
 	return program_header(f, PT_INTERP, &ph) == 0;
 }
 
+int ef_interp(struct ef_file *f, char *path, size_t len)
+{
+	GElf_Phdr ph;
+	if (program_header(f, PT_INTERP, &ph) != 0)
+		return -ENOENT;
+	if (!ph.p_filesz || ph.p_filesz > len || ph.p_offset > f->size ||
+	    ph.p_filesz > f->size - ph.p_offset)
+		return -EINVAL;
+	int rc = read_at(f, ph.p_offset, path, ph.p_filesz);
+	if (rc)
+		return rc;
+	if (path[ph.p_filesz - 1] != 0)
+		return -EINVAL;
+	return 0;
+}
+
 int ef_tls(struct ef_file *f, uint64_t *memsz, uint64_t *align)
 {
 	GElf_Phdr ph;
@@ -511,11 +527,62 @@ static int exported(const GElf_Sym *s, Elf_Data *vers, size_t i)
 	       !(((GElf_Versym *)vers->d_buf)[i] & 0x8000);
 }
 
-int ef_dynsym_lookup(struct ef_file *f, const char *name, GElf_Sym *out)
+/* The name of symbol version index `ndx` (a definition's in .gnu.version_d, an import's in
+ * .gnu.version_r: the indexes are shared), NULL for 0 and 1 (unversioned) or when absent. */
+static const char *version_name(Elf *e, unsigned ndx)
+{
+	Elf_Scn *scn = NULL;
+	while (ndx > 1 && (scn = elf_nextscn(e, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+		size_t off = 0;
+		if (!gelf_getshdr(scn, &sh) || !(d = elf_getdata(scn, NULL)))
+			continue;
+		for (size_t i = 0; sh.sh_type == SHT_GNU_verdef && i < sh.sh_info; i++) {
+			GElf_Verdef vd;
+			GElf_Verdaux va;
+			if (!gelf_getverdef(d, (int)off, &vd))
+				break;
+			if (vd.vd_ndx == ndx && gelf_getverdaux(d, (int)(off + vd.vd_aux), &va))
+				return elf_strptr(e, sh.sh_link, va.vda_name);
+			if (!vd.vd_next)
+				break;
+			off += vd.vd_next;
+		}
+		for (size_t i = 0; sh.sh_type == SHT_GNU_verneed && i < sh.sh_info; i++) {
+			GElf_Verneed vn;
+			GElf_Vernaux va;
+			if (!gelf_getverneed(d, (int)off, &vn))
+				break;
+			size_t aoff = off + vn.vn_aux;
+			for (size_t k = 0; k < vn.vn_cnt && gelf_getvernaux(d, (int)aoff, &va);
+			     k++) {
+				if (va.vna_other == ndx)
+					return elf_strptr(e, sh.sh_link, va.vna_name);
+				if (!va.vna_next)
+					break;
+				aoff += va.vna_next;
+			}
+			if (!vn.vn_next)
+				break;
+			off += vn.vn_next;
+		}
+	}
+	return NULL;
+}
+
+/* The version of dynamic symbol i (see version_name). */
+static const char *sym_version(Elf *e, Elf_Data *vers, size_t i)
+{
+	if (!vers || (i + 1) * sizeof(GElf_Versym) > vers->d_size)
+		return NULL;
+	return version_name(e, ((GElf_Versym *)vers->d_buf)[i] & 0x7fff);
+}
+
+int ef_dynsym_find(struct ef_file *f, const char *name, GElf_Sym *out, const char **version)
 {
 	Elf_Data *syms, *vers;
-	size_t strndx = 0, n = 0;
-	int weak_found = 0;
+	size_t strndx = 0, n = 0, found = 0;
 	if (dynsym(f, &syms, &vers, &strndx, &n) != 0)
 		return -ENOENT;
 	for (size_t i = 1; i < n; i++) {
@@ -527,11 +594,102 @@ int ef_dynsym_lookup(struct ef_file *f, const char *name, GElf_Sym *out)
 		if (!sn || strcmp(sn, name) != 0)
 			continue;
 		*out = s;
+		found = i;
 		if (GELF_ST_BIND(s.st_info) != STB_WEAK)
-			return 0;
-		weak_found = 1; /* a strong definition in the same file wins */
+			break; /* a strong definition in the same file wins */
 	}
-	return weak_found ? 0 : -ENOENT;
+	if (!found)
+		return -ENOENT;
+	if (version)
+		*version = sym_version(f->elf, vers, found);
+	return 0;
+}
+
+int ef_dynsym_lookup(struct ef_file *f, const char *name, GElf_Sym *out)
+{
+	return ef_dynsym_find(f, name, out, NULL);
+}
+
+int ef_dynsym_undef(struct ef_file *f, const char ***names, size_t *count)
+{
+	Elf_Data *syms, *vers;
+	size_t strndx = 0, n = 0, cap = 0;
+	*names = NULL;
+	*count = 0;
+	if (dynsym(f, &syms, &vers, &strndx, &n) != 0)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		GElf_Sym s;
+		const char *sn;
+		if (!gelf_getsym(syms, (int)i, &s) || s.st_shndx != SHN_UNDEF ||
+		    !(sn = elf_strptr(f->elf, strndx, s.st_name)) || !*sn)
+			continue;
+		if (push((void **)names, count, &cap, sizeof(sn), &sn)) {
+			free(*names);
+			*names = NULL;
+			*count = 0;
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/* The import of `name` relocation r of a SHT_RELA section (symbols in section `link`)
+ * fills, if it is one: a GLOB_DAT or JUMP_SLOT against that name. 1 and *imp, else 0. */
+static int got_import(struct ef_file *f, const GElf_Rela *r, size_t link, Elf_Data *vers,
+		      const char *name, struct ef_import *imp)
+{
+	unsigned type = (unsigned)GELF_R_TYPE(r->r_info);
+	size_t si = GELF_R_SYM(r->r_info);
+	Elf_Scn *symscn = elf_getscn(f->elf, link);
+	GElf_Shdr symsh;
+	Elf_Data *sd;
+	GElf_Sym s;
+	const char *sn;
+	if ((type != R_X86_64_GLOB_DAT && type != R_X86_64_JUMP_SLOT) || !si || !symscn ||
+	    !gelf_getshdr(symscn, &symsh) || symsh.sh_type != SHT_DYNSYM ||
+	    !(sd = elf_getdata(symscn, NULL)) || !gelf_getsym(sd, (int)si, &s) ||
+	    s.st_shndx != SHN_UNDEF || !(sn = elf_strptr(f->elf, symsh.sh_link, s.st_name)) ||
+	    strcmp(sn, name) != 0)
+		return 0;
+	imp->slot = r->r_offset;
+	imp->type = (int)type;
+	imp->version = sym_version(f->elf, vers, si);
+	if (ef_read_addr(f, r->r_offset, &imp->initial, sizeof(imp->initial), NULL, 0) != 0)
+		imp->initial = 0;
+	return 1;
+}
+
+int ef_got_imports(struct ef_file *f, const char *name, struct ef_import **out, size_t *count)
+{
+	Elf_Data *syms, *vers;
+	size_t strndx = 0, n = 0, cap = 0;
+	Elf_Scn *scn = NULL;
+	*out = NULL;
+	*count = 0;
+	if (dynsym(f, &syms, &vers, &strndx, &n) != 0)
+		return 0;
+	while ((scn = elf_nextscn(f->elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_RELA ||
+		    !(sh.sh_flags & SHF_ALLOC) || !sh.sh_entsize || !(d = elf_getdata(scn, NULL)))
+			continue;
+		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Rela r;
+			struct ef_import imp;
+			if (!gelf_getrela(d, (int)i, &r) ||
+			    !got_import(f, &r, sh.sh_link, vers, name, &imp))
+				continue;
+			if (push((void **)out, count, &cap, sizeof(imp), &imp)) {
+				free(*out);
+				*out = NULL;
+				*count = 0;
+				return -ENOMEM;
+			}
+		}
+	}
+	return 0;
 }
 
 int ef_irelative_slot(struct ef_file *f, uint64_t resolver, uint64_t *slot)

@@ -1,8 +1,9 @@
 /*
  * elffile — what polus-mkpatch and polus-apply read from ELF files, through libelf, one
  * rule for both: open (a path, or a buffer), sections by name, the build-id, symbols,
- * dynamic symbol lookup, the IRELATIVE slot of an IFUNC, PT_TLS, the link-time base,
- * .init_array, bytes at a link-time address.
+ * dynamic symbol lookup (with versions), imports and their GOT slots, the IRELATIVE slot
+ * of an IFUNC, PT_INTERP, PT_TLS, the link-time base, .init_array, bytes at a link-time
+ * address.
  *
  * Every function returns 0 or a negative errno (-ENOENT: the thing asked for is absent).
  * Those taking `err` (may be NULL) also write there a message naming the file; absence
@@ -66,6 +67,9 @@ int ef_read_addr(const struct ef_file *f, uint64_t addr, void *buf, size_t len, 
 
 /* 1 if the file has a PT_INTERP (dynamically linked program), else 0. */
 int ef_has_interp(struct ef_file *f);
+/* The PT_INTERP path into path[len] (NUL-terminated). -ENOENT none, -EINVAL malformed or
+ * longer than len. */
+int ef_interp(struct ef_file *f, char *path, size_t len);
 /* The PT_TLS segment's memsz and align (1 when 0). -ENOENT if none. */
 int ef_tls(struct ef_file *f, uint64_t *memsz, uint64_t *align);
 /* Lowest PT_LOAD p_vaddr rounded down to a page: the file's link-time base. -ENOEXEC
@@ -91,6 +95,23 @@ const struct ef_sym *ef_find(const struct ef_file *f, const char *name, const ch
 /* A defined, exported dynamic symbol by name, default version (not hidden); a strong
  * definition wins over a weak one. -ENOENT if not defined there. */
 int ef_dynsym_lookup(struct ef_file *f, const char *name, GElf_Sym *sym);
+/* The same, and (when `version` is not NULL) the name of its version (NULL: unversioned);
+ * the string lives as long as f. */
+int ef_dynsym_find(struct ef_file *f, const char *name, GElf_Sym *sym, const char **version);
+/* The names of the file's undefined dynamic symbols (its imports; strings live as long
+ * as f) in a malloc'd *names. No .dynsym: none. */
+int ef_dynsym_undef(struct ef_file *f, const char ***names, size_t *n);
+
+/* A GOT slot through which the file imports a symbol. */
+struct ef_import {
+	uint64_t slot;	     /* link-time address of the slot */
+	uint64_t initial;    /* what the file holds there: for a lazy JUMP_SLOT, its PLT stub */
+	int type;	     /* R_X86_64_GLOB_DAT or R_X86_64_JUMP_SLOT */
+	const char *version; /* the version the import asks for, NULL unversioned */
+};
+/* Every GLOB_DAT and JUMP_SLOT relocation against the undefined dynamic symbol `name`, in
+ * a malloc'd *imp (*n = 0: the file does not import it through its GOT). */
+int ef_got_imports(struct ef_file *f, const char *name, struct ef_import **imp, size_t *n);
 /* For an IFUNC whose resolver is at link-time address `resolver`: the link-time address
  * of the GOT slot of an R_X86_64_IRELATIVE relocation with that addend (the loader fills
  * it at startup, so reading it in the process gives the chosen implementation). */

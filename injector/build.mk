@@ -2,8 +2,8 @@
 INJ_BASE_OBJS := $(patsubst %,$(BUILD)/obj/injector/%.o,procfs target) \
 	$(BUILD)/obj/runtime/registry.o
 INJ_APPLY_OBJS := $(patsubst %,$(BUILD)/obj/injector/%.o,apply_main ptrace_ctl remote_syscall \
-	seccomp_eval loader symresolve patch_site placement remote_load registry_io thread_scan \
-	undo_log) $(INJ_BASE_OBJS) \
+	seccomp_eval loader symresolve ifunc_self patch_site placement remote_load registry_io \
+	thread_scan undo_log) $(INJ_BASE_OBJS) \
 	$(BUILD)/obj/versionfiles/versionfile.o $(COMMON_LIB)
 
 $(BUILD)/polus-apply: $(INJ_APPLY_OBJS)
@@ -16,3 +16,11 @@ $(BUILD)/polus-status: $(BUILD)/obj/injector/status_main.o $(INJ_BASE_OBJS) $(CO
 
 tools: $(BUILD)/polus-apply $(BUILD)/polus-status
 INSTALL_BIN += $(BUILD)/polus-apply $(BUILD)/polus-status
+
+# Unit test of symresolve's IFUNC choice on a real process (tests/inject/symresolve.t).
+$(BUILD)/obj/tests/unit/symresolve_test.o: CFLAGS_POLUS += -Iinjector
+$(BUILD)/tests/symresolve-test: $(BUILD)/obj/tests/unit/symresolve_test.o \
+	$(patsubst %,$(BUILD)/obj/injector/%.o,symresolve ifunc_self procfs) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_POLUS) -o $@ $^ -lelf
+tools: $(BUILD)/tests/symresolve-test

@@ -325,7 +325,7 @@ static int sym_value(struct ld_patch *p, const struct ld_target *t, struct ld_im
 		snprintf(err, errlen, "symbol %s has no bind in the version file", name);
 		return -1;
 	}
-	char rerr[256] = "";
+	char rerr[1024] = "";
 	int rc = t->resolve ? t->resolve(t->ctx, name, val, rerr, sizeof(rerr)) : -ENOENT;
 	if (rc == -ENOENT && GELF_ST_BIND(s.st_info) == STB_WEAK) {
 		*val = 0;

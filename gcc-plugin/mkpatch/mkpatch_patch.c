@@ -15,6 +15,7 @@
 #include "elffile.h"
 #include "formats.h"
 #include "exitcodes.h"
+#include "mkpatch_ifunc.h"
 #include "mkpatch_plan.h"
 #include "mkpatch_release.h"
 #include "mkpatch_run.h"
@@ -859,6 +860,20 @@ static void bind_program_symbols(struct pb *b, struct ef_file *patch, struct vf_
 	}
 }
 
+/* Library IFUNCs polus-apply may have to choose itself (mkpatch_ifunc): on stderr only,
+ * polus-apply says at its turn whether it can. */
+static void warn_ifuncs(struct pb *b, struct ef_file *patch)
+{
+	char **w = NULL;
+	size_t n = 0, cap = 0;
+	ifunc_warnings(b->po->old_path, &b->old, patch, b->tmpdir, &w, &n, &cap);
+	for (size_t i = 0; i < n; i++) {
+		fprintf(stderr, "polus-mkpatch: warning: %s\n", w[i]);
+		free(w[i]);
+	}
+	free(w);
+}
+
 /* Binds the linked patch still refers to (gc-sections drops unused ones). */
 static void fill_binds(struct pb *b, struct ef_file *patch, struct vf_patch *vf)
 {
@@ -905,6 +920,7 @@ static int write_version_file(struct pb *b)
 	}
 	if (fill_functions(b, &patch, &vf) || warn_new_ctors(b, &patch, &vf))
 		goto out;
+	warn_ifuncs(b, &patch);
 	fill_binds(b, &patch, &vf);
 	bind_program_symbols(b, &patch, &vf);
 	vf.warnings = xcalloc(b->plan.nwarnings, sizeof(char *));
