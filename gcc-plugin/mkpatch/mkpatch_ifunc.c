@@ -84,6 +84,7 @@ void ifunc_warnings(const char *old_path, struct ef_file *old, struct ef_file *p
 	const char **calls = NULL, **imports = NULL;
 	size_t ncalls = 0, nimports = 0, nlibs = 0;
 	char **libs = NULL;
+	int listed = 0;
 	if (ef_dynsym_undef(patch, &calls, &ncalls) != 0 ||
 	    ef_dynsym_undef(old, &imports, &nimports) != 0)
 		goto out;
@@ -94,7 +95,7 @@ void ifunc_warnings(const char *old_path, struct ef_file *old, struct ef_file *p
 		if (!strncmp(calls[i], "__polus_", 8) || has_name(imports, nimports, calls[i]) ||
 		    ef_find(old, calls[i], NULL, 0))
 			continue;
-		if (!libs)
+		if (!listed++)
 			list_libraries(old_path, tmpdir, &libs, &nlibs);
 		if (!unbound_ifunc(libs, nlibs, calls[i], &lib))
 			continue;
