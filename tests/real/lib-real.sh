@@ -16,16 +16,34 @@ real_apt_opts() {
 		-o "Acquire::Retries=2" -o "Acquire::http::Timeout=20"
 }
 
+# with_apt_lock CMD...: runs CMD holding the cache's apt lock. Tests run in parallel: one
+# test's apt-get must never read the sources list or indexes another is rewriting (seen:
+# "You must put some 'deb-src' URIs in your sources.list").
+with_apt_lock() {
+	local lk rc=0
+	mkdir -p "$POLUS_CACHE"
+	exec {lk}>"$POLUS_CACHE/apt.lock"
+	flock "$lk"
+	"$@" || rc=$?
+	exec {lk}>&-
+	return $rc
+}
+
 # real_apt_update: fetch the Sources indexes once a day into the cache. Returns non-zero
 # (with REAL_WHY set) when the archive cannot be reached.
 real_apt_update() {
+	with_apt_lock _real_apt_update
+}
+
+_real_apt_update() {
 	local a=$POLUS_CACHE/apt
 	mkdir -p "$a/lists/partial" "$a/cache/archives/partial"
-	cat >"$a/sources.list" <<'SRC'
+	cat >"$a/sources.list.new" <<'SRC'
 deb-src http://deb.debian.org/debian bookworm main
 deb-src http://deb.debian.org/debian-security bookworm-security main
 deb-src http://deb.debian.org/debian bookworm-updates main
 SRC
+	mv -f "$a/sources.list.new" "$a/sources.list"
 	[ -n "$(find "$a/lists" -name '*Sources*' -mmin -1440 2>/dev/null)" ] && return 0
 	local -a o
 	mapfile -t o < <(real_apt_opts)
@@ -47,13 +65,20 @@ real_source() {
 	rm -rf "$d" && mkdir -p "$d"
 	local -a o
 	mapfile -t o < <(real_apt_opts)
-	if ! (cd "$d" && apt-get "${o[@]}" -qq source --download-only "$pkg=$ver") >"$d/fetch.log" 2>&1; then
+	if ! with_apt_lock _real_fetch "$d" "$pkg=$ver" "${o[@]}"; then
 		REAL_WHY="package archive unreachable or $pkg=$ver gone: $(grep -m1 -E '^E:' "$d/fetch.log")"
 		return 1
 	fi
 	(cd "$d" && dpkg-source --skip-patches -x ./*.dsc tree) >>"$d/fetch.log" 2>&1 ||
 		{ REAL_WHY="dpkg-source failed: $(tail -n 1 "$d/fetch.log")"; return 2; }
 	touch "$d/.unpacked"
+}
+
+# _real_fetch DIR PKG=VER APT-OPTIONS...: downloads the source package into DIR.
+_real_fetch() {
+	local d=$1 what=$2
+	shift 2
+	(cd "$d" && apt-get "$@" -qq source --download-only "$what") >"$d/fetch.log" 2>&1
 }
 
 # real_series: the patch names of $SRC_TREE's debian/patches/series, one a line, with
@@ -119,7 +144,7 @@ real_flags() {
 # file appears; counts successes and failures in $TMP/load.ok and $TMP/load.bad, and keeps
 # the output of the first failures.
 load_start() {
-	rm -f "$TMP/load.stop" "$TMP/load.ok" "$TMP/load.bad" "$TMP/load.fail"
+	rm -f "$TMP/load.stop" "$TMP/load.done" "$TMP/load.ok" "$TMP/load.bad" "$TMP/load.fail"
 	(
 		ok=0 bad=0
 		while [ ! -e "$TMP/load.stop" ]; do
@@ -129,9 +154,11 @@ load_start() {
 				bad=$((bad + 1))
 				[ $bad -le 5 ] && printf '%s\n' "$out" >>"$TMP/load.fail"
 			fi
-			echo $ok >"$TMP/load.ok"
-			echo $bad >"$TMP/load.bad"
+			# renamed into place: a reader never sees a file half-written
+			echo $ok >"$TMP/load.ok.new" && mv -f "$TMP/load.ok.new" "$TMP/load.ok"
+			echo $bad >"$TMP/load.bad.new" && mv -f "$TMP/load.bad.new" "$TMP/load.bad"
 		done
+		touch "$TMP/load.done"
 	) &
 	LOAD_PID=$!
 	track_pid $LOAD_PID
@@ -145,7 +172,8 @@ load_stop() {
 	local mark=${1:-0}
 	wait_for 30 load_done_at_least $((mark + 20)) || true
 	touch "$TMP/load.stop"
-	wait "$LOAD_PID" 2>/dev/null
+	# load_stop may run in a command substitution, where `wait` cannot wait for the loop
+	wait_for 30 test -e "$TMP/load.done" || echo "load loop did not stop" >&2
 	echo "ok=$(load_count ok) bad=$(load_count bad)"
 }
 
