@@ -571,6 +571,10 @@ static int fill_record(struct apply *a)
 				    s->name);
 	}
 	a->rec.nfns = k;
+	if (!(a->rec.live = calloc(vf->nlive + 1, sizeof(*a->rec.live))))
+		return fail(a, PX_INTERNAL, "out of memory");
+	for (size_t i = 0; i < vf->nlive; i++)
+		a->rec.live[a->rec.nlive++] = (struct reg_live){vf->live[i].name, vf->live[i].how};
 	return 0;
 }
 
@@ -644,11 +648,14 @@ static int switch_funcs(struct apply *a)
 		return rc;
 	ul_commit(&a->log); /* switched: never undone (pointers to the new code escape) */
 	size_t nfn = distinct_functions(a);
+	char why[256];
+	vf_live_summary(&a->lp.vf, nfn, why, sizeof(why));
 	if (nfn == a->nsites)
-		step("switched %zu function%s", nfn, nfn == 1 ? "" : "s");
+		step("switched %zu function%s%s%s", nfn, nfn == 1 ? "" : "s", why[0] ? "; " : "",
+		     why);
 	else
-		step("switched %zu function%s (%zu jumps: copies in earlier patches too)", nfn,
-		     nfn == 1 ? "" : "s", a->nsites);
+		step("switched %zu function%s (%zu jumps: copies in earlier patches too)%s%s", nfn,
+		     nfn == 1 ? "" : "s", a->nsites, why[0] ? "; " : "", why);
 	return 0;
 }
 
@@ -757,6 +764,14 @@ static void print_json(struct apply *a)
 		       (unsigned long long)a->sites[i].site,
 		       (unsigned long long)a->sites[i].target);
 	}
+	printf("],\"live\":[");
+	for (size_t i = 0; i < vf->nlive; i++) {
+		printf("%s{\"name\":", i ? "," : "");
+		json_str(stdout, vf->live[i].name);
+		printf(",\"how\":");
+		json_str(stdout, vf->live[i].how);
+		printf("}");
+	}
 	printf("],\"warnings\":[");
 	for (size_t i = 0; i < vf->nwarnings; i++) {
 		char w[4096];
@@ -828,6 +843,7 @@ int main(int argc, char **argv)
 			print_json(&a);
 	}
 	free(a.rec.fns);
+	free(a.rec.live);
 	free(a.wr);
 	reg_free(a.below, a.nbelow);
 	ri_free(&a.reg);

@@ -55,6 +55,8 @@ static void print_text(pid_t pid, const struct reg_patch *v, size_t n)
 			printf("  %s  0x%llx -> 0x%llx\n", v[i].fns[k].name,
 			       (unsigned long long)v[i].fns[k].old_addr,
 			       (unsigned long long)v[i].fns[k].new_addr);
+		for (size_t k = 0; k < v[i].nlive; k++)
+			printf("  live %s: %s\n", v[i].live[k].name, v[i].live[k].how);
 	}
 }
 
@@ -83,6 +85,14 @@ static void print_json(pid_t pid, const struct reg_patch *v, size_t n)
 			for (size_t b = 0; b < f->norig; b++)
 				printf("%02x", f->orig[b]);
 			printf("\"}");
+		}
+		printf("],\"live\":[");
+		for (size_t k = 0; k < v[i].nlive; k++) {
+			printf("%s{\"name\":", k ? "," : "");
+			json_str(stdout, v[i].live[k].name);
+			printf(",\"how\":");
+			json_str(stdout, v[i].live[k].how);
+			printf("}");
 		}
 		printf("]}");
 	}

@@ -93,6 +93,12 @@ int reg_encode(const struct reg_patch *p, char **buf, size_t *len)
 			sb_printf(&b, "%02x", f->orig[k]);
 		sb_putc(&b, '\n');
 	}
+	for (size_t i = 0; i < p->nlive; i++) {
+		sb_puts(&b, REG_LINE_LIVE);
+		sb_field(&b, p->live[i].name);
+		sb_field(&b, p->live[i].how);
+		sb_putc(&b, '\n');
+	}
 	sb_puts(&b, REG_LINE_END "\n");
 	if (b.oom) {
 		free(b.p);
@@ -161,6 +167,11 @@ void reg_free(struct reg_patch *p, size_t n)
 		for (size_t k = 0; k < p[i].nfns; k++)
 			free(p[i].fns[k].name);
 		free(p[i].fns);
+		for (size_t k = 0; k < p[i].nlive; k++) {
+			free(p[i].live[k].name);
+			free(p[i].live[k].how);
+		}
+		free(p[i].live);
 	}
 	free(p);
 }
@@ -237,6 +248,18 @@ int reg_decode(const char *text, size_t len, struct reg_patch **out, size_t *n, 
 					goto bad;
 				fn->orig[fn->norig++] = (uint8_t)(hexval(h[0]) << 4 | hexval(h[1]));
 			}
+		} else if (strcmp(f[0], REG_LINE_LIVE) == 0) {
+			struct reg_live *nl;
+			if (!cur || nf < 1 + REG_LIVE_NFIELDS)
+				goto bad;
+			if (!(nl = realloc(cur->live, (cur->nlive + 1) * sizeof(*nl))))
+				goto oom;
+			cur->live = nl;
+			nl = &cur->live[cur->nlive++];
+			nl->name = strdup(f[1]);
+			nl->how = strdup(f[2]);
+			if (!nl->name || !nl->how)
+				goto oom;
 		} else if (strcmp(f[0], REG_LINE_END) == 0) {
 			cur = NULL;
 		}

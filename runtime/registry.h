@@ -19,6 +19,10 @@ struct reg_fn {
 	size_t norig;
 };
 
+struct reg_live {
+	char *name, *how;
+};
+
 struct reg_patch {
 	char *name;
 	char *build_id;	     /* the patch's own NT_GNU_BUILD_ID, lower-case hex, or "-" */
@@ -28,6 +32,8 @@ struct reg_patch {
 	char *state;
 	struct reg_fn *fns;
 	size_t nfns;
+	struct reg_live *live;
+	size_t nlive;
 };
 
 /*

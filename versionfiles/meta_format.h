@@ -44,7 +44,8 @@
 	  "an extern inline (gnu_inline) body, no out-of-line definition")                    \
 	X(USE, "use", 3, 3, "FN KIND TARGET", "what the source body of FN refers to")         \
 	X(EMIT, "emit", 2, 2, "ASM ORIGIN", "a body emitted into the object")                 \
-	X(INLINE, "inline", 2, 2, "CALLER CALLEE", "CALLEE's body inlined into CALLER")       \
+	X(INLINE, "inline", 3, 2, "CALLER CALLEE [CLONE]", "CALLEE's body (its clone CLONE) " \
+	  "inlined into CALLER")                                                                \
 	X(ECALL, "ecall", 2, 2, "CALLER CALLEE", "a direct call in emitted code")             \
 	X(VAR, "var", 10, 10, "KEY NAME ASM SCOPE OWNER TYPE SIZE ACCESS INITHASH FLAGS",    \
 	  "a variable defined")                                                                \

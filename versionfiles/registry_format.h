@@ -10,6 +10,8 @@
  *   polus-registry<TAB>1
  *   patch<TAB>NAME<TAB>BUILD-ID<TAB>APPLIED-UNIX-NS<TAB>PAUSE-NS<TAB>LOAD-ADDR<TAB>STATE
  *   fn<TAB>NAME<TAB>OLD-ADDR<TAB>NEW-ADDR<TAB>ORIG-BYTES-HEX
+ *   live<TAB>NAME<TAB>HOW      how a changed function goes live (the version file's `live`
+ *                              list; absent for older patches)
  *   end
  *
  * Fields are tab separated with the escapes of docs/metadata.md (\\, \t, \n; "-" = empty).
@@ -34,6 +36,8 @@
 #define REG_PATCH_NFIELDS 6 /* NAME BUILD-ID APPLIED-UNIX-NS PAUSE-NS LOAD-ADDR STATE */
 #define REG_LINE_FN "fn"
 #define REG_FN_NFIELDS 4 /* NAME OLD-ADDR NEW-ADDR ORIG-BYTES-HEX */
+#define REG_LINE_LIVE "live"
+#define REG_LIVE_NFIELDS 2 /* NAME HOW */
 #define REG_LINE_END "end"
 
 #define REG_STATE_APPLIED "applied"

@@ -161,6 +161,16 @@ static int parse_bind(struct ctx *c, yaml_node_t *m, struct vf_bind *b)
 		   : 0;
 }
 
+static int parse_live(struct ctx *c, yaml_node_t *m, struct vf_live *l)
+{
+	if (!m || m->type != YAML_MAPPING_NODE)
+		return fail(c, "version file: a live entry must be a mapping");
+	return get_str(c, m, "name", 1, &l->name) || get_str(c, m, "unit", 0, &l->unit) ||
+		       get_str(c, m, "how", 1, &l->how)
+		   ? -1
+		   : 0;
+}
+
 /* Parses the sequence `key` of `root` into an array of `size`-byte elements. */
 static int parse_seq(struct ctx *c, yaml_node_t *root, const char *key, size_t size, void **arr,
 		     size_t *n, int (*one)(struct ctx *, yaml_node_t *, void *))
@@ -194,6 +204,11 @@ static int one_bind(struct ctx *c, yaml_node_t *m, void *out)
 	return parse_bind(c, m, out);
 }
 
+static int one_live(struct ctx *c, yaml_node_t *m, void *out)
+{
+	return parse_live(c, m, out);
+}
+
 static int parse_root(struct ctx *c, yaml_node_t *root, struct vf_patch *p)
 {
 	uint64_t format;
@@ -219,7 +234,9 @@ static int parse_root(struct ctx *c, yaml_node_t *root, struct vf_patch *p)
 	return parse_seq(c, root, "functions", sizeof(struct vf_function), (void **)&p->functions,
 			 &p->nfunctions, one_function) ||
 		       parse_seq(c, root, "binds", sizeof(struct vf_bind), (void **)&p->binds,
-				 &p->nbinds, one_bind)
+				 &p->nbinds, one_bind) ||
+		       parse_seq(c, root, "live", sizeof(struct vf_live), (void **)&p->live,
+				 &p->nlive, one_live)
 		   ? -1
 		   : 0;
 }
@@ -326,6 +343,16 @@ static int emit_bind(yaml_document_t *d, const struct vf_bind *b)
 	return m;
 }
 
+static int emit_live(yaml_document_t *d, const struct vf_live *l)
+{
+	int m = yaml_document_add_mapping(d, NULL, YAML_FLOW_MAPPING_STYLE);
+
+	if (m <= 0 || put(d, m, "name", scalar(d, l->name)) ||
+	    put(d, m, "unit", str_or_none(d, l->unit)) || put(d, m, "how", scalar(d, l->how)))
+		return -1;
+	return m;
+}
+
 static int build_doc(yaml_document_t *d, const struct vf_patch *p)
 {
 	int root = yaml_document_add_mapping(d, NULL, YAML_BLOCK_MAPPING_STYLE);
@@ -351,10 +378,16 @@ static int build_doc(yaml_document_t *d, const struct vf_patch *p)
 	for (size_t i = 0; i < p->nbinds; i++)
 		if (!yaml_document_append_sequence_item(d, binds, emit_bind(d, &p->binds[i])))
 			return -1;
-	return put(d, root, "functions", fns) || put(d, root, "binds", binds) ||
-		       put(d, root, "warnings", strlist(d, p->warnings, p->nwarnings))
-		   ? -1
-		   : 0;
+	if (put(d, root, "functions", fns) || put(d, root, "binds", binds) ||
+	    put(d, root, "warnings", strlist(d, p->warnings, p->nwarnings)))
+		return -1;
+	if (!p->live)
+		return 0;
+	int live = yaml_document_add_sequence(d, NULL, YAML_BLOCK_SEQUENCE_STYLE);
+	for (size_t i = 0; live > 0 && i < p->nlive; i++)
+		if (!yaml_document_append_sequence_item(d, live, emit_live(d, &p->live[i])))
+			return -1;
+	return put(d, root, "live", live);
 }
 
 struct sink {
@@ -446,5 +479,51 @@ void vf_free(struct vf_patch *p)
 	free(p->target_path);
 	free_list(p->requires, p->nrequires);
 	free_list(p->warnings, p->nwarnings);
+	for (size_t i = 0; p->live && i < p->nlive; i++) {
+		free(p->live[i].name);
+		free(p->live[i].unit);
+		free(p->live[i].how);
+	}
+	free(p->live);
 	memset(p, 0, sizeof(*p));
+}
+
+void vf_live_summary(const struct vf_patch *p, size_t switched, char *buf, size_t len)
+{
+	static const struct {
+		const char *prefix, *say;
+	} kinds[] = {
+	    {"inlined into", "live through inlining into them"},
+	    {"clones", "live through their clones' callers"},
+	    {"no code", "not reachable in the base"},
+	    {"left out", "left out on purpose"},
+	};
+	size_t count[4] = {0}, other = 0, off;
+	buf[0] = 0;
+	if (!p->live)
+		return;
+	for (size_t i = 0; i < p->nlive; i++) {
+		size_t k = 0;
+		while (k < 4 && strncmp(p->live[i].how, kinds[k].prefix, strlen(kinds[k].prefix)))
+			k++;
+		if (k < 4)
+			count[k]++;
+		else if (strncmp(p->live[i].how, "redirected", 10))
+			other++;
+	}
+	/* the counts agree and everything is live: nothing to explain */
+	if (p->nlive == switched && !count[3] && !other)
+		return;
+	off = (size_t)snprintf(buf, len, "%zu changed", p->nlive);
+	const char *sep = ": ";
+	for (size_t k = 0; k < 4 && off < len; k++) {
+		if (!count[k])
+			continue;
+		off +=
+		    (size_t)snprintf(buf + off, len - off, "%s%zu %s", sep, count[k], kinds[k].say);
+		sep = ", ";
+	}
+	if (other && off < len)
+		snprintf(buf + off, len - off, "%s%zu not live (see the patch's live list)", sep,
+			 other);
 }

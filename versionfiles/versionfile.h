@@ -35,6 +35,13 @@ struct vf_bind {
 	int tls;       /* a thread-local variable: addr is its offset in the base's TLS segment */
 };
 
+/* How one changed function of the base goes live (polus-mkpatch's completeness proof). */
+struct vf_live {
+	char *name; /* source name */
+	char *unit;
+	char *how; /* "redirected", "inlined into a, b (redirected)", ... */
+};
+
 struct vf_patch {
 	int format;
 	char *name;
@@ -49,12 +56,18 @@ struct vf_patch {
 	size_t nbinds;
 	char **warnings;
 	size_t nwarnings;
+	struct vf_live *live; /* absent in patches of older polus-mkpatch */
+	size_t nlive;
 };
 
 /* Parses `len` bytes of YAML into `out` (zeroed first). */
 int vf_parse(const char *text, size_t len, struct vf_patch *out, char *err, size_t errlen);
 /* Emits `p` as YAML into a malloc'd NUL-terminated buffer. */
 int vf_emit(const struct vf_patch *p, char **text, size_t *len, char *err, size_t errlen);
+/* Why `switched` (the functions polus-apply redirected) differs from the changed functions
+ * of p's live list, into buf: "7 changed: 3 live through inlining into them"; "" when the
+ * patch has no live list, or the counts agree and every function is live. */
+void vf_live_summary(const struct vf_patch *p, size_t switched, char *buf, size_t len);
 /* Frees everything `p` owns (all strings are malloc'd) and zeroes it. */
 void vf_free(struct vf_patch *p);
 

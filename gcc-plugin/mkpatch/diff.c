@@ -329,6 +329,7 @@ struct ctx {
 	struct smap ovar; /* "ou\1KEY" / "\1g\1KEY" -> var item */
 	struct smap nvar;
 	struct smap ntype_changed; /* "nu\1tag" of types changed in that unit; "\1g\1tag" */
+	struct smap oxfn;	   /* "ou\1name" -> xfn item */
 };
 
 static char *ukey(int unit, const char *name)
@@ -780,14 +781,90 @@ static void mark_function_reasons(struct ctx *c)
 	}
 }
 
+/* Extern inline bodies of each OLD unit against NEW's unit of the same key. */
+static void match_xfns(struct ctx *c)
+{
+	for (size_t i = 0; i < c->o->nunits; i++) {
+		const struct meta_unit *ou = &c->o->units[i];
+		int j = c->d->unit_map[i];
+		for (size_t x = 0; x < ou->nxfns && j >= 0; x++) {
+			const struct meta_fn *of = &ou->xfns[x], *nf;
+			const struct meta_unit *nu = &c->n->units[j];
+			struct d_item *it = new_item(&c->d->xfns, &c->d->nxfns, &c->d->capxfns);
+			it->name = it->key = of->name;
+			it->unit = nu->key;
+			it->ou = (int)i;
+			it->nu = j;
+			it->old = of;
+			it->state = DS_SAME;
+			if (!(nf = meta_fn_named(nu, of->name, 1)) &&
+			    !(nf = meta_fn_named(nu, of->name, 0))) {
+				/* callers now call it out of line, or not at all: their code
+				 * differs from OLD's, which carries the old body */
+				it->state = DS_CHANGED;
+				add_reason(it, "no longer inline");
+				continue;
+			}
+			it->new = nf;
+			if (!strcmp(of->hash, nf->hash))
+				continue;
+			if (!strcmp(of->hash_noline, nf->hash_noline)) {
+				it->state = DS_LINE;
+				continue;
+			}
+			it->state = DS_CHANGED;
+			add_reason(it, "body");
+		}
+	}
+	for (size_t k = 0; k < c->d->nxfns; k++)
+		map_put2(&c->oxfn, c->d->xfns[k].ou, c->d->xfns[k].name, 0, (long)k);
+}
+
 /* ---- propagation over OLD's inline and clone facts ---- */
 
 struct edge {
-	long caller, callee;
+	struct d_item *caller;
+	const struct d_item *callee;
 	char *reason;
 };
 
-/* Edges from one build's inline/clone facts; `umap` maps its units to OLD's. */
+/* The item of function NAME of OLD's unit ou: its definition there, else its extern
+ * inline body there (what that unit inlined, whichever unit defines NAME out of line),
+ * else a global definition. */
+static const struct d_item *old_fn_item(const struct ctx *c, int ou, const char *name)
+{
+	char *k = ukey(ou, name);
+	long v = smap_get(&c->ofn, k), x = smap_get(&c->oxfn, k);
+	free(k);
+	if (v >= 0 || x >= 0)
+		return v >= 0 ? &c->d->fns[v] : &c->d->xfns[x];
+	v = map_get2(&c->ofn, ou, name);
+	return v >= 0 ? &c->d->fns[v] : NULL;
+}
+
+/* Adds the edge CALLER <- CALLEE (both resolved in unit u of build b); a name the running
+ * release no longer has (only an earlier build of a chain does) is said, not dropped. */
+static void add_edge(struct ctx *c, const struct meta_unit *u, int ou, const char *caller,
+		     const char *callee, char *reason, struct edge **edges, size_t *nedges,
+		     size_t *cap)
+{
+	const struct d_item *a = old_fn_item(c, ou, caller), *f = old_fn_item(c, ou, callee);
+	if (a && a->ou != ou)
+		a = NULL; /* a body of this unit, not another's global */
+	if (a && f && a != f) {
+		struct edge e = {(struct d_item *)a, f, reason};
+		VEC_PUSH(*edges, *nedges, *cap, e);
+		return;
+	}
+	if (!a || !f)
+		warn(c->d, xasprintf("%s: %s (from an earlier build of the chain) names %s, "
+				     "which the running release does not define: not followed",
+				     u->key, reason, a ? callee : caller));
+	free(reason);
+}
+
+/* Edges from one build's inline/clone facts; `umap` maps its units to OLD's. meta_parse
+ * has resolved every name within its own unit. */
 static void collect_edges(struct ctx *c, const struct meta_build *b, const int *umap,
 			  struct edge **edges, size_t *nedges, size_t *cap)
 {
@@ -797,25 +874,17 @@ static void collect_edges(struct ctx *c, const struct meta_build *b, const int *
 		if (ou < 0)
 			continue;
 		for (size_t i = 0; i < u->ninlines; i++) {
-			const char *caller = meta_origin(u, u->inlines[i].a);
-			long a = map_get2(&c->ofn, ou, caller ? caller : u->inlines[i].a);
-			long f = map_get2(&c->ofn, ou, u->inlines[i].b);
-			if (a < 0 || f < 0 || a == f)
-				continue;
-			struct edge e = {a, f, xasprintf("inlined:%s", c->d->fns[f].name)};
-			VEC_PUSH(*edges, *nedges, *cap, e);
+			const struct meta_pair *p = &u->inlines[i];
+			const char *caller = meta_origin(u, p->a);
+			add_edge(c, u, ou, caller ? caller : p->a, p->b,
+				 xasprintf("inlined:%s", p->b), edges, nedges, cap);
 		}
 		for (size_t i = 0; i < u->necalls; i++) {
 			const char *callee = meta_origin(u, u->ecalls[i].b);
 			if (!callee || !strcmp(callee, u->ecalls[i].b))
 				continue; /* not a clone: a plain call is redirected */
-			const char *caller = meta_origin(u, u->ecalls[i].a);
-			long a = map_get2(&c->ofn, ou, caller ? caller : u->ecalls[i].a);
-			long f = map_get2(&c->ofn, ou, callee);
-			if (a < 0 || f < 0 || a == f)
-				continue;
-			struct edge e = {a, f, xasprintf("calls-clone:%s", u->ecalls[i].b)};
-			VEC_PUSH(*edges, *nedges, *cap, e);
+			add_edge(c, u, ou, meta_origin(u, u->ecalls[i].a), callee,
+				 xasprintf("calls-clone:%s", u->ecalls[i].b), edges, nedges, cap);
 		}
 	}
 }
@@ -835,8 +904,8 @@ static void propagate_changes(struct ctx *c)
 	for (int moved = 1; moved;) {
 		moved = 0;
 		for (size_t i = 0; i < nedges; i++) {
-			struct d_item *caller = &c->d->fns[edges[i].caller];
-			const struct d_item *callee = &c->d->fns[edges[i].callee];
+			struct d_item *caller = edges[i].caller;
+			const struct d_item *callee = edges[i].callee;
 			if (caller->state == DS_REMOVED || caller->state == DS_NEW)
 				continue;
 			int real = callee->state == DS_CHANGED ||
@@ -882,6 +951,7 @@ int diff_builds(const struct meta_build *o, const struct meta_build *n,
 	match_types(&c);
 	mark_variable_layouts(&c);
 	mark_function_reasons(&c);
+	match_xfns(&c);
 	propagate_changes(&c);
 	finish_line_only(&c);
 	smap_free(&c.ofn);
@@ -889,6 +959,7 @@ int diff_builds(const struct meta_build *o, const struct meta_build *n,
 	smap_free(&c.ovar);
 	smap_free(&c.nvar);
 	smap_free(&c.ntype_changed);
+	smap_free(&c.oxfn);
 	return 0;
 }
 
@@ -907,6 +978,7 @@ void diff_free(struct diff *d)
 	free_items(d->fns, d->nfns);
 	free_items(d->vars, d->nvars);
 	free_items(d->types, d->ntypes);
+	free_items(d->xfns, d->nxfns);
 	free(d->unit_map);
 	for (size_t i = 0; i < d->nwarnings; i++)
 		free(d->warnings[i]);

@@ -32,6 +32,11 @@ struct d_item {
 struct diff {
 	struct d_item *fns, *vars, *types;
 	size_t nfns, capfns, nvars, capvars, ntypes, captypes;
+	/* extern inline (`xfn`) bodies of OLD's units, per unit: never emitted, so never
+	 * in a patch themselves, but a changed one changes every caller that inlined it
+	 * (CHANGED: body, or `no longer inline` when NEW's unit has no such body) */
+	struct d_item *xfns;
+	size_t nxfns, capxfns;
 	int *unit_map; /* OLD unit index -> NEW unit index or -1 */
 	char **warnings;
 	size_t nwarnings, capwarnings;

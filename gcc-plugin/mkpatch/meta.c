@@ -54,6 +54,7 @@ struct rd {
 };
 
 static void index_unit(struct meta_unit *u);
+static int meta_check_links(const struct meta_unit *u, char *err, size_t errlen);
 
 /* One handler per kind of versionfiles/meta_format.h, named read_<ID>: a kind added to
  * the table does not compile here until it has one. The table has already checked
@@ -107,14 +108,14 @@ static int read_OPTSRC(struct rd *r)
 
 static int read_CC1OPT(struct rd *r)
 {
-	struct meta_pair p = {r->f[1], r->n > 2 ? r->f[2] : NULL};
+	struct meta_pair p = {r->f[1], r->n > 2 ? r->f[2] : NULL, NULL};
 	VEC_PUSH(r->u->cc1opts, r->u->ncc1opts, r->u->capcc1opts, p);
 	return 0;
 }
 
 static int read_ENV(struct rd *r)
 {
-	struct meta_pair p = {r->f[1], r->f[2]};
+	struct meta_pair p = {r->f[1], r->f[2], NULL};
 	VEC_PUSH(r->u->envs, r->u->nenvs, r->u->capenvs, p);
 	return 0;
 }
@@ -127,10 +128,8 @@ static int read_PROFILE(struct rd *r)
 	return 0;
 }
 
-static int read_FN(struct rd *r)
+static struct meta_fn fn_fields(char **f)
 {
-	struct meta_unit *u = r->u;
-	char **f = r->f;
 	struct meta_fn fn = {.name = f[1],
 			     .asm_name = f[2],
 			     .linkage = f[3],
@@ -139,14 +138,22 @@ static int read_FN(struct rd *r)
 			     .hash_noline = f[6],
 			     .hash_nolayout = f[7],
 			     .is_static = !strncmp(f[3], "static", 6)};
-	VEC_PUSH(u->fns, u->nfns, u->capfns, fn);
+	return fn;
+}
+
+static int read_FN(struct rd *r)
+{
+	struct meta_fn fn = fn_fields(r->f);
+	VEC_PUSH(r->u->fns, r->u->nfns, r->u->capfns, fn);
 	return 0;
 }
 
-/* An extern inline body is no definition a patch can replace: nothing to diff. */
+/* An extern inline body is no definition a patch can replace, but the callers that
+ * inlined it carry it: a change of it changes them. */
 static int read_XFN(struct rd *r)
 {
-	(void)r;
+	struct meta_fn fn = fn_fields(r->f);
+	VEC_PUSH(r->u->xfns, r->u->nxfns, r->u->capxfns, fn);
 	return 0;
 }
 
@@ -161,9 +168,23 @@ static int read_USE(struct rd *r)
 /* emit, inline and ecall lines: two names each, kept in their own list */
 static int push_pair(struct rd *r, struct meta_pair **v, size_t *n, size_t *cap)
 {
-	struct meta_pair p = {r->f[1], r->f[2]};
+	struct meta_pair p = {r->f[1], r->f[2], NULL};
 	VEC_PUSH(*v, *n, *cap, p);
 	return 0;
+}
+
+/* CALLEE is the source name; a record of an older plugin named the clone there
+ * (f.part.0): its origin is the name up to the first '.', as C names have none. */
+static void inline_callee(struct meta_unit *u, struct meta_pair *p, const char *clone)
+{
+	const char *dot = strchr(p->b, '.');
+	p->c = clone && strcmp(clone, "-") ? clone : NULL;
+	if (p->c || !dot || dot == p->b)
+		return;
+	char *origin = xasprintf("%.*s", (int)(dot - p->b), p->b);
+	VEC_PUSH(u->owned, u->nowned, u->capowned, origin);
+	p->c = p->b;
+	p->b = origin;
 }
 
 static int read_EMIT(struct rd *r)
@@ -173,7 +194,10 @@ static int read_EMIT(struct rd *r)
 
 static int read_INLINE(struct rd *r)
 {
-	return push_pair(r, &r->u->inlines, &r->u->ninlines, &r->u->capinlines);
+	struct meta_unit *u = r->u;
+	push_pair(r, &u->inlines, &u->ninlines, &u->capinlines);
+	inline_callee(u, &u->inlines[u->ninlines - 1], r->n > 3 ? r->f[3] : NULL);
+	return 0;
 }
 
 static int read_ECALL(struct rd *r)
@@ -224,6 +248,8 @@ static int read_END(struct rd *r)
 			   r->lineno);
 	u->abs_src = path_absolute(u->cwd, u->src);
 	index_unit(u);
+	if (meta_check_links(u, r->err, r->errlen))
+		return -1;
 	r->u = NULL;
 	return 0;
 }
@@ -275,6 +301,77 @@ static void index_unit(struct meta_unit *u)
 	smap_free(&last);
 	for (size_t i = 0; i < u->nemits; i++)
 		smap_put(&u->emit_at, u->emits[i].a, (long)i);
+	for (size_t i = 0; i < u->nfns; i++)
+		smap_put(&u->fn_at, u->fns[i].name, (long)i);
+	for (size_t i = 0; i < u->nxfns; i++)
+		smap_put(&u->xfn_at, u->xfns[i].name, (long)i);
+}
+
+const struct meta_fn *meta_fn_named(const struct meta_unit *u, const char *name, int xfn)
+{
+	long i = smap_get(xfn ? &u->xfn_at : &u->fn_at, name);
+	return i < 0 ? NULL : xfn ? &u->xfns[i] : &u->fns[i];
+}
+
+static int is_function(const struct meta_unit *u, const char *name)
+{
+	return meta_fn_named(u, name, 0) || meta_fn_named(u, name, 1);
+}
+
+/* Whether `clone` (f.constprop.0) is a clone of `origin` (f). */
+static int clone_of(const char *clone, const char *origin)
+{
+	size_t n = strlen(origin);
+	return !strncmp(clone, origin, n) && clone[n] == '.';
+}
+
+static int unresolved(const struct meta_unit *u, const char *kind, const struct meta_pair *p,
+		      const char *name, const char *why, char *err, size_t errlen)
+{
+	return msg(err, errlen,
+		   ".polus.meta of %s: record '%s %s %s%s%s' names %s, which %s: the record "
+		   "is corrupt or from another build",
+		   u->src, kind, p->a, p->b, p->c ? " " : "", p->c ? p->c : "", name, why);
+}
+
+/* Every inline, clone and call record names functions of the unit (see meta.h). */
+static int meta_check_links(const struct meta_unit *u, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < u->ninlines; i++) {
+		const struct meta_pair *p = &u->inlines[i];
+		if (!meta_origin(u, p->a) && !is_function(u, p->a))
+			return unresolved(u, "inline", p, p->a, "is no function of that unit", err,
+					  errlen);
+		if (!is_function(u, p->b))
+			return unresolved(u, "inline", p, p->b, "is no function of that unit", err,
+					  errlen);
+		if (p->c && !clone_of(p->c, p->b))
+			return unresolved(u, "inline", p, p->c, "is no clone of it", err, errlen);
+	}
+	for (size_t i = 0; i < u->nemits; i++) {
+		const struct meta_pair *p = &u->emits[i];
+		/* a body without a source function is the compiler's own (ASan's
+		 * constructors); a clone's origin must be there */
+		if (strcmp(p->a, p->b) && !is_function(u, p->b))
+			return unresolved(u, "emit", p, p->b, "is no function of that unit", err,
+					  errlen);
+	}
+	for (size_t i = 0; i < u->necalls; i++) {
+		const struct meta_pair *p = &u->ecalls[i];
+		const char *dot = strchr(p->b, '.');
+		if (!meta_origin(u, p->a))
+			return unresolved(u, "ecall", p, p->a, "is no body emitted by that unit",
+					  err, errlen);
+		if (meta_origin(u, p->b) || !dot || dot == p->b)
+			continue; /* emitted here, or a call out of the unit */
+		char *origin = xasprintf("%.*s", (int)(dot - p->b), p->b);
+		int mine = is_function(u, origin);
+		free(origin);
+		if (mine)
+			return unresolved(u, "ecall", p, p->b,
+					  "is a clone that unit emitted no body for", err, errlen);
+	}
+	return 0;
 }
 
 const char *meta_origin(const struct meta_unit *u, const char *asm_name)
@@ -404,6 +501,12 @@ void meta_free(struct meta_build *b)
 		free(u->envs);
 		free(u->cc1opts);
 		free(u->fns);
+		free(u->xfns);
+		for (size_t k = 0; k < u->nowned; k++)
+			free(u->owned[k]);
+		free(u->owned);
+		smap_free(&u->fn_at);
+		smap_free(&u->xfn_at);
 		free(u->uses);
 		free(u->emits);
 		free(u->inlines);

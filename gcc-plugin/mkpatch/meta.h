@@ -8,6 +8,9 @@
  * lives until meta_free(). Unknown line kinds are skipped; an unknown format version, a
  * record without `end`, a line cut short (no newline) or a line with fewer fields than
  * its kind needs is an error (-1 + message).
+ * Every inline, clone and call record must name functions of its unit (an inline record's
+ * CALLER an emitted body or a `fn`, its CALLEE a `fn` or `xfn`; a clone's origin a `fn`),
+ * or meta_parse fails naming the record, the unit and the name: no fact is dropped.
  * Units get a `key`: their absolute source path relative to the common directory of
  * all units of the build, so one tree built in two places yields the same keys.
  */
@@ -26,9 +29,11 @@ struct meta_use {
 	const char *fn, *kind, *target;
 };
 
-/* emit (ASM, ORIGIN), inline (CALLER asm, CALLEE name), ecall (CALLER asm, CALLEE asm) */
+/* emit (ASM, ORIGIN), inline (CALLER asm, CALLEE name, c = CLONE or NULL), ecall (CALLER
+ * asm, CALLEE asm). An inline record of an older plugin, which named the clone as CALLEE
+ * (`inline g f.part.0`), is read as CALLEE f, CLONE f.part.0. */
 struct meta_pair {
-	const char *a, *b;
+	const char *a, *b, *c;
 };
 
 struct meta_var {
@@ -55,6 +60,8 @@ struct meta_unit {
 	size_t nenvs, capenvs, ncc1opts, capcc1opts;
 	struct meta_fn *fns;
 	size_t nfns, capfns;
+	struct meta_fn *xfns; /* `xfn`: extern inline bodies, never emitted here */
+	size_t nxfns, capxfns;
 	struct meta_use *uses;
 	size_t nuses, capuses;
 	struct meta_pair *emits, *inlines, *ecalls;
@@ -67,6 +74,9 @@ struct meta_unit {
 	struct smap use_first;
 	long *use_next;
 	struct smap emit_at;
+	struct smap fn_at, xfn_at; /* NAME -> index in fns / xfns */
+	char **owned;		   /* strings made while reading (old records' CALLEE) */
+	size_t nowned, capowned;
 };
 
 struct meta_build {
@@ -86,6 +96,8 @@ const char *meta_origin(const struct meta_unit *u, const char *asm_name);
 /* Index of FN's first `use` line in u, then of the next one; -1 at the end. */
 long meta_first_use(const struct meta_unit *u, const char *fn);
 long meta_next_use(const struct meta_unit *u, long i);
+/* The `fn` (or with `xfn` set, `xfn`) record of NAME in u, or NULL. */
+const struct meta_fn *meta_fn_named(const struct meta_unit *u, const char *name, int xfn);
 
 /* Returns the value of `opt` when one unit of the build has an option starting with
  * `prefix` (e.g. "-flto"), else NULL. */

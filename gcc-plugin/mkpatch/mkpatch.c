@@ -38,7 +38,7 @@
 #include <string.h>
 
 struct args {
-	int diff, json, line_only, allow_option_change, quiet;
+	int diff, json, line_only, allow_option_change, quiet, strict;
 	const char *old, *new, *out, *show;
 	char **chain; /* patches between OLD and NEW, in the order they were applied */
 	size_t nchain;
@@ -53,7 +53,8 @@ static void usage(FILE *f)
 {
 	fputs("usage: polus-mkpatch --diff [--json] [--line-only] [--allow-option-change] OLD "
 	      "[PATCH...] NEW\n"
-	      "       polus-mkpatch [--line-only] [--allow-option-change] [--quiet] [--exclude "
+	      "       polus-mkpatch [--line-only] [--allow-option-change] [--quiet] [--strict] "
+	      "[--exclude "
 	      "FUNC]...\n"
 	      "                     [--include-churn] [--layout-ok TYPE]... OLD [PATCH...] NEW "
 	      "-o OUT.so\n"
@@ -76,6 +77,8 @@ static void usage(FILE *f)
 	      "  --layout-ok TYPE       TYPE changed layout, but no object of it exists in the\n"
 	      "                         running process yet: patch code may use the new layout\n"
 	      "                         (else refused); repeatable; TYPE may be a glob\n"
+	      "  --strict               a changed function the patch cannot show live (not\n"
+	      "                         redirected, e.g. its signature changed) is an error\n"
 	      "  --show PATCH.so        check and print the version file embedded in a patch\n"
 	      "environment: POLUS_PLUGIN (polus.so to use; default: next to this program),\n"
 	      "  POLUS_JOBS (compilers at once; default: one per CPU), POLUS_KEEP_TMP (keep the\n"
@@ -116,6 +119,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 	    {"line-only", no_argument, NULL, 'l'},
 	    {"allow-option-change", no_argument, NULL, 'a'},
 	    {"quiet", no_argument, NULL, 'q'},
+	    {"strict", no_argument, NULL, 'S'},
 	    {"output", required_argument, NULL, 'o'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"show", required_argument, NULL, 's'},
@@ -143,6 +147,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 			break;
 		case 'q':
 			a->quiet = 1;
+			break;
+		case 'S':
+			a->strict = 1;
 			break;
 		case 'o':
 			a->out = optarg;
@@ -349,6 +356,8 @@ int main(int argc, char **argv)
 		    .out = a.out,
 		    .line_only = a.line_only,
 		    .quiet = a.quiet,
+		    .strict = a.strict,
+		    .base = &base,
 		    .self = argv[0],
 		    .chain = &ch,
 		    .exclude = a.exclude,

@@ -20,6 +20,7 @@
 #include "mkpatch_release.h"
 #include "mkpatch_run.h"
 #include "mkpatch_util.h"
+#include "proof.h"
 #include "versionfile.h"
 #include "code-env.h"
 #include <errno.h>
@@ -41,6 +42,7 @@ struct pb {
 	const struct diff *d;
 	struct ef_file old, new; /* new: for the churn check */
 	struct plan plan;
+	struct proof proof;
 	char build_id[130];
 	char *tmpdir;
 	char *plugin, *plugin_base;
@@ -188,6 +190,34 @@ static int make_plans(struct pb *b)
 	progress(b, 2, "plan: %zu unit%s to recompile, %zu function%s kept, %zu bind%s",
 		 b->plan.nunits, b->plan.nunits == 1 ? "" : "s", b->plan.nkeeps,
 		 b->plan.nkeeps == 1 ? "" : "s", b->plan.nbinds, b->plan.nbinds == 1 ? "" : "s");
+	return 0;
+}
+
+/* The completeness proof (proof.h) of the plan: how each changed function goes live,
+ * or why that cannot be shown (PX_NOTAPPLY). */
+static int prove(struct pb *b)
+{
+	size_t nerr =
+	    proof_check(&b->proof, b->d, &b->plan, b->po->base, b->po->chain, b->po->line_only);
+	for (size_t i = 0; i < b->proof.nwarnings; i++)
+		fprintf(stderr, "polus-mkpatch: %s: %s\n", b->po->strict ? "error" : "warning",
+			b->proof.warnings[i]);
+	if (b->po->strict)
+		nerr += b->proof.nwarnings;
+	for (size_t i = 0; i + 1 < b->proof.nerrors; i++)
+		fprintf(stderr, "polus-mkpatch: %s\n", b->proof.errors[i]);
+	if (nerr) {
+		if (b->proof.nerrors)
+			msg(b->err, sizeof(b->err), "%s", b->proof.errors[b->proof.nerrors - 1]);
+		else
+			msg(b->err, sizeof(b->err), "%zu function%s not live (--strict)",
+			    b->proof.nwarnings, b->proof.nwarnings == 1 ? "" : "s");
+		return PX_NOTAPPLY;
+	}
+	progress(b, 2, "live: %zu changed function%s of OLD", b->proof.n,
+		 b->proof.n == 1 ? "" : "s");
+	for (size_t i = 0; i < b->proof.n; i++)
+		progress(b, 0, "  %s: %s", b->proof.v[i].name, b->proof.v[i].how);
 	return 0;
 }
 
@@ -923,6 +953,13 @@ static int write_version_file(struct pb *b)
 	warn_ifuncs(b, &patch);
 	fill_binds(b, &patch, &vf);
 	bind_program_symbols(b, &patch, &vf);
+	vf.live = xcalloc(b->proof.n + 1, sizeof(struct vf_live));
+	for (size_t i = 0; i < b->proof.n; i++) {
+		struct vf_live *l = &vf.live[vf.nlive++];
+		l->name = xstrdup(b->proof.v[i].name);
+		l->unit = xstrdup(b->proof.v[i].unit);
+		l->how = xstrdup(b->proof.v[i].how);
+	}
 	vf.warnings = xcalloc(b->plan.nwarnings, sizeof(char *));
 	for (size_t i = 0; i < b->plan.nwarnings; i++)
 		vf.warnings[vf.nwarnings++] = xstrdup(b->plan.warnings[i]);
@@ -1091,6 +1128,7 @@ static void cleanup(struct pb *b, int failed)
 	free(b->tmp_yaml);
 	free(b->out_yaml);
 	plan_free(&b->plan);
+	proof_free(&b->proof);
 	ef_close(&b->old);
 	ef_close(&b->new);
 }
@@ -1105,7 +1143,7 @@ int patch_build(const struct patch_opts *po, const struct meta_build *ob,
 	if ((rc = setup(&b) ? PX_INPUT : 0) || (rc = find_plugin(&b) ? PX_INPUT : 0) ||
 	    (rc = ef_open_path(&b.old, po->old_path, b.err, sizeof(b.err)) ? PX_INPUT : 0))
 		goto out;
-	if ((rc = report_diff(&b)) || (rc = make_plans(&b)))
+	if ((rc = report_diff(&b)) || (rc = make_plans(&b)) || (rc = prove(&b)))
 		goto out;
 	if ((rc = compile_units(&b)) || (rc = link_patch(&b)) || (rc = write_version_file(&b)) ||
 	    (rc = embed_and_publish(&b)))

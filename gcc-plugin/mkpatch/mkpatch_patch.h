@@ -20,8 +20,10 @@ struct patch_opts {
 	size_t nexclude;
 	char *const *layout_ok; /* --layout-ok patterns: types of which no object exists yet */
 	size_t nlayout_ok;
-	int include_churn; /* --include-churn */
-	const char *self;  /* argv[0], to find polus.so next to the binary */
+	int include_churn;	       /* --include-churn */
+	int strict;		       /* the proof's warnings are errors */
+	const struct meta_build *base; /* OLD's binary's metadata (for the proof) */
+	const char *self;	       /* argv[0], to find polus.so next to the binary */
 };
 
 int patch_build(const struct patch_opts *po, const struct meta_build *ob,

@@ -562,6 +562,16 @@ static int bind_own(struct pctx *c, struct plan_unit *pu)
 	return 0;
 }
 
+/* Whether the unit's extern inline body of `name` changed: its callers here must inline
+ * the new body, not call the running program's out-of-line copy. */
+static int xfn_changed(const struct pctx *c, int nu, const char *name)
+{
+	for (size_t i = 0; i < c->d->nxfns; i++)
+		if (c->d->xfns[i].nu == nu && !strcmp(c->d->xfns[i].name, name))
+			return plan_in_patch(&c->d->xfns[i], c->line_only);
+	return 0;
+}
+
 static int bind_external(struct pctx *c, struct plan_unit *pu)
 {
 	const struct meta_unit *u = pu->u;
@@ -584,7 +594,7 @@ static int bind_external(struct pctx *c, struct plan_unit *pu)
 		if (fn) {
 			const struct meta_fn *of = it->old;
 			const struct plan_keep *k;
-			if (!of || of->is_static)
+			if (!of || of->is_static || xfn_changed(c, pu->nu, us->target))
 				continue;
 			if (in_patch(c, it)) {
 				/* kept by another unit: calls link to its new body by name,
@@ -803,7 +813,7 @@ int plan_make(struct plan *p, const struct meta_build *ob, const struct meta_bui
 		rc = -2;
 	}
 out:
-	free(c.left_out);
+	p->left_out = c.left_out; /* the proof tells these from functions forgotten */
 	free(c.ambiguous);
 	smap_free(&c.ifuncs);
 	smap_free(&c.refused_types);
@@ -859,6 +869,7 @@ int plan_write(const struct plan *p, const struct plan_unit *pu, const char *pat
 
 void plan_free(struct plan *p)
 {
+	free(p->left_out);
 	for (size_t i = 0; i < p->nunits; i++) {
 		struct plan_unit *pu = &p->units[i];
 		for (size_t k = 0; k < pu->nkeeps; k++) {

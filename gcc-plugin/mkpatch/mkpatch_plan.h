@@ -75,6 +75,7 @@ struct plan {
 	size_t nrefusals, caprefusals;
 	size_t nkeeps, nline_left_out;
 	size_t nleft_out; /* changed functions left out on purpose (warnings say which) */
+	char *left_out;	  /* per diff function item: 1 when left out on purpose */
 };
 
 struct plan_opts {

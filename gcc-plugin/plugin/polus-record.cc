@@ -159,6 +159,22 @@ struct hash_pass : gimple_opt_pass {
 };
 
 /* ---- the pass after optimized: emitted bodies and their direct calls ---- */
+/*
+ * The source function a body came from. Clone decls carry their own DECL_NAME
+ * (work.constprop.0, work.part.0, work.constprop.0.isra.0): a C identifier has no '.',
+ * so the origin is the name up to the first one. Returns whether decl is a clone.
+ */
+static bool origin_name(tree decl, char *buf, size_t len)
+{
+	const char *dn = polus_decl_name(decl);
+	snprintf(buf, len, "%s", dn ? dn : polus_raw_asm_name(decl));
+	char *dot = strchr(buf, '.');
+	if (!dot || dot == buf)
+		return false;
+	*dot = 0;
+	return true;
+}
+
 static const pass_data emit_pass_data = {
     GIMPLE_PASS, "polus_emit", OPTGROUP_NONE, TV_NONE, PROP_cfg, 0, 0, 0, 0,
 };
@@ -171,14 +187,8 @@ struct emit_pass : gimple_opt_pass {
 	{
 		tree decl = fun->decl;
 		const char *asm_name = polus_raw_asm_name(decl);
-		/* Clone decls carry their own DECL_NAME (work.constprop): the origin is the
-		 * source name, up to the first '.'. */
-		const char *dn = polus_decl_name(decl);
 		char origin[512];
-		snprintf(origin, sizeof origin, "%s", dn ? dn : asm_name);
-		char *dot = strchr(origin, '.');
-		if (dot && dot != origin)
-			*dot = 0;
+		origin_name(decl, origin, sizeof origin);
 		pbuf_line(&g_emit, META_K_EMIT);
 		pbuf_field(&g_emit, asm_name);
 		pbuf_field(&g_emit, origin);
@@ -213,18 +223,24 @@ struct emit_pass : gimple_opt_pass {
 static void on_node_removed(cgraph_node *node, void *)
 {
 	if (node->inlined_to) {
+		/* CALLEE is the source function; a clone inlined (f.constprop.0, f.part.0)
+		 * is named too, so no reader has to guess its origin. */
 		const char *caller = polus_raw_asm_name(node->inlined_to->decl);
-		const char *callee = polus_decl_name(node->decl);
-		if (!callee)
+		const char *dn = polus_decl_name(node->decl);
+		if (!dn)
 			return;
-		char key[600];
-		snprintf(key, sizeof key, "%s\t%s", caller, callee);
+		char callee[512];
+		bool clone = origin_name(node->decl, callee, sizeof callee);
+		char key[1200];
+		snprintf(key, sizeof key, "%s\t%s\t%s", caller, callee, dn);
 		if (g_inline_seen->contains(key))
 			return;
 		g_inline_seen->add(xstrdup(key));
 		pbuf_line(&g_inline, META_K_INLINE);
 		pbuf_field(&g_inline, caller);
 		pbuf_field(&g_inline, callee);
+		if (clone)
+			pbuf_field(&g_inline, dn);
 		pbuf_line_end(&g_inline);
 		return;
 	}

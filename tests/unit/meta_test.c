@@ -14,10 +14,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Values whose reader interprets them: everything else is VALUE_<key>.<i> + specials. */
+/* Values whose reader interprets them: everything else is VALUE_<key>.<i> + specials.
+ * Names that must resolve in the unit (meta.h) name the `fn` line's function: an inline
+ * record's CALLER and CALLEE and an emit's ORIGIN; CLONE is a clone of it, and an ecall's
+ * CALLER the emitted body. */
 static void field_value(enum meta_key k, int i, char *out, size_t len)
 {
-	if (k == META_K_HASHES)
+	if ((k == META_K_INLINE && i <= 2) || (k == META_K_EMIT && i == 2))
+		field_value(META_K_FN, 1, out, len);
+	else if (k == META_K_INLINE && i == 3) {
+		field_value(META_K_FN, 1, out, len);
+		strncat(out, ".constprop.0", len - strlen(out) - 1);
+	} else if (k == META_K_ECALL && i == 1)
+		field_value(META_K_EMIT, 1, out, len);
+	else if (k == META_K_HASHES)
 		snprintf(out, len, "7");
 	else if ((k == META_K_FN || k == META_K_XFN) && i == 3)
 		snprintf(out, len, "static,inline");
@@ -61,17 +71,17 @@ static char *write_record(size_t *len)
 	return buf;
 }
 
+/* Field i (1..7) of a fn or xfn line. */
+static const char *fn_field(const struct meta_fn *f, int i)
+{
+	const char *v[] = {NULL,    f->name, f->asm_name,   f->linkage,
+			   f->sig, f->hash, f->hash_noline, f->hash_nolayout};
+	return v[i];
+}
+
 /* Where the reader keeps field i of a line of kind k (one line of each), or NULL. */
 static const char *read_back(const struct meta_unit *u, enum meta_key k, int i)
 {
-	const char *fn[] = {NULL,
-			    u->nfns ? u->fns[0].name : NULL,
-			    u->nfns ? u->fns[0].asm_name : NULL,
-			    u->nfns ? u->fns[0].linkage : NULL,
-			    u->nfns ? u->fns[0].sig : NULL,
-			    u->nfns ? u->fns[0].hash : NULL,
-			    u->nfns ? u->fns[0].hash_noline : NULL,
-			    u->nfns ? u->fns[0].hash_nolayout : NULL};
 	const struct meta_var *va = u->nvars ? &u->vars[0] : NULL;
 	const char *var[] = {NULL,
 			     va ? va->key : NULL,
@@ -111,7 +121,7 @@ static const char *read_back(const struct meta_unit *u, enum meta_key k, int i)
 	case META_K_PROFILE:
 		return i == 1 ? u->profile : u->profile_by;
 	case META_K_FN:
-		return fn[i];
+		return u->nfns ? fn_field(&u->fns[0], i) : NULL;
 	case META_K_USE:
 		return !u->nuses ? NULL
 		       : i == 1	 ? u->uses[0].fn
@@ -120,7 +130,7 @@ static const char *read_back(const struct meta_unit *u, enum meta_key k, int i)
 	case META_K_EMIT:
 		return !emit ? NULL : i == 1 ? emit->a : emit->b;
 	case META_K_INLINE:
-		return !inl ? NULL : i == 1 ? inl->a : inl->b;
+		return !inl ? NULL : i == 1 ? inl->a : i == 2 ? inl->b : inl->c;
 	case META_K_ECALL:
 		return !ec ? NULL : i == 1 ? ec->a : ec->b;
 	case META_K_VAR:
@@ -131,7 +141,8 @@ static const char *read_back(const struct meta_unit *u, enum meta_key k, int i)
 		       : i == 2	  ? u->types[0].kind
 		       : i == 3	  ? u->types[0].size
 				  : u->types[0].layout;
-	case META_K_XFN: /* not read: an extern inline body is no definition to patch */
+	case META_K_XFN:
+		return u->nxfns ? fn_field(&u->xfns[0], i) : NULL;
 	case META_K_SAME_AS_BELOW:
 	case META_K_END:
 	case META_NKEYS:
@@ -155,7 +166,7 @@ static void roundtrip(void)
 	CHECK(b.nunits == 1);
 	const struct meta_unit *u = &b.units[0];
 	for (int k = 0; k < META_NKEYS; k++) {
-		if (k == META_K_XFN || k == META_K_END)
+		if (k == META_K_END)
 			continue;
 		for (int i = 1; i <= meta_key_def(k)->nfields; i++) {
 			const char *got = read_back(u, k, i);
