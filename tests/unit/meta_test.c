@@ -74,7 +74,7 @@ static char *write_record(size_t *len)
 /* Field i (1..7) of a fn or xfn line. */
 static const char *fn_field(const struct meta_fn *f, int i)
 {
-	const char *v[] = {NULL,    f->name, f->asm_name,   f->linkage,
+	const char *v[] = {NULL,   f->name, f->asm_name,    f->linkage,
 			   f->sig, f->hash, f->hash_noline, f->hash_nolayout};
 	return v[i];
 }
