@@ -739,19 +739,33 @@ static int layout_ok(const struct pctx *c, const char *type)
 	return 0;
 }
 
+/* Whether the patch's code of keep k sees type `tag`: a layout reason, or its NEW body
+ * uses the type's fields or size (a function changed for another reason carries only
+ * `body`, yet reads the objects with the new layout all the same). */
+static int keep_sees_type(const struct pctx *c, const struct plan_keep *k, const char *tag)
+{
+	char *r = xasprintf("layout:%s", tag);
+	int sees = has_reason(k->it, r);
+	free(r);
+	if (sees || k->it->nu < 0)
+		return sees;
+	const struct meta_unit *u = &c->nb->units[k->it->nu];
+	for (long i = meta_first_use(u, k->it->name); i >= 0 && !sees; i = meta_next_use(u, i))
+		sees = !strcmp(u->uses[i].kind, "type") && !strcmp(u->uses[i].target, tag);
+	return sees;
+}
+
 static void refuse_changed_layouts(struct pctx *c)
 {
 	for (size_t t = 0; t < c->d->ntypes; t++) {
 		const struct d_item *ty = &c->d->types[t];
 		if (ty->state != DS_CHANGED || smap_get(&c->refused_types, ty->name) >= 0)
 			continue;
-		char *r = xasprintf("layout:%s", ty->name);
 		const struct d_item *user = NULL;
 		for (size_t i = 0; i < c->p->nunits && !user; i++)
 			for (size_t k = 0; k < c->p->units[i].nkeeps && !user; k++)
-				if (has_reason(c->p->units[i].keeps[k].it, r))
+				if (keep_sees_type(c, &c->p->units[i].keeps[k], ty->name))
 					user = c->p->units[i].keeps[k].it;
-		free(r);
 		if (!user)
 			continue;
 		if (layout_ok(c, ty->name))

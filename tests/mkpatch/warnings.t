@@ -57,6 +57,12 @@ expect_fail 2 'type conn changed layout \(get_len uses it\): objects the running
 grep -q '^polus-mkpatch: warning: type conn changed layout (get_len uses it): objects the running program already holds keep the old layout' sf.txt ||
 	fail "no layout warning: $(cat sf.txt)"
 ok "changed layout refused, and with --layout-ok warned about"
+# the same when get_len changed for a reason of its own too (its only reason is then
+# `body`, but its new code still reads old objects with the new layout: dnsmasq's bigname)
+mkdir -p sf/v3 && sed 's/return c->len;/return c->len + 1;/' sf/v2/main.c > sf/v3/main.c &&
+	(cd sf/v3 && gcc -O0 -fplugin="$PLUGIN" -o prog main.c) || fail "build sf/v3"
+expect_fail 2 'type conn changed layout \(get_len uses it\)' "$MK" -q sf/v1/prog sf/v3/prog -o sf3.so
+ok "changed layout refused for a function that changed in its body too"
 
 # constructors (found in OLD's .init_array, PIE: through its RELATIVE relocations) ran
 # at start-up, before any patch
