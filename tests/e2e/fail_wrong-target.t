@@ -13,8 +13,8 @@ named_maps() { awk 'NF >= 6' "/proc/$SRV_PID/maps" | wc -l; }
 maps0=$(named_maps)
 [ -e "$POLUS_BUILD/polus-apply" ] || fail "polus-apply not built (run make)"
 expect_fail 2 'build|does not apply' "$POLUS_BUILD/polus-apply" "$SRV_PID" "$PATCH"
-[ "$(named_maps)" -eq "$maps0" ] && ! grep -q polus "/proc/$SRV_PID/maps" ||
-	fail "the refused apply left mappings behind: $(grep polus "/proc/$SRV_PID/maps")"
+[ "$(named_maps)" -eq "$maps0" ] && ! grep -q "memfd:polus" "/proc/$SRV_PID/maps" ||
+	fail "the refused apply left mappings behind: $(grep "memfd:polus" "/proc/$SRV_PID/maps")"
 expect_reply "$SRV_PORT" VERSION "VERSION v2"
 stop_load
 [ "$(stat_of "$SRV_PORT" eintr)" = 0 ] || fail "the refused apply interrupted a system call"
