@@ -41,7 +41,6 @@
 #include "undo_log.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -579,29 +578,14 @@ static int fill_record(struct apply *a)
 }
 
 /*
- * Writes len bytes at addr of the target (its threads stopped). An earlier patch's code
- * is a shared mapping of its memfd, which /proc/PID/mem cannot write (the kernel forces
- * writes only into private mappings): there the bytes go into the memfd itself, opened
- * through /proc/PID/map_files.
+ * Writes len bytes at addr of the target (its threads stopped): the executable's text or
+ * an earlier patch's image, both private mappings that /proc/PID/mem writes copy on write,
+ * so the bytes stay in this process (a child forked after the earlier patch keeps its own
+ * code, whose jump would lead to an image it does not have).
  */
 static int write_code(struct apply *a, uint64_t addr, const void *buf, size_t len)
 {
-	const struct pf_map *m = NULL;
-	char path[96];
-	for (size_t i = 0; i < a->tg.maps.n && !m; i++)
-		if (addr >= a->tg.maps.v[i].start && addr + len <= a->tg.maps.v[i].end &&
-		    a->tg.maps.v[i].perms[3] == 's')
-			m = &a->tg.maps.v[i];
-	if (!m)
-		return pf_mem_write(a->memfd, addr, buf, len);
-	snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", (int)a->pid,
-		 (unsigned long long)m->start, (unsigned long long)m->end);
-	int fd = open(path, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	int rc = pf_mem_write(fd, m->offset + (addr - m->start), buf, len);
-	close(fd);
-	return rc;
+	return pf_mem_write(a->memfd, addr, buf, len);
 }
 
 /* The jump at site s, logged with the bytes it replaces and where it leads. */

@@ -28,7 +28,9 @@
 /* The image may be executed; the registry never is (sealed where the kernel can). */
 #define IMAGE_MFD_FLAGS MFD_EXEC
 #define REGISTRY_MFD_FLAGS MFD_NOEXEC_SEAL
-#define IMAGE_MAP_FLAGS (MAP_SHARED | MAP_FIXED_NOREPLACE)
+/* Private: a child forked after an apply gets its own copy on write, and a later jump
+ * written into this image (a chain) through /proc/PID/mem stays in this process. */
+#define IMAGE_MAP_FLAGS (MAP_PRIVATE | MAP_FIXED_NOREPLACE)
 #define REGISTRY_MAP_FLAGS MAP_SHARED
 #define RW (PROT_READ | PROT_WRITE)
 
