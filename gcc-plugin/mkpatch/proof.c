@@ -20,6 +20,8 @@ struct acc {
 	size_t ninto, capinto;
 	char **clones; /* its clones (covered by their callers) */
 	size_t nclones, capclones;
+	char **callers; /* kept, not redirectable, every caller redirected */
+	size_t ncallers, capcallers;
 	char **missed; /* containers or its own body left running old code */
 	size_t nmissed, capmissed;
 	char **left; /* ... of those, left out on purpose (--exclude, churn) */
@@ -232,6 +234,36 @@ static void mark_stale(struct prctx *c, struct unit_ctx *x)
 	}
 }
 
+/*
+ * A body the plan keeps but cannot redirect (its signature changed) still goes live when
+ * nothing can call its old code anew: a static function whose address is never taken,
+ * every direct caller of which is redirected, or is such a function itself (depth-limited).
+ * The new callers call the patch's own copy; only old frames still running reach the old.
+ */
+static int live_through_callers(const struct prctx *c, const struct unit_ctx *x, size_t body,
+				int depth)
+{
+	const struct meta_unit *u = x->u;
+	const struct meta_pair *e = &u->emits[body];
+	const struct meta_fn *fn = meta_fn_named(u, e->b, 0);
+	int callers = 0;
+	if (depth > 8 || !fn || !fn->is_static || get2(&c->kept, u->key, e->b) < 0)
+		return 0;
+	for (size_t i = 0; i < u->nuses; i++)
+		if (!strcmp(u->uses[i].kind, "addr") && !strcmp(u->uses[i].target, e->b))
+			return 0;
+	for (size_t i = 0; i < u->necalls; i++) {
+		if (strcmp(u->ecalls[i].b, e->a))
+			continue;
+		long a = smap_get(&u->emit_at, u->ecalls[i].a);
+		if (a < 0 || (!redirected(c, x, u->emits[a].b) &&
+			      !live_through_callers(c, x, (size_t)a, depth + 1)))
+			return 0;
+		callers++;
+	}
+	return callers > 0;
+}
+
 static int visit_record(struct prctx *c, struct unit_ctx *x, size_t body, const char *name)
 {
 	long ei = get2(&c->entry_at, x->u->key, name);
@@ -241,6 +273,8 @@ static int visit_record(struct prctx *c, struct unit_ctx *x, size_t body, const 
 	struct acc *a = &c->acc[ei];
 	if (is_clone(x->u, e))
 		push_unique(&a->clones, &a->nclones, &a->capclones, e->a);
+	else if (!redirected(c, x, e->b) && live_through_callers(c, x, body, 0))
+		push_unique(&a->callers, &a->ncallers, &a->capcallers, e->b);
 	else if (get2(&c->left, x->u->key, e->b) >= 0) {
 		push_unique(&a->left, &a->nleft, &a->capleft, e->b);
 		c->pr->v[ei].live = 0;
@@ -264,7 +298,8 @@ static void judge_bodies(struct prctx *c, struct unit_ctx *x)
 			continue;
 		walk_body(c, x, i, visit_record);
 		/* left out on purpose: the plan's warning says so already */
-		if (is_clone(u, e) || redirected(c, x, e->b) || get2(&c->left, u->key, e->b) >= 0)
+		if (is_clone(u, e) || redirected(c, x, e->b) || get2(&c->left, u->key, e->b) >= 0 ||
+		    live_through_callers(c, x, i, 0))
 			continue;
 		if (get2(&c->kept, u->key, e->b) >= 0)
 			VEC_PUSH(c->pr->warnings, c->pr->nwarnings, c->pr->capwarnings,
@@ -332,6 +367,9 @@ static void describe(struct prctx *c)
 		if (a->nclones)
 			append_list(&how, "clones ", a->clones, a->nclones,
 				    " (their callers redirected)");
+		if (a->ncallers)
+			append_list(&how, "replaced for new calls in ", a->callers, a->ncallers,
+				    " (not redirectable; every caller redirected)");
 		if (a->nleft)
 			append_list(&how, "left out on purpose, old code runs in ", a->left,
 				    a->nleft, "");
@@ -344,9 +382,9 @@ static void describe(struct prctx *c)
 
 static void free_acc(struct acc *a)
 {
-	char **lists[] = {a->into, a->clones, a->missed, a->left};
-	size_t ns[] = {a->ninto, a->nclones, a->nmissed, a->nleft};
-	for (size_t l = 0; l < 4; l++) {
+	char **lists[] = {a->into, a->clones, a->callers, a->missed, a->left};
+	size_t ns[] = {a->ninto, a->nclones, a->ncallers, a->nmissed, a->nleft};
+	for (size_t l = 0; l < 5; l++) {
 		for (size_t i = 0; i < ns[l]; i++)
 			free(lists[l][i]);
 		free(lists[l]);
