@@ -172,6 +172,14 @@ static void refuse_table_layouts(struct pctx *c, struct smap *done)
 	}
 }
 
+/* A read-only variable (a const table, a parser's tables) that stays read-only holds no
+ * state: whatever its type now, the patch's code takes its own new copy, as for a changed
+ * initializer; the running program's code keeps reading the old one. */
+static int read_only(const struct meta_var *ov, const struct meta_var *nv)
+{
+	return !strcmp(ov->access, "ro") && !strcmp(nv->access, "ro") && !ov->tls && !nv->tls;
+}
+
 static void refuse_unsupported_variables(struct pctx *c)
 {
 	struct smap tables = {0};
@@ -189,7 +197,7 @@ static void refuse_unsupported_variables(struct pctx *c)
 			refuse(c,
 			       xasprintf("thread-local variable %s (%s) changed: not supported yet",
 					 it->key, it->unit));
-		else if (has_reason(it, "type") && !qualifier_only(ov, nv))
+		else if (has_reason(it, "type") && !qualifier_only(ov, nv) && !read_only(ov, nv))
 			refuse(c, xasprintf("variable %s (%s) changed type: not supported yet (%s "
 					    "%s -> %s %s)",
 					    it->key, it->unit, ov->type, ov->size, nv->type,
