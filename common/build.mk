@@ -1,5 +1,5 @@
-# common: what several tools link (ELF reading, the patch-site rule, JSON output, the
-# exit-code table). An archive, so each tool pulls in only the modules it uses (and needs
+# common: what several tools link (ELF reading, the patch-site rule, error messages, JSON
+# output, the exit-code table). An archive, so each tool pulls in only the modules it uses (and needs
 # only their libraries: elffile -lelf, site_rules -lcapstone).
 COMMON_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard common/*.c))
 COMMON_LIB := $(BUILD)/libpolus-common.a

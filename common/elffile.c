@@ -2,29 +2,18 @@
  * elffile — libelf access for polus-mkpatch and polus-apply (see elffile.h).
  */
 #include "elffile.h"
+#include "errmsg.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <libelf.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Writes a message into err (when given); returns rc, so errors read `return fail(...)`. */
-__attribute__((format(printf, 4, 5))) static int fail(char *err, size_t errlen, int rc,
-						      const char *fmt, ...)
-{
-	va_list ap;
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
+#define fail px_err
 
 /* Appends v to (*v, *n), growing geometrically; -ENOMEM when it cannot. */
 static int push(void **v, size_t *n, size_t *cap, size_t elsz, const void *val)

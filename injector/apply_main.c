@@ -25,6 +25,7 @@
  * Exit codes: common/exitcodes.h.
  */
 #include "exitcodes.h"
+#include "errmsg.h"
 #include "formats.h"
 #include "jsonout.h"
 #include "loader.h"
@@ -116,15 +117,7 @@ __attribute__((format(printf, 1, 2))) static void step(const char *fmt, ...)
 }
 
 /* Records the one error line to print; returns the exit code. */
-__attribute__((format(printf, 3, 4))) static int fail(struct apply *a, int code, const char *fmt,
-						      ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(a->err, sizeof(a->err), fmt, ap);
-	va_end(ap);
-	return code;
-}
+#define fail(a, code, ...) px_err((a)->err, sizeof((a)->err), code, __VA_ARGS__)
 
 /*
  * For tests of the failure paths, POLUS_TEST_FAIL_AT makes the apply fail (exit 4) as a

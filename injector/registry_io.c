@@ -2,23 +2,15 @@
  * registry_io — the registry in the target (see registry_io.h).
  */
 #include "registry_io.h"
+#include "errmsg.h"
 #include "exitcodes.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-__attribute__((format(printf, 3, 4))) static int fail(struct ri_ctx *r, int code, const char *fmt,
-						      ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(r->err, r->errlen, fmt, ap);
-	va_end(ap);
-	return code;
-}
+#define fail(r, code, ...) px_err((r)->err, (r)->errlen, code, __VA_ARGS__)
 
 void ri_init(struct ri_ctx *r, int memfd, struct tg_info *tg, struct ul_log *log, char *err,
 	     size_t errlen)

@@ -2,12 +2,12 @@
  * remote_load — loading into the target through a hijacked thread (see remote_load.h).
  */
 #include "remote_load.h"
+#include "errmsg.h"
 #include "exitcodes.h"
 #include "registry.h"
 
 #include <dirent.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,15 +71,7 @@ static struct sc_call call_close(long fd)
 	return (struct sc_call){"close", SYS_close, {(uint64_t)fd}};
 }
 
-__attribute__((format(printf, 3, 4))) static int fail(struct rl_ctx *c, int code, const char *fmt,
-						      ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(c->err, c->errlen, fmt, ap);
-	va_end(ap);
-	return code;
-}
+#define fail(c, code, ...) px_err((c)->err, (c)->errlen, code, __VA_ARGS__)
 
 /* The call issued: 0 and its raw result in *res, or a negative errno (no message). */
 static int rcall(struct rl_ctx *c, struct sc_call k, long *res)

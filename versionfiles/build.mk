@@ -10,7 +10,7 @@ tools: $(BUILD)/tests/vf-test
 
 # The metadata reader of polus-mkpatch against the key table of meta_format.h.
 META_TEST_OBJS := $(BUILD)/obj/tests/unit/meta_test.o $(BUILD)/obj/gcc-plugin/mkpatch/meta.o \
-	$(BUILD)/obj/gcc-plugin/mkpatch/mkpatch_util.o
+	$(BUILD)/obj/gcc-plugin/mkpatch/mkpatch_util.o $(BUILD)/obj/common/errmsg.o
 $(BUILD)/obj/tests/unit/meta_test.o: CFLAGS_POLUS += -Igcc-plugin/mkpatch
 $(BUILD)/tests/meta-test: $(META_TEST_OBJS)
 	@mkdir -p $(dir $@)

@@ -6,6 +6,7 @@
  */
 #ifndef POLUS_MKPATCH_UTIL_H
 #define POLUS_MKPATCH_UTIL_H
+#include "errmsg.h"
 #include <stddef.h>
 
 void *xmalloc(size_t n);
@@ -14,7 +15,7 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* snprintf into a caller's message buffer; returns -1 so errors read `return msg(...)`. */
-int msg(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+#define msg(buf, len, ...) px_err(buf, len, -1, __VA_ARGS__)
 
 /* Appends one element to a (ptr, count) pair, growing it geometrically. */
 #define VEC_PUSH(ptr, n, cap, val)                                                                 \

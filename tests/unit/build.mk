@@ -10,7 +10,7 @@ $(UNIT_OBJ)/diff_test.o: CFLAGS_POLUS += -Igcc-plugin/mkpatch
 $(BUILD)/tests/placement-test: $(UNIT_OBJ)/placement_test.o $(BUILD)/obj/injector/placement.o
 $(BUILD)/tests/seccomp-test: $(UNIT_OBJ)/seccomp_test.o $(BUILD)/obj/injector/seccomp_eval.o
 $(BUILD)/tests/diff-test: $(UNIT_OBJ)/diff_test.o \
-	$(patsubst %,$(MKPATCH_OBJ)/%.o,diff meta mkpatch_util)
+	$(patsubst %,$(MKPATCH_OBJ)/%.o,diff meta mkpatch_util) $(BUILD)/obj/common/errmsg.o
 $(UNIT_TESTS):
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_POLUS) -o $@ $^
