@@ -46,14 +46,17 @@ cpu_ms() {
 	awk -v u="${t% *}" -v s="${t#* }" 'BEGIN {printf "%d\n", (u + s) * 1000}'
 }
 
-# sqlite_src: prints the path of sqlite3.c (SQLite 3.51.0), fetched once into bench/.cache
-# from the npm package better-sqlite3@12.4.6, which ships the amalgamation.
+# sqlite_src [NPMVER]: prints the path of sqlite3.c, fetched once into bench/.cache from
+# the npm package better-sqlite3@NPMVER, which ships the amalgamation (12.4.6, the
+# default: SQLite 3.51.0; 12.5.0: SQLite 3.51.1).
 sqlite_src() {
-	local src=$CACHE/package/deps/sqlite3/sqlite3.c
+	local ver=${1:-12.4.6} dir=$CACHE
+	[ "$ver" = 12.4.6 ] || dir=$CACHE/better-sqlite3-$ver
+	local src=$dir/package/deps/sqlite3/sqlite3.c
 	if [ ! -f "$src" ]; then
-		mkdir -p "$CACHE"
-		(cd "$CACHE" && npm pack --silent better-sqlite3@12.4.6 >/dev/null &&
-			tar xzf better-sqlite3-12.4.6.tgz package/deps/sqlite3/) >&2 || return 1
+		mkdir -p "$dir"
+		(cd "$dir" && npm pack --silent "better-sqlite3@$ver" >/dev/null &&
+			tar xzf "better-sqlite3-$ver.tgz" package/deps/sqlite3/) >&2 || return 1
 	fi
 	printf '%s\n' "$src"
 }

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Patch size against program size (docs/performance.md, "Patch size"): the example server
 # v1 -> v2 and a synthetic program of UNITS units (default 200) with a one-line fix in
-# one unit. Prints, for each, NEW's .polus.meta, the patch file and the .polus.meta it
-# carries, in bytes. Usage: bench/patch-size.sh   (BUILD=... for another build)
+# one unit; with SQLITE=1 also SQLite 3.51.0 -> 3.51.1 (the amalgamation in
+# bench/sqlite-work.c's program; fetched from npm once). Prints, for each, NEW's
+# .polus.meta, the patch file and the .polus.meta it carries, in bytes.
+# Usage: bench/patch-size.sh   (BUILD=... for another build, SQLITE=1)
 . "$(dirname "$0")/lib.sh"
 UNITS=${UNITS:-200}
 MK=$BUILD/polus-mkpatch
@@ -43,3 +45,15 @@ for s in s1 s2; do
 done
 "$MK" -q "$work/s1/prog" "$work/s2/prog" -o "$work/synth.so" || exit 1
 report "synthetic, $UNITS units" "$work/s2/prog" "$work/synth.so"
+
+[ "${SQLITE:-0}" = 1 ] || exit 0
+for v in 12.4.6 12.5.0; do
+	src=$(sqlite_src $v) || exit 1
+	mkdir -p "$work/q$v" && cp "$src" "${src%.c}.h" "$top/bench/sqlite-work.c" "$work/q$v"/ &&
+		(cd "$work/q$v" && gcc -O2 -g -fplugin="$PLUGIN" -DSQLITE_THREADSAFE=0 \
+			-DSQLITE_OMIT_LOAD_EXTENSION -o work sqlite-work.c sqlite3.c -lm) || exit 1
+done
+/usr/bin/time -f '%e s %M KB' "$MK" -q "$work/q12.4.6/work" "$work/q12.5.0/work" \
+	-o "$work/sqlite.so" 2>"$work/sq.time" || { cat "$work/sq.time"; exit 1; }
+report "SQLite 3.51.0 -> 3.51.1" "$work/q12.5.0/work" "$work/sqlite.so"
+echo "  polus-mkpatch: $(tail -n 1 "$work/sq.time")"
