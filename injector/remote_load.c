@@ -28,10 +28,14 @@
 /* The image may be executed; the registry never is (sealed where the kernel can). */
 #define IMAGE_MFD_FLAGS MFD_EXEC
 #define REGISTRY_MFD_FLAGS MFD_NOEXEC_SEAL
-/* Private: a child forked after an apply gets its own copy on write, and a later jump
- * written into this image (a chain) through /proc/PID/mem stays in this process. */
+/*
+ * Private, both (docs/architecture.md, "Many processes"): a child forked after an apply
+ * gets its own copy on write, and what the injector later writes through /proc/PID/mem (a
+ * chain's jump into this image, the next registry record) stays in the process it was
+ * written to. Once mapped, the memfd is never written again: it names the mapping.
+ */
 #define IMAGE_MAP_FLAGS (MAP_PRIVATE | MAP_FIXED_NOREPLACE)
-#define REGISTRY_MAP_FLAGS MAP_SHARED
+#define REGISTRY_MAP_FLAGS MAP_PRIVATE
 #define RW (PROT_READ | PROT_WRITE)
 
 /*

@@ -3,11 +3,12 @@
  * issue (remote_syscall.h), and the list of them for the seccomp check.
  *
  * rl_load puts a relocated patch image into the target: a memfd "polus:NAME", each run
- * of pages mapped with its final protection near the program (MAP_SHARED |
+ * of pages mapped with its final protection near the program (MAP_PRIVATE |
  * MAP_FIXED_NOREPLACE at the first free candidate address), the image written through
  * our own descriptor for the memfd (pidfd_getfd) or, without one, through /proc/PID/mem
  * into a read-write mapping then protected. rl_create_registry creates the registry
- * mapping ("polus:registry", shared, read-write, where the kernel puts it).
+ * mapping ("polus:registry", private, read-write, where the kernel puts it). Both are
+ * private: a process forked later has its own copy, and /proc/PID/mem writes stay in PID.
  *
  * Every call is built by one constructor that rl_calls uses too, so the list the seccomp
  * check evaluates is exactly what these functions may issue: the same numbers, flags,

@@ -2,8 +2,10 @@
  * registry_format — the registry of applied patches kept inside a target, defined once.
  *
  * polus-apply creates, in the target, a memfd mapping named REG_MAP_NAME (REG_MAP_SIZE
- * bytes, shared, read-write) on the first apply and appends one text record per patch
- * applied; polus-status reads it. The mapping holds NUL-terminated UTF-8 text: the
+ * bytes, MAP_PRIVATE, read-write) on the first apply and appends one text record per
+ * patch applied, through /proc/PID/mem; polus-status reads it. Private: a child forked
+ * later inherits a copy that describes exactly what it runs, and records added to one
+ * process never show in another. The mapping holds NUL-terminated UTF-8 text: the
  * header line, then records; the text ends at the first NUL byte (the memfd is
  * zero-filled).
  *

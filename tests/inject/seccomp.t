@@ -2,7 +2,7 @@
 # Seccomp: the injector reads the target's filters and runs them on the calls it would
 # inject (remote_load's list, the registry's calls included). A filter that forbids
 # memfd_create, only the registry's memfd flags (MFD_NOEXEC_SEAL) or only the registry's
-# mmap (MAP_SHARED at address 0) is refused cleanly before anything is done (exit 2, one
+# mmap (a file's at address 0) is refused cleanly before anything is done (exit 2, one
 # line, target unchanged, no EINTR, it still answers); a filter that forbids something
 # else lets the apply through.
 . "$POLUS_TOP/tests/lib.sh"
@@ -26,8 +26,8 @@ refused() {
 }
 refused deny-memfd memfd_create
 refused deny-memfd-noexec-seal memfd_create
-refused deny-mmap-shared-0 mmap
-POLUS_NO_PIDFD=1 refused deny-mmap-shared-0 mmap
+refused deny-mmap-file-0 mmap
+POLUS_NO_PIDFD=1 refused deny-mmap-file-0 mmap
 
 start_target --seccomp=allow
 wait_blocked
