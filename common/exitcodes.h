@@ -15,11 +15,14 @@ enum polus_exit {
 	PX_UNSAFE = 3,	 /* unsafe right now or transient (a thread inside a patch site):
 			    try again later */
 	PX_INTERNAL = 4, /* internal error, a failing compiler or linker, a system refusal */
+	PX_SOME = 5,	 /* polus-apply --all/--tree/--store: some processes were updated (or
+			    already were), some not; each is named. When none was, the exit is
+			    the first failure's own code */
 };
 
 #define PX_HELP_TEXT                                                                               \
 	"exit: 0 ok, 1 usage or bad input, 2 does not apply (incompatible builds, a patch\n"       \
 	"      for another build, an unsupported change), 3 unsafe now (retry), 4 internal\n"      \
-	"      error\n"
+	"      error, 5 only some processes updated (--all, --tree, --store)\n"
 
 #endif

@@ -21,10 +21,23 @@ $(EX_BUILD)/loadgen: $(BUILD)/obj/examples/client/loadgen.o
 
 # The release's own Makefile decides what is out of date; the plugin's size and mtime go
 # into its flags stamp so a new plugin rebuilds the release.
-$(EX_BUILD)/%/server: examples-force
+# ex_release DIR,TARGET: copies release DIR into $(@D) and builds TARGET there.
+define ex_release
 	@mkdir -p $(@D)
-	@cp -p examples/server/$*/*.c examples/server/$*/*.h examples/server/$*/Makefile $(@D)/
-	@if [ -f $(EX_PLUGIN) ]; then \
+	@cp -p $(1)/*.c $(1)/*.h $(1)/Makefile $(@D)/
+	@+if [ -f $(EX_PLUGIN) ]; then \
 		plug="-fplugin=$(EX_PLUGIN)"; stamp=$$(stat -c %s.%Y $(EX_PLUGIN)); \
 	else plug=; stamp=; fi; \
-	$(MAKE) --no-print-directory -C $(@D) CC="$(CC)" CFLAGS="-O2 -g $$plug" STAMP="$$stamp" server
+	$(MAKE) --no-print-directory -C $(@D) CC="$(CC)" CFLAGS="-O2 -g $$plug" STAMP="$$stamp" $(2)
+endef
+
+$(EX_BUILD)/%/server: examples-force
+	$(call ex_release,examples/server/$*,server)
+
+# The multi-process examples (examples/mp: prefork and forkconn), two releases, built
+# the same way into $(EX_BUILD)/mp/vN/.
+EX_MP := $(EX_BUILD)/mp/v1/prefork $(EX_BUILD)/mp/v2/prefork
+examples: $(EX_MP)
+
+$(EX_BUILD)/mp/%/prefork: examples-force
+	$(call ex_release,examples/mp/$*,all)

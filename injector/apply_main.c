@@ -29,6 +29,7 @@
 #include "formats.h"
 #include "jsonout.h"
 #include "loader.h"
+#include "multi_cli.h"
 #include "patch_site.h"
 #include "placement.h"
 #include "procfs.h"
@@ -160,8 +161,16 @@ static int test_fail_undo(void *ctx, const struct ul_entry *e)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: polus-apply [--quiet] [--json] PID PATCH.so\n"
+		   "       polus-apply [options] --all BINARY | --tree PID  PATCH.so\n"
+		   "       polus-apply [options] --store DIR  --all BINARY | --tree PID | PID\n"
 		   "Applies a polus patch to the running process PID: loads PATCH.so next to the\n"
 		   "program and redirects the functions it replaces, all threads stopped briefly.\n"
+		   "  -a, --all BINARY  every running process of BINARY's build (by build-id),\n"
+		   "                    parents first, until none is left without the patch\n"
+		   "  -t, --tree PID    the process PID and all its descendants, parents first\n"
+		   "  -s, --store DIR   the patches each process needs, from a patch store\n"
+		   "                    (docs/patch-store.md), in chain order\n"
+		   "  --deadline SECS   for --all/--tree/--store: stop retrying after SECS (30)\n"
 		   "  -q, --quiet   print nothing but errors and warnings\n"
 		   "  -j, --json    print one JSON object describing the result\n"
 		   "  -h, --help    this text\n" PX_HELP_TEXT);
@@ -761,16 +770,34 @@ static void print_json(struct apply *a)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {{"quiet", no_argument, 0, 'q'},
-					     {"json", no_argument, 0, 'j'},
-					     {"help", no_argument, 0, 'h'},
-					     {0, 0, 0, 0}};
+	static const struct option opts[] = {
+	    {"quiet", no_argument, 0, 'q'},	     {"json", no_argument, 0, 'j'},
+	    {"help", no_argument, 0, 'h'},	     {"all", required_argument, 0, 'a'},
+	    {"tree", required_argument, 0, 't'},     {"store", required_argument, 0, 's'},
+	    {"deadline", required_argument, 0, 'D'}, {0, 0, 0, 0}};
+	struct ma_opts mo = {MA_ONE, NULL, 0, NULL, NULL, 30000, 5, "/proc/self/exe"};
 	struct apply a;
 	int c, rc;
 	char *end;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "qjh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "qjha:t:s:", opts, NULL)) != -1) {
 		switch (c) {
+		case 'a':
+			mo.mode = MA_ALL;
+			mo.binary = optarg;
+			break;
+		case 't':
+			mo.mode = MA_TREE;
+			if (ma_parse_pid(optarg, &mo.pid) == 0)
+				break;
+			fprintf(stderr, "polus-apply: not a process id: %s\n", optarg);
+			return PX_INPUT;
+		case 's':
+			mo.store = optarg;
+			break;
+		case 'D':
+			mo.deadline_ms = (unsigned)(strtod(optarg, NULL) * 1000);
+			break;
 		case 'q':
 			quiet = 1;
 			break;
@@ -790,6 +817,8 @@ int main(int argc, char **argv)
 			return PX_INPUT;
 		}
 	}
+	if (mo.mode != MA_ONE || mo.store)
+		return ma_cli(&mo, argc - optind, argv + optind, json, quiet);
 	if (argc - optind != 2) {
 		fprintf(stderr, "polus-apply: expected PID and PATCH.so (see --help)\n");
 		return PX_INPUT;

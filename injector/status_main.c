@@ -8,6 +8,7 @@
  */
 #include "exitcodes.h"
 #include "jsonout.h"
+#include "multi_status.h"
 #include "procfs.h"
 #include "registry.h"
 #include "target.h"
@@ -23,9 +24,12 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: polus-status [--json] PID\n"
+		"usage: polus-status [--json] PID | --all BINARY | --tree PID\n"
 		"Lists the polus patches applied to process PID: for each, when it was applied,\n"
 		"the pause it caused, and the functions it redirects (old -> new address).\n"
+		"  -a, --all BINARY  one line per running process of BINARY's build (by\n"
+		"                    build-id): its patches; then whether all run the same\n"
+		"  -t, --tree PID    the same for PID and all its descendants\n"
 		"  -j, --json    print one JSON object\n"
 		"  -h, --help    this text\n" PX_HELP_TEXT);
 }
@@ -99,10 +103,26 @@ static void print_json(pid_t pid, const struct reg_patch *v, size_t n)
 	printf("]}\n");
 }
 
+/* --all BINARY or --tree PID (multi_status.h). */
+static int multi_status(const char *all, const char *tree, int json)
+{
+	char *end;
+	long pid = tree ? strtol(tree, &end, 10) : 0;
+	if (tree && (*end || pid <= 0 || pid > 0x7fffffff)) {
+		fprintf(stderr, "polus-status: not a process id: %s\n", tree);
+		return PX_INPUT;
+	}
+	return ms_cli(all, (pid_t)pid, json);
+}
+
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+	static const struct option opts[] = {{"json", no_argument, 0, 'j'},
+					     {"help", no_argument, 0, 'h'},
+					     {"all", required_argument, 0, 'a'},
+					     {"tree", required_argument, 0, 't'},
+					     {0, 0, 0, 0}};
+	const char *all = NULL, *tree = NULL;
 	int c, json = 0, memfd, rc;
 	char *end, *text = NULL, err[1024];
 	struct pf_maps maps;
@@ -110,8 +130,14 @@ int main(int argc, char **argv)
 	size_t n = 0, used;
 	uint64_t start;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jha:t:", opts, NULL)) != -1) {
 		switch (c) {
+		case 'a':
+			all = optarg;
+			break;
+		case 't':
+			tree = optarg;
+			break;
 		case 'j':
 			json = 1;
 			break;
@@ -128,6 +154,8 @@ int main(int argc, char **argv)
 			return PX_INPUT;
 		}
 	}
+	if ((all || tree) && argc == optind)
+		return multi_status(all, tree, json);
 	if (argc - optind != 1) {
 		fprintf(stderr, "polus-status: expected one PID (see --help)\n");
 		return PX_INPUT;

@@ -17,6 +17,13 @@
 #define POLUS_VERSION_SECTION ".polus.version"
 #define POLUS_MEMFD_PREFIX "polus:"
 
+/*
+ * A patch store (docs/patch-store.md): STORE/TARGET-BUILD-ID/NN-NAME.so, NN the patch's
+ * place in that build's chain (1 + the patches it requires). polus-mkpatch --store writes
+ * there; polus-apply --store reads. Arguments: store, build-id, place, name.
+ */
+#define POLUS_STORE_PATH_FMT "%s/%s/%02zu-%s.so"
+
 /* A format version number as a string literal: POLUS_STR(META_FORMAT) is "1". */
 #define POLUS_STR_(x) #x
 #define POLUS_STR(x) POLUS_STR_(x)

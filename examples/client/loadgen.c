@@ -4,7 +4,10 @@
  * ends or SIGINT/SIGTERM arrives, and check every answer: SET then GET of the same key must
  * return the value just written, INCR of the thread's own counter must go up by exactly
  * one, PING must answer PONG, VERSION must never go back to an older release. A connection
- * error, a timeout, or a wrong or missing reply is a failure. Prints one summary line
+ * error, a timeout, or a wrong or missing reply is a failure. With --reconnect N each thread
+ * closes its connection after every N rounds of those five requests and dials again (a
+ * process per connection, or another worker of a pre-forked server, may answer: the
+ * INCR and VERSION checks start afresh on each connection). Prints one summary line
  *   requests=N failed=M p50_us=N p99_us=N max_us=N rps=N v1=N v2=N
  * and exits 1 if any request failed (2 on bad usage). */
 #ifndef _GNU_SOURCE
@@ -40,7 +43,7 @@ struct worker {
 	unsigned long *hist;
 };
 
-static unsigned port, timeout_ms = 5000;
+static unsigned port, timeout_ms = 5000, reconnect;
 static volatile int stop;
 static unsigned long reported;
 static unsigned connected;
@@ -164,7 +167,15 @@ static void *run(void *arg)
 		unsigned long t0;
 		int step = (int)(seq % 5), ok;
 
+		if (c.fd >= 0 && reconnect && step == 0 && seq && seq / 5 % reconnect == 0) {
+			close(c.fd); /* a fresh connection for the next round */
+			c.fd = -1;
+		}
 		if (c.fd < 0) {
+			if (reconnect) { /* maybe another process: its own table and release */
+				last_incr = -1;
+				last_version = 0;
+			}
 			c.fd = dial();
 			c.len = 0;
 			if (c.fd < 0) {
@@ -245,10 +256,12 @@ static void *run(void *arg)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: loadgen --port N [--threads N] [--duration SECS] [--timeout-ms N]\n"
+		   "               [--reconnect ROUNDS]\n"
 		   "  Loads the example server on 127.0.0.1:PORT with N threads (default 2), one\n"
 		   "  connection each, for SECS seconds (default 0: until SIGINT or SIGTERM), and\n"
 		   "  checks every reply. Prints 'running' on stderr once every thread is\n"
 		   "  connected, then 'requests=N failed=M p50_us=N p99_us=N ...' at the end.\n"
+		   "  --reconnect: a new connection after every ROUNDS rounds of 5 requests.\n"
 		   "  Exits 1 if any request failed.\n");
 }
 
@@ -305,6 +318,8 @@ int main(int argc, char **argv)
 			bad = parse_uint(v, 4096, &nthreads) < 0 || nthreads == 0;
 		else if (!strcmp(a, "--duration"))
 			bad = parse_uint(v, 86400, &duration) < 0;
+		else if (!strcmp(a, "--reconnect"))
+			bad = parse_uint(v, 1000000, &reconnect) < 0;
 		else if (!strcmp(a, "--timeout-ms"))
 			bad = parse_uint(v, 600000, &timeout_ms) < 0 || timeout_ms == 0;
 		else

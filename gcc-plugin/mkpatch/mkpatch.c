@@ -36,11 +36,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 struct args {
 	int diff, json, line_only, allow_option_change, quiet, strict;
-	const char *old, *new, *out, *show;
-	char **chain; /* patches between OLD and NEW, in the order they were applied */
+	const char *old, *new, *out, *show, *store;
+	char store_out[4096]; /* --store: where the patch goes */
+	char store_name[256]; /* and its name */
+	char **chain;	      /* patches between OLD and NEW, in the order they were applied */
 	size_t nchain;
 	char **exclude; /* --exclude patterns */
 	size_t nexclude, capexclude;
@@ -68,6 +71,10 @@ static void usage(FILE *f)
 	      "  --line-only            treat changes of __LINE__ values only as real changes\n"
 	      "  --allow-option-change  accept builds whose code-generation options differ\n"
 	      "  -o PATCH.so            build the patch (and PATCH.yaml beside it)\n"
+	      "  --store DIR            build it into the patch store DIR instead, as\n"
+	      "                         DIR/OLD-BUILD-ID/NN-NAME.so (NN: its place in the\n"
+	      "                         chain; NAME: -o's file name, else NEW's and its\n"
+	      "                         build-id); docs/patch-store.md\n"
 	      "  --quiet                no progress lines\n"
 	      "  --exclude FUNC         leave FUNC out of the patch on purpose (it keeps running\n"
 	      "                         the old code); repeatable; FUNC may be a glob ('log_*')\n"
@@ -126,6 +133,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 	    {"exclude", required_argument, NULL, 'x'},
 	    {"include-churn", no_argument, NULL, 'c'},
 	    {"layout-ok", required_argument, NULL, 'L'},
+	    {"store", required_argument, NULL, 'T'},
 	    {0, 0, 0, 0},
 	};
 	int c;
@@ -166,6 +174,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case 'L':
 			VEC_PUSH(a->layout_ok, a->nlayout_ok, a->caplayout_ok, optarg);
 			break;
+		case 'T':
+			a->store = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -193,7 +204,11 @@ static int parse_args(int argc, char **argv, struct args *a)
 		fputs("polus-mkpatch: --diff and -o exclude each other\n", stderr);
 		return -1;
 	}
-	if (!a->diff && !a->out) {
+	if (a->diff && a->store) {
+		fputs("polus-mkpatch: --diff and --store exclude each other\n", stderr);
+		return -1;
+	}
+	if (!a->diff && !a->out && !a->store) {
 		fputs("polus-mkpatch: give --diff or -o PATCH.so (see --help)\n", stderr);
 		return -1;
 	}
@@ -283,6 +298,35 @@ static int base_build_id(const char *path, char *hex, size_t hexlen, char *err, 
 	return r;
 }
 
+/*
+ * --store DIR: the patch's path in the store (versionfiles/formats.h), its folder made.
+ * The name: -o's file name without .so, else NEW's file name and its build-id's start.
+ */
+static int store_path(struct args *a, char *err, size_t errlen)
+{
+	char old_id[130], new_id[130], *name = a->store_name, *slash;
+	const char *from = a->out ? a->out : a->new;
+	if (base_build_id(a->old, old_id, sizeof(old_id), err, errlen) ||
+	    base_build_id(a->new, new_id, sizeof(new_id), err, errlen))
+		return -1;
+	slash = strrchr(from, '/');
+	size_t cap = sizeof(a->store_name);
+	snprintf(name, cap, "%s", slash ? slash + 1 : from);
+	if (a->out && strlen(name) > 3 && strcmp(name + strlen(name) - 3, ".so") == 0)
+		name[strlen(name) - 3] = 0;
+	else if (!a->out)
+		snprintf(name + strlen(name), cap - strlen(name), "-%.8s", new_id);
+	snprintf(a->store_out, sizeof(a->store_out), "%s/%s", a->store, old_id);
+	if (mkdir(a->store, 0755) && errno != EEXIST)
+		return msg(err, errlen, "%s: %s", a->store, strerror(errno));
+	if (mkdir(a->store_out, 0755) && errno != EEXIST)
+		return msg(err, errlen, "%s: %s", a->store_out, strerror(errno));
+	snprintf(a->store_out, sizeof(a->store_out), POLUS_STORE_PATH_FMT, a->store, old_id,
+		 a->nchain + 1, name);
+	a->out = a->store_out;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct args a;
@@ -299,6 +343,10 @@ int main(int argc, char **argv)
 		return PX_INPUT;
 	if (a.show)
 		return show_patch(a.show);
+	if (a.store && store_path(&a, err, sizeof(err))) {
+		fprintf(stderr, "polus-mkpatch: %s\n", err);
+		return PX_INPUT;
+	}
 	dopts.line_only = a.line_only;
 	dopts.allow_option_change = a.allow_option_change;
 
@@ -354,6 +402,7 @@ int main(int argc, char **argv)
 		    .old_path = a.old,
 		    .new_path = a.new,
 		    .out = a.out,
+		    .name = a.store ? a.store_name : NULL,
 		    .line_only = a.line_only,
 		    .quiet = a.quiet,
 		    .strict = a.strict,

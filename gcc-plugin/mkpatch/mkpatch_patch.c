@@ -939,7 +939,7 @@ static int write_version_file(struct pb *b)
 		goto out;
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
 	vf.format = VF_FORMAT;
-	vf.name = patch_name(b->po->out);
+	vf.name = b->po->name ? xstrdup(b->po->name) : patch_name(b->po->out);
 	vf.created = xstrdup(stamp);
 	vf.target_build_id = xstrdup(b->build_id);
 	vf.target_path = xstrdup(realpath(b->po->old_path, real) ? real : b->po->old_path);

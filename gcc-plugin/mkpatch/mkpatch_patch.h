@@ -14,6 +14,7 @@
  * symbols, addresses and the target build-id always come from the binary old_path. */
 struct patch_opts {
 	const char *old_path, *new_path, *out;
+	const char *name;	   /* the patch's name; NULL: out's file name without .so */
 	const struct chain *chain; /* patches below this one (n may be 0) */
 	int line_only, quiet;
 	char *const *exclude; /* --exclude patterns: functions left out on purpose */

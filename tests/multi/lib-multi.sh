@@ -8,10 +8,11 @@ MX=$TMP/mx
 MXSRC=$POLUS_TOP/tests/multi/fixtures
 FLOG=$TMP/forker.log
 
-# fpatch NAME FN...: $MX/NAME.so from $MXSRC/NAME.c, redirecting each FN of forker,
-# binding __polus_b_0 to forker's `calls`.
+# fpatch NAME [-r REQUIRED-BUILD-ID] FN...: $MX/NAME.so from $MXSRC/NAME.c, redirecting
+# each FN of forker, binding __polus_b_0 to forker's `calls`.
 fpatch() {
 	local name=$1 t=$MX/forker fn args=(); shift
+	[ "$1" != -r ] || { args+=(-r "$2"); shift 2; }
 	gcc -O2 -fPIC -shared -o "$MX/$name-raw.so" "$MXSRC/$name.c" || fail "cannot build $name"
 	for fn in "$@"; do
 		args+=(-f "$fn:$(sym_addr "$t" "$fn"):$(sym_size "$t" "$fn"):$(sym_addr "$MX/$name-raw.so" "$fn"):1")
@@ -24,12 +25,25 @@ fpatch() {
 
 build_forker() {
 	mkdir -p "$MX"
-	gcc -O2 -g -flive-patching=inline-clone -o "$MX/forker" "$MXSRC/forker.c" ||
+	# a build-id of its own: --all finds processes by build-id, and tests run in parallel
+	gcc -O2 -g -flive-patching=inline-clone -Wl,--build-id=0x$(head -c 20 /dev/urandom | od -An -tx1 | tr -d ' \n') \
+		-o "$MX/forker" "$MXSRC/forker.c" ||
 		fail "cannot build forker"
 	gcc -O2 -I"$POLUS_TOP/versionfiles" -o "$MX/mkvf" "$POLUS_TOP/tests/inject/fixtures/mkvf.c" \
 		"$POLUS_BUILD/obj/versionfiles/versionfile.o" -lyaml || fail "cannot build mkvf"
+	gcc -O2 -o "$MX/holdtrace" "$POLUS_TOP/tests/inject/fixtures/holdtrace.c" ||
+		fail "cannot build holdtrace"
 	fpatch pa compute poke
 	fpatch pb compute
+	fpatch pc -r "$(build_id "$MX/pa.so")" compute
+}
+
+# hold_trace PID: another tracer on PID (polus-apply then exits 3), tracked; sets HOLDER.
+hold_trace() {
+	"$MX/holdtrace" "$1" >"$TMP/hold.$1" &
+	HOLDER=$!
+	track_pid $HOLDER
+	wait_for 10 grep -q traced "$TMP/hold.$1" || fail "holdtrace did not attach to $1"
 }
 
 start_forker() {
