@@ -7,7 +7,10 @@
 # (a GET of a 32-byte key fails: an off-by-one in a helper that GCC inlined), prints
 # `polus-mkpatch --diff`, builds the patch, applies it to the running process, and shows
 # the fix live, the state kept (counters, a static local, the table), the pause the
-# program itself measured, and loadgen's count of failed requests (it must be 0).
+# program itself measured, and loadgen's count of failed requests (it must be 0). Then a
+# server of many processes (examples/mp/prefork): a patch built into a store, applied
+# with --all to the master and its workers under load, a graceful restart forking
+# workers that already run it, polus-status --all at each step, 0 failed requests.
 # While a piece of polus is not there yet, the demo goes as far as it can and says what is
 # missing. Exit status: 0 if every step it attempted worked. Everything it starts is
 # killed on exit, success or not.
@@ -175,4 +178,62 @@ wait $load || rc=$?
 say "$(cat "$work/load.out")"
 [ $rc -eq 0 ] || die "loadgen saw failed requests: $(cat "$work/load.err")"
 good "no request failed while the server was updated"
+
+# ---- many processes: examples/mp/prefork (a master, 3 workers of 4 threads) ----
+MP=$EX/mp
+mpver() { # mpver: one new connection's VERSION answer
+	local fd line
+	exec {fd}<>"/dev/tcp/127.0.0.1/$mport" || return 1
+	printf 'VERSION\nQUIT\n' >&$fd
+	IFS= read -r -t 10 line <&$fd
+	exec {fd}>&-
+	printf '%s\n' "$line"
+}
+
+section "A server of many processes: a master and 3 pre-forked workers (release 1)"
+"$MP/v1/prefork" --port 0 --workers 3 --threads 4 >"$work/mp.out" 2>&1 &
+master=$!
+pids+=($master)
+for _ in $(seq 500); do grep -q '^generation 1' "$work/mp.out" && break; sleep 0.02; done
+mport=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$work/mp.out")
+[ -n "$mport" ] || die "prefork did not start: $(cat "$work/mp.out")"
+say "master $master, workers $(sed -n 's/^generation 1: //p' "$work/mp.out"), on 127.0.0.1:$mport"
+"$EX/loadgen" --port "$mport" --threads 4 --reconnect 20 >"$work/mpload.out" 2>"$work/mpload.err" &
+mload=$!
+pids+=($mload)
+for _ in $(seq 500); do grep -q '^running' "$work/mpload.err" && break; sleep 0.02; done
+say "loadgen: 4 threads, a new connection every 100 requests (any worker may answer)"
+say "a new connection: $(mpver)"
+run "$work/mpstatus0.log" "$TOOL" --all "$MP/v1/prefork"
+
+section "Update every process of that build: polus-apply --all"
+run "$work/mpmk.log" "$mkpatch" "$MP/v1/prefork" "$MP/v2/prefork" --store "$work/store" -o mp12.so --quiet
+say "the patch went into a store: $(cd "$work/store" && find . -name '*.so' | sed 's|^\./||')"
+run "$work/mpapply.log" "$apply" --store "$work/store" --all "$MP/v1/prefork"
+run "$work/mpstatus1.log" "$TOOL" --all "$MP/v1/prefork"
+say "new connections: $(mpver); $(mpver); $(mpver)"
+
+section "A graceful restart forks new workers from the patched master"
+kill -HUP "$master"
+for _ in $(seq 500); do grep -q '^generation 2' "$work/mp.out" && break; sleep 0.02; done
+say "new workers: $(sed -n 's/^generation 2: //p' "$work/mp.out") (the old ones finish their connections)"
+gen2=" $(sed -n 's/^generation 2: //p' "$work/mp.out") "
+for _ in $(seq 100); do # until a new worker answers (the old ones stop accepting)
+	v=$(mpver)
+	[[ $gen2 == *" ${v##*pid=} "* ]] && break
+done
+say "they were born running the patch: $v"
+for _ in $(seq 250); do
+	old=0
+	for p in $(sed -n 's/^generation 1: //p' "$work/mp.out"); do [ -e /proc/$p ] && old=1; done
+	[ $old = 0 ] && break
+	sleep 0.02
+done
+run "$work/mpstatus2.log" "$TOOL" --all "$MP/v1/prefork"
+kill -INT $mload
+rc=0
+wait $mload || rc=$?
+say "$(cat "$work/mpload.out")"
+[ $rc -eq 0 ] || die "loadgen saw failed requests: $(cat "$work/mpload.err")"
+good "no request failed while every process of the server was updated"
 printf '\n%sdemo complete%s\n' "$G" "$N"

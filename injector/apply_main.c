@@ -39,6 +39,7 @@
 #include "seccomp_eval.h"
 #include "symresolve.h"
 #include "target.h"
+#include "thread_frames.h"
 #include "thread_scan.h"
 #include "undo_log.h"
 
@@ -85,6 +86,8 @@ struct apply {
 	struct reg_patch rec;
 	uint64_t pause_ns;
 	struct ts_warn *wr; /* per version-file warning */
+	struct tf_hit *tf;  /* threads inside old functions (thread_frames) */
+	size_t ntf;
 	char err[1024];
 };
 
@@ -529,6 +532,7 @@ static int stop_threads(struct apply *a)
 		return rc;
 	a->nthreads = pt_nstopped(&a->g);
 	a->wr = ts_find_running(&a->lp.vf, a->tg.bias, &a->g, a->memfd);
+	tf_find(&a->lp.vf, a->tg.bias, &a->g, a->memfd, &a->tf, &a->ntf);
 	for (size_t i = 0; trace && i < a->g.n; i++) {
 		const struct pt_thread *t = &a->g.v[i];
 		char comm[32] = "?";
@@ -765,6 +769,12 @@ static void print_json(struct apply *a)
 		printf("%s", i ? "," : "");
 		json_str(stdout, w);
 	}
+	for (size_t i = 0; i < a->ntf; i++) {
+		char w[4096];
+		tf_text(a->pid, &a->tf[i], w, sizeof(w));
+		printf("%s", i || vf->nwarnings ? "," : "");
+		json_str(stdout, w);
+	}
 	printf("]}\n");
 }
 
@@ -845,12 +855,18 @@ int main(int argc, char **argv)
 			ts_warning_text(a.pid, &a.lp.vf, a.wr, i, w, sizeof(w));
 			fprintf(stderr, "polus-apply: warning: %s\n", w);
 		}
+		for (size_t i = 0; i < a.ntf; i++) {
+			char w[4096];
+			tf_text(a.pid, &a.tf[i], w, sizeof(w));
+			fprintf(stderr, "polus-apply: warning: %s\n", w);
+		}
 		if (json)
 			print_json(&a);
 	}
 	free(a.rec.fns);
 	free(a.rec.live);
 	free(a.wr);
+	free(a.tf);
 	reg_free(a.below, a.nbelow);
 	ri_free(&a.reg);
 	ul_free(&a.log);

@@ -56,8 +56,12 @@ static void print_summary(const struct ms_row *rows, size_t n)
 			continue;
 		for (size_t j = i; j < n; j++)
 			same += strcmp(rows[j].what, rows[i].what) == 0;
+		if (same == n && !rows[i].what[0]) {
+			printf(": none runs a polus patch\n");
+			return;
+		}
 		if (same == n) {
-			printf(": all run %s\n", rows[i].what[0] ? rows[i].what : "no patch");
+			printf(": all run %s\n", rows[i].what);
 			return;
 		}
 		printf("%s%zu run%s %s", groups++ ? "; " : ": ", same, same == 1 ? "s" : "",

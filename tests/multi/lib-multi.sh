@@ -26,7 +26,7 @@ fpatch() {
 build_forker() {
 	mkdir -p "$MX"
 	# a build-id of its own: --all finds processes by build-id, and tests run in parallel
-	gcc -O2 -g -flive-patching=inline-clone -Wl,--build-id=0x$(head -c 20 /dev/urandom | od -An -tx1 | tr -d ' \n') \
+	gcc -O2 -g -flive-patching=inline-clone -pthread -Wl,--build-id=0x$(head -c 20 /dev/urandom | od -An -tx1 | tr -d ' \n') \
 		-o "$MX/forker" "$MXSRC/forker.c" ||
 		fail "cannot build forker"
 	gcc -O2 -I"$POLUS_TOP/versionfiles" -o "$MX/mkvf" "$POLUS_TOP/tests/inject/fixtures/mkvf.c" \
@@ -36,6 +36,7 @@ build_forker() {
 	fpatch pa compute poke
 	fpatch pb compute
 	fpatch pc -r "$(build_id "$MX/pa.so")" compute
+	fpatch pd compute loop_p loop_c
 }
 
 # hold_trace PID: another tracer on PID (polus-apply then exits 3), tracked; sets HOLDER.
@@ -46,9 +47,10 @@ hold_trace() {
 	wait_for 10 grep -q traced "$TMP/hold.$1" || fail "holdtrace did not attach to $1"
 }
 
+# start_forker [--threads]
 start_forker() {
 	: >"$FLOG"
-	"$MX/forker" "$FLOG" &
+	"$MX/forker" "$FLOG" "$@" &
 	FPID=$!
 	track_pid $FPID
 	wait_for 10 grep -q "^pid=$FPID r=20" "$FLOG" || fail "forker did not start: $(cat "$FLOG")"
