@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,7 +140,7 @@ static void take_stderr(struct ma_proc *m, const char *text)
 static int gone(pid_t pid)
 {
 	struct pfind_proc p;
-	return kill(pid, 0) != 0 && errno == ESRCH ? 1 : pfind_one(pid, &p) != 0;
+	return pfind_one(pid, &p) != 0;
 }
 
 /* Records a done apply: the patch's name, polus-apply's JSON object, its pause. */

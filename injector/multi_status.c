@@ -115,9 +115,13 @@ static int collect(struct pfind_proc *v, size_t n, struct ms_row **rows, size_t 
 	for (size_t i = 0; i < n; i++) {
 		struct ms_row *r = &(*rows)[*nrows];
 		r->p = v[i];
+		struct pfind_proc now;
 		r->rc = pfind_registry(v[i].pid, &r->v, &r->n, err, sizeof(err));
-		if (r->rc == -ESRCH)
+		if (r->rc == -ESRCH || (!r->n && pfind_one(v[i].pid, &now) != 0)) {
+			reg_free(r->v, r->n); /* it ended meanwhile (a zombie's map is empty) */
+			r->v = NULL;
 			continue;
+		}
 		describe(r);
 		(*nrows)++;
 	}

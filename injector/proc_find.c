@@ -26,8 +26,11 @@ int pfind_file_build_id(const char *path, char *hex, size_t len, char *err, size
 	return rc;
 }
 
-/* The parent of pid from /proc/PID/stat (the field after the parenthesised name). */
-static pid_t parent_of(pid_t pid)
+/*
+ * The parent of pid from /proc/PID/stat (the field after the state, which follows the
+ * parenthesised name), or -1; *state the state letter.
+ */
+static pid_t stat_of(pid_t pid, char *state)
 {
 	char path[64], buf[512];
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
@@ -38,18 +41,25 @@ static pid_t parent_of(pid_t pid)
 	buf[got] = 0;
 	char *p = strrchr(buf, ')');
 	int ppid;
-	if (!p || sscanf(p + 1, " %*c %d", &ppid) != 1)
+	if (!p || sscanf(p + 1, " %c %d", state, &ppid) != 2)
 		return -1;
 	return (pid_t)ppid;
+}
+
+static pid_t parent_of(pid_t pid)
+{
+	char state;
+	return stat_of(pid, &state);
 }
 
 int pfind_one(pid_t pid, struct pfind_proc *p)
 {
 	char path[64];
 	memset(p, 0, sizeof(*p));
+	char state;
 	p->pid = pid;
-	if ((p->ppid = parent_of(pid)) < 0)
-		return -ESRCH;
+	if ((p->ppid = stat_of(pid, &state)) < 0 || state == 'Z' || state == 'X')
+		return -ESRCH; /* a zombie has ended: nothing runs there */
 	for (pid_t a = p->ppid; a > 1 && p->depth < 4096; a = parent_of(a))
 		p->depth++;
 	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);

@@ -29,7 +29,7 @@ int pfind_by_build(const char *bid, struct pfind_proc **v, size_t *n);
 /* Process root and every descendant, parents first; -ESRCH if root is gone. */
 int pfind_tree(pid_t root, struct pfind_proc **v, size_t *n);
 
-/* One process's entry, or -ESRCH. */
+/* One process's entry, or -ESRCH (none, or it ended: a zombie). */
 int pfind_one(pid_t pid, struct pfind_proc *p);
 
 /*
