@@ -74,3 +74,16 @@ for p in "$P" "$C1" "$C2" "$G"; do
 done
 grep -q '^4 processes: all run pa$' "$TMP/status.out" || fail "status --all summary"
 ok "polus-status --all: one line per process, and whether they agree"
+
+# a process whose binary was deleted (replaced on disk) is found by its build-id all the same
+cp "$MX/forker" "$MX/forker-old"
+"$MX/forker-old" "$TMP/old.log" &
+D=$!
+track_pid $D
+wait_for 10 grep -q '^ready' "$TMP/old.log" || fail "forker-old did not start"
+rm "$MX/forker-old"
+"$APPLY" --all "$MX/forker" "$MX/pa.so" >"$TMP/del.out" || fail "--all with a deleted binary: exit $?"
+grep -q "^process $D (forker-old): applied pa " "$TMP/del.out" || fail "deleted binary: $(cat "$TMP/del.out")"
+grep -q '^5 processes: 1 updated, 4 already up to date, 0 not updated$' "$TMP/del.out" ||
+	fail "deleted binary: $(cat "$TMP/del.out")"
+ok "--all: a process of a deleted binary of the build is updated too"
