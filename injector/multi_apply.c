@@ -328,14 +328,32 @@ static int round_once(struct run *u, int first, char *err, size_t errlen)
 	return 0;
 }
 
+/* --tree PID / --store DIR PID: the process named must run a build the patches are for. */
+static int check_root(struct run *u, char *err, size_t errlen)
+{
+	struct pfind_proc p;
+	if (pfind_one(u->o->pid, &p) != 0)
+		return fail(err, errlen, PX_INPUT, "no such process: %d", (int)u->o->pid);
+	if (p.build_id[0] && pst_has_build(&u->st, p.build_id))
+		return 0;
+	if (u->o->patch)
+		return fail(err, errlen, PX_NOTAPPLY,
+			    "patch is for build %s, process %d runs build %s", u->st.v[0].target,
+			    (int)p.pid, p.build_id[0] ? p.build_id : "(none)");
+	return fail(err, errlen, PX_NOTAPPLY, "the store %s has no patch for build %s (process %d)",
+		    u->o->store, p.build_id[0] ? p.build_id : "(none)", (int)p.pid);
+}
+
 /* What the command line names must fit before anything is done. */
 static int check_start(struct run *u, char *err, size_t errlen)
 {
 	const struct ma_opts *o = u->o;
 	int rc = o->patch ? pst_single(o->patch, &u->st, err, errlen)
 			  : pst_open(o->store, &u->st, err, errlen);
-	if (rc || o->mode != MA_ALL)
+	if (rc)
 		return rc;
+	if (o->mode != MA_ALL)
+		return check_root(u, err, errlen);
 	char ferr[512];
 	if ((rc = pfind_file_build_id(o->binary, u->r->build_id, sizeof(u->r->build_id), ferr,
 				      sizeof(ferr))))

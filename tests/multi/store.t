@@ -36,3 +36,7 @@ ok "--store: nothing twice; a child forked after it is up to date"
 rm -r "$S/$bid"
 expect_fail 2 "^polus-apply: the store $S has no patch for build $bid \\($MX/forker\\)$" \
 	"$APPLY" --store "$S" --all "$MX/forker"
+expect_fail 2 "^polus-apply: the store $S has no patch for build $bid \\(process $P\\)$" \
+	"$APPLY" --store "$S" "$P"
+expect_fail 2 "^polus-apply: patch is for build [0-9a-f]+, process $$ runs build [0-9a-f]+$" \
+	"$APPLY" --tree $$ "$MX/pa.so"
