@@ -273,8 +273,8 @@ static struct ma_proc *lookup(struct ma_result *r, const struct pfind_proc *p)
 static int find(const struct ma_opts *o, const struct ma_result *r, struct pfind_proc **v,
 		size_t *n)
 {
-	if (o->mode == MA_ALL)
-		return pfind_by_build(r->build_id, v, n);
+	if (o->mode == MA_ALL) /* with a store, also the binary's older releases */
+		return pfind_by_binary(r->build_id, o->store ? r->binary_path : NULL, v, n);
 	if (o->mode == MA_TREE)
 		return pfind_tree(o->pid, v, n);
 	*n = 0;
@@ -298,6 +298,15 @@ static void mark_exited(struct run *u, const struct pfind_proc *v, size_t n)
 	}
 }
 
+/* The store has patches for the build of one of v[0..n). */
+static int covered(const struct run *u, const struct pfind_proc *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].build_id[0] && pst_has_build(&u->st, v[i].build_id))
+			return 1;
+	return 0;
+}
+
 /* One pass over the processes found now; 0 or a negative errno. */
 static int round_once(struct run *u, int first, char *err, size_t errlen)
 {
@@ -306,6 +315,11 @@ static int round_once(struct run *u, int first, char *err, size_t errlen)
 	int rc = find(u->o, u->r, &v, &n);
 	if (rc)
 		return fail(err, errlen, PX_INTERNAL, "cannot list processes: %s", strerror(-rc));
+	if (first && n && u->o->store && !covered(u, v, n)) {
+		free(v);
+		return fail(err, errlen, PX_NOTAPPLY, "the store %s has no patch for build %s (%s)",
+			    u->o->store, u->r->build_id, u->o->binary);
+	}
 	if (first && !n) {
 		free(v);
 		if (u->o->mode == MA_ALL)
@@ -359,13 +373,12 @@ static int check_start(struct run *u, char *err, size_t errlen)
 				      sizeof(ferr))))
 		return fail(err, errlen, rc == -ENOENT ? PX_NOTAPPLY : PX_INPUT, "%s",
 			    rc == -ENOENT ? "the binary has no build-id" : ferr);
-	if (pst_has_build(&u->st, u->r->build_id))
-		return 0;
-	if (o->patch)
-		return fail(err, errlen, PX_NOTAPPLY, "patch is for build %s, %s is build %s",
-			    u->st.v[0].target, o->binary, u->r->build_id);
-	return fail(err, errlen, PX_NOTAPPLY, "the store %s has no patch for build %s (%s)",
-		    o->store, u->r->build_id, o->binary);
+	if (!realpath(o->binary, u->r->binary_path))
+		snprintf(u->r->binary_path, sizeof(u->r->binary_path), "%s", o->binary);
+	if (o->store || pst_has_build(&u->st, u->r->build_id))
+		return 0; /* a store: checked against the processes found (round_once) */
+	return fail(err, errlen, PX_NOTAPPLY, "patch is for build %s, %s is build %s",
+		    u->st.v[0].target, o->binary, u->r->build_id);
 }
 
 int ma_run(const struct ma_opts *o, struct ma_result *r, ma_report on_proc, void *ctx, char *err,

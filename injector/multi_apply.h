@@ -1,9 +1,11 @@
 /*
  * multi_apply — polus-apply on many processes: every process of a build (--all), a
  * process and its descendants (--tree), or one process with the patches a store chooses
- * for it (--store). Processes are taken parents first, so a parent runs the new code
- * before it forks again; the list is read again each round until none of them needs a
- * patch (processes born meanwhile are caught) or the deadline passes.
+ * for it (--store). With a store, --all takes also the processes started from the same
+ * file at another release (their executable is that path, deleted or replaced since):
+ * each gets what the store holds for its own build. Processes are taken parents first, so a parent
+ * runs the new code before it forks again; the list is read again each round until none of them
+ * needs a patch (processes born meanwhile are caught) or the deadline passes.
  *
  * Each process's apply runs as a child polus-apply (apply_exe PID PATCH.so --json): the
  * one apply path, its own process (its signals held, its real-time priority, its
@@ -48,8 +50,9 @@ struct ma_proc {
 };
 
 struct ma_result {
-	char build_id[130]; /* MA_ALL: the binary's */
-	struct ma_proc *v;  /* in the order they were found */
+	char build_id[130];	/* MA_ALL: the binary's */
+	char binary_path[4096]; /* MA_ALL: its real path */
+	struct ma_proc *v;	/* in the order they were found */
 	size_t n;
 	size_t applied, already, failed, exited;
 };

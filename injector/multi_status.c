@@ -140,7 +140,9 @@ int ms_cli(const char *binary, pid_t root, int json)
 			rc == -ENOENT ? "the binary has no build-id" : err);
 		return PX_INPUT;
 	}
-	rc = binary ? pfind_by_build(bid, &v, &n) : pfind_tree(root, &v, &n);
+	char *path = binary ? realpath(binary, NULL) : NULL;
+	rc = binary ? pfind_by_binary(bid, path, &v, &n) : pfind_tree(root, &v, &n);
+	free(path);
 	if (!rc)
 		rc = collect(v, n, &rows, &nrows);
 	free(v);

@@ -119,14 +119,34 @@ static int scan(int (*keep)(const struct pfind_proc *, const void *), const void
 	return 0;
 }
 
-static int same_build(const struct pfind_proc *p, const void *bid)
+struct binary_key {
+	const char *bid, *path;
+};
+
+static int same_binary(const struct pfind_proc *p, const void *ctx)
 {
-	return p->build_id[0] && strcasecmp(p->build_id, bid) == 0;
+	const struct binary_key *k = ctx;
+	char link[64], exe[4096];
+	static const char deleted[] = " (deleted)";
+	if (!p->build_id[0])
+		return 0;
+	if (strcasecmp(p->build_id, k->bid) == 0)
+		return 1;
+	snprintf(link, sizeof(link), "/proc/%d/exe", (int)p->pid);
+	ssize_t l = k->path ? readlink(link, exe, sizeof(exe) - 1) : -1;
+	if (l < 0)
+		return 0;
+	exe[l] = 0;
+	size_t dl = sizeof(deleted) - 1;
+	if ((size_t)l > dl && strcmp(exe + l - dl, deleted) == 0)
+		exe[l - dl] = 0;
+	return strcmp(exe, k->path) == 0;
 }
 
-int pfind_by_build(const char *bid, struct pfind_proc **v, size_t *n)
+int pfind_by_binary(const char *bid, const char *path, struct pfind_proc **v, size_t *n)
 {
-	return scan(same_build, bid, v, n);
+	struct binary_key k = {bid, path};
+	return scan(same_binary, &k, v, n);
 }
 
 /* p descends from (or is) *root. */

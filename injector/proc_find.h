@@ -23,8 +23,12 @@ struct pfind_proc {
 /* The build-id of the ELF file at path (lower-case hex). -ENOENT: it has none. */
 int pfind_file_build_id(const char *path, char *hex, size_t len, char *err, size_t errlen);
 
-/* Every process whose executable has build-id bid, parents first (malloc'd *v). */
-int pfind_by_build(const char *bid, struct pfind_proc **v, size_t *n);
+/*
+ * Every process whose executable has build-id bid, or (path not NULL) is the file at
+ * path, also deleted or replaced since ("PATH (deleted)"): the processes of one binary
+ * started at different releases. Parents first (malloc'd *v).
+ */
+int pfind_by_binary(const char *bid, const char *path, struct pfind_proc **v, size_t *n);
 
 /* Process root and every descendant, parents first; -ESRCH if root is gone. */
 int pfind_tree(pid_t root, struct pfind_proc **v, size_t *n);

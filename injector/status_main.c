@@ -28,7 +28,8 @@ static void usage(FILE *f)
 		"Lists the polus patches applied to process PID: for each, when it was applied,\n"
 		"the pause it caused, and the functions it redirects (old -> new address).\n"
 		"  -a, --all BINARY  one line per running process of BINARY's build (by\n"
-		"                    build-id): its patches; then whether all run the same\n"
+		"                    build-id) or of its path at another release: its\n"
+		"                    patches; then whether all run the same\n"
 		"  -t, --tree PID    the same for PID and all its descendants\n"
 		"  -j, --json    print one JSON object\n"
 		"  -h, --help    this text\n" PX_HELP_TEXT);

@@ -33,8 +33,27 @@ fork_child "$Q"; R=$CHILD # inherits pa, pc
 grep -q "^process $R (forker): already up to date$" "$TMP/out3" || fail "R: $(cat "$TMP/out3")"
 ok "--store: nothing twice; a child forked after it is up to date"
 
+# a new release installed over the binary: the old processes run "forker (deleted)";
+# --store --all takes both releases, each process what the store has for its build
+build_forker # a new build (its own build-id) at the same path, its patches pa, pb, pc, pd
+bid2=$(build_id "$MX/forker")
+[ "$bid2" != "$bid" ] || fail "the rebuild kept the build-id"
+mkdir -p "$S/$bid2"
+cp "$MX/pb.so" "$S/$bid2/01-pb.so"
+start_forker
+N=$FPID
+"$APPLY" --store "$S" --all "$MX/forker" >"$TMP/out4" 2>&1 || fail "two releases: exit $?: $(cat "$TMP/out4")"
+cat "$TMP/out4"
+grep -q "^process $N (forker): applied pb (pause" "$TMP/out4" || fail "the new release's process"
+grep -q '^4 processes: 1 updated, 3 already up to date, 0 not updated$' "$TMP/out4" ||
+	fail "two releases: summary"
+"$STATUS" --all "$MX/forker" | tail -n 1 | grep -qx '4 processes: 3 run pa pc; 1 runs pb' ||
+	fail "status of two releases: $("$STATUS" --all "$MX/forker")"
+ok "--store --all: processes of an older release of the binary (deleted file) too"
+rm -r "$S/$bid2"
+
 rm -r "$S/$bid"
-expect_fail 2 "^polus-apply: the store $S has no patch for build $bid \\($MX/forker\\)$" \
+expect_fail 2 "^polus-apply: the store $S has no patch for build $bid2 \\($MX/forker\\)$" \
 	"$APPLY" --store "$S" --all "$MX/forker"
 expect_fail 2 "^polus-apply: the store $S has no patch for build $bid \\(process $P\\)$" \
 	"$APPLY" --store "$S" "$P"
