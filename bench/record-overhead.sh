@@ -6,7 +6,8 @@
 # Compiles the same sources three ways, interleaved, and prints the median CPU time
 # (user + system of the compiler processes) of each:
 #   plain    -O2 -g
-#   profile  -O2 -g -flive-patching=inline-clone     (what record mode compiles to)
+#   profile  -O2 -g -flive-patching=inline-clone -fpatchable-function-entry=5,5
+#                                                    (what record mode compiles to)
 #   record   -O2 -g -fplugin=build/polus.so          (sets the profile itself)
 # with record/profile (the plugin's own cost) and record/plain. Workloads: the example
 # server (v1, all units, one compiler process per unit, as make runs it) and the SQLite
@@ -27,7 +28,7 @@ esac
 
 configs=(plain profile record)
 flags_plain="-O2 -g"
-flags_profile="-O2 -g -flive-patching=inline-clone"
+flags_profile="-O2 -g -flive-patching=inline-clone -fpatchable-function-entry=5,5"
 flags_record="-O2 -g -fplugin=$PLUGIN"
 EX_REPEAT=${EX_REPEAT:-9}
 

@@ -81,3 +81,30 @@ enum site_verdict site_check(const uint8_t *code, size_t len, uint64_t size, uin
 	cs_close(&cs);
 	return v;
 }
+
+int site_stopfree(const uint8_t *pre, const uint8_t *code, size_t len, uint64_t size, uint64_t addr)
+{
+	struct site_span sp = {0};
+	csh cs;
+	cs_insn *insn = NULL;
+	size_t count, at = len >= 4 && memcmp(code, endbr64, 4) == 0 ? 4 : 0;
+	int ok = 0;
+	for (size_t i = 0; i < SITE_PAD_BEFORE; i++)
+		if (pre[i] != 0x90)
+			return 0;
+	if (!size || len < at + SITE_SHORT_JMP_LEN ||
+	    cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK)
+		return 0;
+	cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
+	count = cs_disasm(cs, code, len, addr, 0, &insn);
+	sp.site = addr + at;
+	sp.end = sp.site + SITE_SHORT_JMP_LEN;
+	for (size_t i = 0; i < count; i++)
+		if (insn[i].address == sp.site)
+			ok = insn[i].size >= SITE_SHORT_JMP_LEN &&
+			     sp.site + insn[i].size <= addr + size &&
+			     find_branch_into(insn, count, &sp) == SITE_OK;
+	cs_free(insn, count);
+	cs_close(&cs);
+	return ok;
+}

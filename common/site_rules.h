@@ -16,6 +16,17 @@
 #include <stdint.h>
 
 #define SITE_JMP_LEN 5
+/*
+ * Padded entries (docs/stopfree.md): the build profile compiles every function with
+ * -fpatchable-function-entry=SITE_PAD_BEFORE,SITE_PAD_BEFORE: that many one-byte NOPs
+ * before the entry symbol, never executed (nothing at the entry: a call runs no extra
+ * instruction). They take a `jmp rel32` to the new code while threads run; the first
+ * instruction at the site becomes the short jump back to it (`EB disp8`), which needs it
+ * to be SITE_SHORT_JMP_LEN bytes or longer, so that no thread can stand inside the bytes.
+ */
+#define SITE_PAD_BEFORE 5
+#define SITE_PAD_ARG "5,5" /* the option's argument: keep it equal to the above */
+#define SITE_SHORT_JMP_LEN 2
 /* Longest prefix of a function decoded for the branch check. */
 #define SITE_MAX_CODE (1u << 20)
 
@@ -43,5 +54,16 @@ struct site_span {
  * as the check got. */
 enum site_verdict site_check(const uint8_t *code, size_t len, uint64_t size, uint64_t addr,
 			     struct site_span *span);
+
+/*
+ * 1 when a function can be switched without stopping threads: the SITE_PAD_BEFORE bytes
+ * before its address `addr` (`pre`) are NOPs, and the instruction at its site is whole,
+ * SITE_SHORT_JMP_LEN bytes or longer, inside the function, and no direct branch of the
+ * function lands inside it. `code`, `len`, `size` as for site_check. The bytes alone do
+ * not prove that nothing runs into the NOPs: the unit's `pad` record does (polus-mkpatch
+ * checks both).
+ */
+int site_stopfree(const uint8_t *pre, const uint8_t *code, size_t len, uint64_t size,
+		  uint64_t addr);
 
 #endif

@@ -31,6 +31,7 @@
 #include "loader.h"
 #include "multi_cli.h"
 #include "patch_site.h"
+#include "switch_method.h"
 #include "placement.h"
 #include "procfs.h"
 #include "ptrace_ctl.h"
@@ -68,6 +69,7 @@ struct apply {
 	int memfd;
 	struct ps_site *sites;
 	size_t nsites;
+	struct sw_choice sw; /* which switch, and why (switch_method) */
 	uint64_t cand[MAX_CAND];
 	size_t ncand;
 	struct ld_image img;
@@ -339,6 +341,7 @@ static int prepare_sites(struct apply *a)
 		s->func =
 		    (f->old_in ? applied_below(a, f->old_in)->load_addr : a->tg.bias) + f->old_addr;
 		s->size = f->old_size;
+		s->padded = f->padded;
 		int rc = ps_prepare(a->memfd, s, a->err, sizeof(a->err));
 		if (rc == -EINVAL)
 			return PX_NOTAPPLY;
@@ -346,6 +349,9 @@ static int prepare_sites(struct apply *a)
 			return rc == -EIO ? PX_NOTAPPLY : PX_INTERNAL;
 		a->nsites++;
 	}
+	struct sw_facts facts;
+	sw_read_facts(a->pid, &facts); /* what cannot be read counts as absent */
+	sw_choose(a->sites, a->nsites, 0, &facts, &a->sw);
 	return 0;
 }
 
@@ -647,6 +653,7 @@ static int switch_funcs(struct apply *a)
 	else
 		step("switched %zu function%s (%zu jumps: copies in earlier patches too)%s%s", nfn,
 		     nfn == 1 ? "" : "s", a->nsites, why[0] ? "; " : "", why);
+	step("switch: %s (%s)", sw_name(a->sw.method), a->sw.why);
 	return 0;
 }
 
@@ -745,9 +752,12 @@ static void print_json(struct apply *a)
 	printf(",\"target_build_id\":");
 	json_str(stdout, a->tg.build_id);
 	printf(",\"load_addr\":\"0x%llx\",\"relocations\":%u,\"binds\":%u,"
-	       "\"library_symbols\":%u,\"threads\":%zu,\"pause_ns\":%llu,\"functions\":[",
+	       "\"library_symbols\":%u,\"threads\":%zu,\"pause_ns\":%llu,\"switch\":\"%s\","
+	       "\"switch_why\":",
 	       (unsigned long long)a->map_addr, a->img.nrelocs, a->img.nbinds, a->img.nlibsyms,
-	       a->nthreads, (unsigned long long)a->pause_ns);
+	       a->nthreads, (unsigned long long)a->pause_ns, sw_name(a->sw.method));
+	json_str(stdout, a->sw.why);
+	printf(",\"functions\":[");
 	for (size_t i = 0; i < a->nsites; i++) {
 		printf("%s{\"name\":", i ? "," : "");
 		json_str(stdout, a->sites[i].name);

@@ -3,7 +3,8 @@ INJ_BASE_OBJS := $(patsubst %,$(BUILD)/obj/injector/%.o,procfs target) \
 	$(BUILD)/obj/runtime/registry.o
 INJ_APPLY_OBJS := $(patsubst %,$(BUILD)/obj/injector/%.o,apply_main ptrace_ctl remote_syscall \
 	seccomp_eval loader symresolve ifunc_self patch_site placement remote_load registry_io \
-	thread_scan thread_frames undo_log proc_find patch_store multi_apply multi_cli) $(INJ_BASE_OBJS) \
+	thread_scan thread_frames undo_log proc_find patch_store multi_apply multi_cli \
+	switch_method) $(INJ_BASE_OBJS) \
 	$(BUILD)/obj/versionfiles/versionfile.o $(COMMON_LIB)
 
 $(BUILD)/polus-apply: $(INJ_APPLY_OBJS)

@@ -63,6 +63,12 @@ int ps_prepare(int memfd, struct ps_site *s, char *err, size_t errlen)
 		return -EIO;
 	}
 	v = site_check(code, len, s->size, s->func, &sp);
+	if (s->padded) {
+		uint8_t pre[SITE_PAD_BEFORE];
+		s->padded = s->func >= SITE_PAD_BEFORE &&
+			    pf_mem_read(memfd, s->func - SITE_PAD_BEFORE, pre, sizeof(pre)) == 0 &&
+			    site_stopfree(pre, code, len, s->size, s->func);
+	}
 	s->site = sp.site;
 	s->end = sp.end;
 	if (v == SITE_OK) {

@@ -10,7 +10,9 @@
  * (found by a conservative scan of PS_STACK_SCAN bytes above rsp, and above the stack
  * pointer saved in each signal frame found there if it points elsewhere: a handler on
  * an alternate stack). ps_write writes the
- * jump. ps_threads_in finds, the same way, the threads that run a whole function (for
+ * jump. A site the version file calls padded stays so only if the target's bytes still show
+ * the padded entry and an instruction the short jump can replace (common/site_rules
+ * site_stopfree). ps_threads_in finds, the same way, the threads that run a whole function (for
  * the warnings about functions that never return). Nothing prints.
  */
 #ifndef POLUS_PATCH_SITE_H
@@ -32,6 +34,7 @@ struct ps_site {
 	uint64_t target;     /* new code, run-time */
 	uint8_t orig[16];    /* bytes at site before the jump */
 	size_t norig;	     /* = PS_JMP_LEN */
+	int padded;	     /* in: the version file says padded; out: and the live bytes show it */
 };
 
 /* 0, -EINVAL (unsafe by site_rules: err says), -EIO (unreadable), -ENOMEM. */

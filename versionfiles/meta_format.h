@@ -38,6 +38,8 @@
 	  "COLLECT_GCC_OPTIONS")                                                               \
 	X(ENV, "env", 2, 2, "NAME VALUE", "a code-changing environment variable")             \
 	X(PROFILE, "profile", 2, 1, "LEVEL SETTER", "live-patching level and who set it")    \
+	X(PAD, "pad", 3, 3, "SIZE BEFORE SETTER", "padded function entries "                   \
+	  "(-fpatchable-function-entry=SIZE,BEFORE) and who set them")                       \
 	X(FN, "fn", 7, 7, "NAME ASM LINKAGE SIG HASH HASH_NOLINE HASH_NOLAYOUT",              \
 	  "a function definition")                                                             \
 	X(XFN, "xfn", 7, 7, "NAME ASM LINKAGE SIG HASH HASH_NOLINE HASH_NOLAYOUT",            \

@@ -139,7 +139,8 @@ static int parse_function(struct ctx *c, yaml_node_t *m, struct vf_function *f)
 	    get_u64(c, m, "old-addr", 0, &f->old_addr) || get_str(c, m, "old-in", 0, &f->old_in) ||
 	    get_u64(c, m, "old-size", 0, &f->old_size) ||
 	    get_str(c, m, "new-symbol", 1, &f->new_symbol) ||
-	    get_u64(c, m, "new-addr", 1, &f->new_addr) || get_bool(c, m, "redirect", &f->redirect))
+	    get_u64(c, m, "new-addr", 1, &f->new_addr) ||
+	    get_bool(c, m, "redirect", &f->redirect) || get_bool(c, m, "padded", &f->padded))
 		return -1;
 	if (strcmp(f->change, "changed") && strcmp(f->change, "new"))
 		return fail(c, "version file: function %s: unknown change '%s'", f->name,
@@ -327,7 +328,8 @@ static int emit_function(yaml_document_t *d, const struct vf_function *f)
 		return -1;
 	if (put(d, m, "new-symbol", scalar(d, f->new_symbol)) ||
 	    put(d, m, "new-addr", hex(d, f->new_addr)) ||
-	    put(d, m, "redirect", scalar(d, f->redirect ? "true" : "false")))
+	    put(d, m, "redirect", scalar(d, f->redirect ? "true" : "false")) ||
+	    (f->padded && put(d, m, "padded", scalar(d, "true"))))
 		return -1;
 	return m;
 }

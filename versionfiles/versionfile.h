@@ -26,6 +26,7 @@ struct vf_function {
 	char *new_symbol;  /* symbol in the patch .so */
 	uint64_t new_addr; /* st_value in the patch .so */
 	int redirect;	   /* write a jump at old_addr */
+	int padded;	   /* old_addr has a padded entry (docs/stopfree.md); absent: false */
 };
 
 struct vf_bind {

@@ -128,6 +128,15 @@ static int read_PROFILE(struct rd *r)
 	return 0;
 }
 
+/* padded entries: SIZE NOPs, BEFORE of them before the entry (docs/stopfree.md) */
+static int read_PAD(struct rd *r)
+{
+	r->u->pad_size = r->f[1];
+	r->u->pad_before = r->f[2];
+	r->u->pad_by = r->f[3];
+	return 0;
+}
+
 static struct meta_fn fn_fields(char **f)
 {
 	struct meta_fn fn = {.name = f[1],

@@ -47,7 +47,9 @@ struct meta_type {
 
 struct meta_unit {
 	const char *compiler, *driver, *cwd, *src, *profile, *profile_by;
-	int hashes;	 /* the plugin's hash rules (`hashes` line; 1 when absent) */
+	int hashes; /* the plugin's hash rules (`hashes` line; 1 when absent) */
+	/* `pad` SIZE BEFORE SETTER: padded entries; all NULL without (older records) */
+	const char *pad_size, *pad_before, *pad_by;
 	char *abs_src;	 /* malloc'd: cwd + src, normalized */
 	const char *key; /* abs_src relative to the build's common directory */
 	char *key_buf;	 /* set when the key had to be made unique */

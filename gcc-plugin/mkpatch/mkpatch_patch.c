@@ -21,6 +21,7 @@
 #include "mkpatch_run.h"
 #include "mkpatch_util.h"
 #include "proof.h"
+#include "site_rules.h"
 #include "versionfile.h"
 #include "code-env.h"
 #include <errno.h>
@@ -747,10 +748,29 @@ static char *patch_name(const char *out)
 	return base;
 }
 
+/* A site of OLD that can switch without stopping threads: its unit's record (`pad`)
+ * says its entry is padded, and its bytes show the padding and an instruction at the
+ * site the short jump can replace (common/site_rules). Sites in earlier patches: no. */
+static int old_padded(struct pb *b, const struct d_item *it, const struct ef_sym *old)
+{
+	const struct meta_unit *u = it->ou >= 0 ? &b->ob->units[it->ou] : NULL;
+	uint8_t pre[SITE_PAD_BEFORE], code[64];
+	size_t len = old->size < sizeof(code) ? old->size : sizeof(code);
+	char err[256];
+	if (!u || !u->pad_size || atoi(u->pad_before) < SITE_PAD_BEFORE ||
+	    old->value < SITE_PAD_BEFORE)
+		return 0;
+	if (ef_read_addr(&b->old, old->value - SITE_PAD_BEFORE, pre, sizeof(pre), err,
+			 sizeof(err)) ||
+	    ef_read_addr(&b->old, old->value, code, len, err, sizeof(err)))
+		return 0;
+	return site_stopfree(pre, code, len, old->size, old->value);
+}
+
 /* One entry of the functions list: kp's new code, and the site `old` of `in` (NULL: OLD)
  * that jumps to it when `redirect`. */
-static void add_function(struct vf_patch *vf, const struct plan_keep *kp, const char *nsym,
-			 const struct ef_sym *ns, const struct ef_sym *old,
+static void add_function(struct pb *b, struct vf_patch *vf, const struct plan_keep *kp,
+			 const char *nsym, const struct ef_sym *ns, const struct ef_sym *old,
 			 const struct chain_patch *in, int redirect)
 {
 	const struct d_item *it = kp->it;
@@ -766,6 +786,7 @@ static void add_function(struct vf_patch *vf, const struct plan_keep *kp, const 
 		f->old_addr = old->value - (in ? in->link_base : 0);
 		f->old_size = old->size;
 		f->old_in = in ? xstrdup(in->build_id) : NULL;
+		f->padded = !in && redirect && old_padded(b, it, old);
 	}
 	f->new_symbol = xstrdup(nsym);
 	f->new_addr = ns->value;
@@ -813,9 +834,9 @@ static int fill_functions(struct pb *b, struct ef_file *patch, struct vf_patch *
 					   "patch mode did not emit it",
 					   kp->symbol, it->name, it->unit);
 			if (kp->old || !kp->nsites)
-				add_function(vf, kp, nsym, ns, kp->old, NULL, kp->redirect);
+				add_function(b, vf, kp, nsym, ns, kp->old, NULL, kp->redirect);
 			for (size_t s = 0; s < kp->nsites; s++)
-				add_function(vf, kp, nsym, ns, kp->sites[s].sym, kp->sites[s].in,
+				add_function(b, vf, kp, nsym, ns, kp->sites[s].sym, kp->sites[s].in,
 					     1);
 		}
 	}

@@ -12,11 +12,14 @@
  * Every build with the plugin runs with -flive-patching=inline-clone (docs/architecture.md,
  * "The build profile"): options are already decoded when plugins initialize, so the plugin
  * clears the same IPA flags GCC's control_options_for_live_patching clears, before
- * process_options snapshots them into the default optimization node. -flto is refused:
- * cross-unit inlining is out of scope. */
+ * process_options snapshots them into the default optimization node. The profile also pads
+ * every function entry (-fpatchable-function-entry=5,5, common/site_rules.h) so that
+ * polus-apply can switch it without stopping a thread (docs/stopfree.md); a value the user
+ * gave is kept. -flto is refused: cross-unit inlining is out of scope. */
 #include "polus-common.h"
 #include "polus.h"
 #include "plugin-version.h"
+#include "../../common/site_rules.h"
 
 int plugin_is_GPL_compatible;
 
@@ -52,9 +55,34 @@ static int *opt_int(struct gcc_options *o, size_t off)
 	return (int *)((char *)o + off);
 }
 
+/* The default optimization node, if already built, must see the options changed. */
+static void refresh_default_node(void)
+{
+	if (optimization_default_node) {
+		bool cur = optimization_current_node == optimization_default_node;
+		optimization_default_node =
+		    build_optimization_node(&global_options, &global_options_set);
+		if (cur)
+			optimization_current_node = optimization_default_node;
+	}
+}
+
+/* Padded entries, unless the command line chose its own (recorded as it is). */
+static void apply_padding(void)
+{
+	if (global_options_set.x_flag_patchable_function_entry) {
+		polus_pad_setter = "user";
+		return;
+	}
+	global_options.x_flag_patchable_function_entry = SITE_PAD_ARG;
+	refresh_default_node();
+	polus_pad_setter = "plugin";
+}
+
 /* Returns false (after one error line) if the profile cannot be put in force. */
 static bool apply_build_profile(void)
 {
+	apply_padding();
 	if (global_options.x_flag_live_patching != LIVE_PATCHING_NONE) {
 		polus_profile_setter = "user";
 		return true; /* GCC itself already applied it */
@@ -72,14 +100,7 @@ static bool apply_build_profile(void)
 	global_options.x_flag_live_patching = LIVE_PATCHING_INLINE_CLONE;
 	for (size_t i = 0; i < ARRAY_SIZE(lp_flags); i++)
 		*opt_int(&global_options, lp_flags[i].off) = 0;
-	/* If the default optimization node was already built, it must see them too. */
-	if (optimization_default_node) {
-		bool cur = optimization_current_node == optimization_default_node;
-		optimization_default_node =
-		    build_optimization_node(&global_options, &global_options_set);
-		if (cur)
-			optimization_current_node = optimization_default_node;
-	}
+	refresh_default_node();
 	polus_profile_setter = "plugin";
 	return true;
 }

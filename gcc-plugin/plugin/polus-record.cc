@@ -25,6 +25,7 @@
 #include "version.h"
 
 const char *polus_profile_setter = "plugin";
+const char *polus_pad_setter = "plugin";
 
 struct fn_rec {
 	char *name, *asm_name, *linkage, *sig;
@@ -371,6 +372,21 @@ static void on_finish_decl(void *gcc_data, void *)
 }
 
 /* ---- the record ---- */
+/* `pad SIZE BEFORE SETTER` when the unit's functions have patchable entries (polus-mkpatch
+ * marks a function of such a unit padded when its bytes show the layout: docs/stopfree.md) */
+static void write_pad(struct pbuf *b)
+{
+	unsigned long size = 0, before = 0;
+	const char *o = flag_patchable_function_entry;
+	if (!o || sscanf(o, "%lu,%lu", &size, &before) < 1 || !size)
+		return;
+	pbuf_line(b, META_K_PAD);
+	pbuf_fieldf(b, "%lu", size);
+	pbuf_fieldf(b, "%lu", before);
+	pbuf_field(b, polus_pad_setter);
+	pbuf_line_end(b);
+}
+
 static void on_finish_unit(void *, void *)
 {
 	if (seen_error())
@@ -400,6 +416,7 @@ static void on_finish_unit(void *, void *)
 									      : "inline-clone");
 	pbuf_field(&b, polus_profile_setter);
 	pbuf_line_end(&b);
+	write_pad(&b);
 	for (unsigned i = 0; i < g_fns.length(); i++) {
 		fn_rec *f = g_fns[i];
 		if (!f->linkage)

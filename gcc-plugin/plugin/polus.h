@@ -86,6 +86,7 @@ void polus_type_text(struct pbuf *b, tree type);
 /* ---- polus-record.cc ---- */
 void polus_record_register(const char *plugin_name);
 extern const char *polus_profile_setter; /* "plugin" or "user" */
+extern const char *polus_pad_setter;	 /* "plugin" or "user" */
 
 /* ---- polus-patchmode.cc ---- */
 /* Reads the plan; on error fills ERR and returns -1. */

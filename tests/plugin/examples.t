@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Record mode is a pure observer on a real program: examples/server/v1 (every .c, with
-# its Makefile's flags) built with -fplugin=polus.so and with -flive-patching=inline-clone
+# its Makefile's flags) built with -fplugin=polus.so and with the build profile
+# (-flive-patching=inline-clone -fpatchable-function-entry=5,5)
 # and no plugin has the same loaded sections and defined symbols, object by object and
 # in the linked executable, at -O0/-O2/-O3 with and without -g. The six configurations
 # build two at a time.
@@ -21,7 +22,7 @@ one() {
 	local dir=$1 opt=$2 g=$3 o kind exe
 	mkdir -p "$dir" && cd "$dir" || return 1
 	for kind in ref plg; do
-		local extra=-flive-patching=inline-clone
+		local extra="-flive-patching=inline-clone -fpatchable-function-entry=5,5"
 		[ $kind = plg ] && extra=-fplugin="$PLUGIN"
 		for o in $objs; do
 			gcc $opt $g $WARN -pthread $extra -c "$SRC/${o%.o}.c" -o $kind-$o ||

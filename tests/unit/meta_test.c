@@ -120,6 +120,8 @@ static const char *read_back(const struct meta_unit *u, enum meta_key k, int i)
 		return !u->nenvs ? NULL : i == 1 ? u->envs[0].a : u->envs[0].b;
 	case META_K_PROFILE:
 		return i == 1 ? u->profile : u->profile_by;
+	case META_K_PAD:
+		return i == 1 ? u->pad_size : i == 2 ? u->pad_before : u->pad_by;
 	case META_K_FN:
 		return u->nfns ? fn_field(&u->fns[0], i) : NULL;
 	case META_K_USE:

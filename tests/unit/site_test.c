@@ -111,8 +111,34 @@ static void undecodable_or_past_end(void)
 	CHECK(sp.end == ADDR + 10);
 }
 
+/* site_stopfree: the 5 NOPs before the entry, and a first instruction (after any
+ * endbr64) of 2 bytes or more, whole inside the function, that no branch lands inside. */
+static void stopfree(void)
+{
+	static const uint8_t nops[5] = {0x90, 0x90, 0x90, 0x90, 0x90};
+	static const uint8_t other[5] = {0x90, 0x90, 0x90, 0x90, 0xcc};
+	/* mov %edi,%eax (2); add $1,%eax (3); ret */
+	static const uint8_t mov2[] = {0x89, 0xf8, 0x83, 0xc0, 0x01, 0xc3};
+	/* push %rbx (1); ... */
+	static const uint8_t push1[] = {0x53, 0x89, 0xf8, 0x5b, 0xc3};
+	/* endbr64; lea 0x1(%rdi),%eax (3); ret */
+	static const uint8_t endbr[] = {0xf3, 0x0f, 0x1e, 0xfa, 0x8d, 0x47, 0x01, 0xc3};
+	/* endbr64; ret */
+	static const uint8_t endbr_ret[] = {0xf3, 0x0f, 0x1e, 0xfa, 0xc3};
+	/* mov %edi,%eax (2); jmp to +1, inside it (2) */
+	static const uint8_t loop[] = {0x89, 0xf8, 0xeb, 0xfd};
+	CHECK(site_stopfree(nops, mov2, sizeof(mov2), sizeof(mov2), ADDR));
+	CHECK(!site_stopfree(other, mov2, sizeof(mov2), sizeof(mov2), ADDR));
+	CHECK(!site_stopfree(nops, push1, sizeof(push1), sizeof(push1), ADDR));
+	CHECK(site_stopfree(nops, endbr, sizeof(endbr), sizeof(endbr), ADDR));
+	CHECK(!site_stopfree(nops, endbr_ret, sizeof(endbr_ret), sizeof(endbr_ret), ADDR));
+	CHECK(!site_stopfree(nops, loop, sizeof(loop), sizeof(loop), ADDR));
+	CHECK(!site_stopfree(nops, mov2, 2, 1, ADDR)); /* the instruction ends past the size */
+}
+
 int main(void)
 {
+	stopfree();
 	endbr64_moves_the_site();
 	plain_entry();
 	too_short();
