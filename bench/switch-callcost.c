@@ -20,7 +20,10 @@
 #define ROUNDS 9
 
 #define STEP(name)                                                                                 \
-	__attribute__((noipa)) unsigned long name(unsigned long x) { return x * 3 + 1; }
+	__attribute__((noipa)) unsigned long name(unsigned long x)                                 \
+	{                                                                                          \
+		return x * 3 + 1;                                                                  \
+	}
 STEP(native)
 STEP(stopfree)
 STEP(callsite)
@@ -40,7 +43,7 @@ LOOP(callsite)
 LOOP(stopworld)
 #define NVAR 4
 static unsigned long (*const loops[NVAR])(unsigned long) = {loop_native, loop_stopfree,
-							     loop_callsite, loop_stopworld};
+							    loop_callsite, loop_stopworld};
 
 static double cpu_ns(void)
 {
@@ -70,9 +73,10 @@ static int call_site(struct polus_rt_site *s, const uint8_t *fn, void *old, void
 	for (int i = 0; i < 128; i++) {
 		int32_t rel;
 		memcpy(&rel, fn + i + 1, 4);
-		if (fn[i] == 0xe8 && (uint64_t)fn + i + 5 + (uint64_t)(int64_t)rel == (uint64_t)old) {
-			*s = (struct polus_rt_site){0, (uint64_t)fn + i, (uint64_t)to, {0},
-						    POLUS_RT_CALL};
+		if (fn[i] == 0xe8 &&
+		    (uint64_t)fn + i + 5 + (uint64_t)(int64_t)rel == (uint64_t)old) {
+			*s = (struct polus_rt_site){
+			    0, (uint64_t)fn + i, (uint64_t)to, {0}, POLUS_RT_CALL};
 			memcpy(s->orig, fn + i, 5);
 			return 0;
 		}

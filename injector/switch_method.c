@@ -3,10 +3,12 @@
  */
 #include "switch_method.h"
 #include "procfs.h"
+#include "rt_agent.h"
 
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 const char *sw_name(enum sw_method m)
 {
@@ -22,16 +24,19 @@ int sw_read_facts(pid_t pid, struct sw_facts *f)
 	f->trap_blocked = 0;
 	if ((n = pf_tasks(pid, &tids)) < 0)
 		return n;
+	/* the runtime's agent blocks everything, and never runs the program's code */
 	for (int i = 0; i < n && !f->trap_blocked; i++)
 		if (!pf_status_field(pid, tids[i], "SigBlk", buf, sizeof(buf)) &&
-		    (strtoull(buf, NULL, 16) >> (SIGTRAP - 1) & 1))
+		    (strtoull(buf, NULL, 16) >> (SIGTRAP - 1) & 1) &&
+		    (pf_status_field(pid, tids[i], "Name", buf, sizeof(buf)) ||
+		     strcmp(buf, POLUS_RT_AGENT_NAME)))
 			f->trap_blocked = tids[i];
 	free(tids);
 	return rc;
 }
 
-void sw_choose(const struct ps_site *sites, size_t n, int stopfree_ready,
-	       const struct sw_facts *f, struct sw_choice *c)
+void sw_choose(const struct ps_site *sites, size_t n, int stopfree_ready, const struct sw_facts *f,
+	       struct sw_choice *c)
 {
 	size_t unpadded = 0;
 	const char *first = NULL;

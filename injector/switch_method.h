@@ -33,8 +33,8 @@ struct sw_facts {
 int sw_read_facts(pid_t pid, struct sw_facts *f);
 
 /* `stopfree_ready`: this polus-apply can run the stop-free switch in the target. */
-void sw_choose(const struct ps_site *sites, size_t n, int stopfree_ready,
-	       const struct sw_facts *f, struct sw_choice *c);
+void sw_choose(const struct ps_site *sites, size_t n, int stopfree_ready, const struct sw_facts *f,
+	       struct sw_choice *c);
 /* "stop-the-world" or "stop-free" */
 const char *sw_name(enum sw_method m);
 

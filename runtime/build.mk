@@ -4,13 +4,20 @@
 # tests/stopfree/rt-switch.t: runtime/rt_switch in-process, switching padded functions of
 # the test program itself (built with the build profile's padding), also after endbr64.
 # Code that runs in targets: no sanitizer, no stack protector.
-RT_CFLAGS := -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -Iruntime -fno-stack-protector
+RT_TEST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -Iruntime -fno-stack-protector
 RT_SWITCH_TESTS := $(BUILD)/tests/rt-switch-test $(BUILD)/tests/rt-switch-test-endbr
 $(BUILD)/tests/rt-switch-test: RT_TEST_EXTRA :=
 $(BUILD)/tests/rt-switch-test-endbr: RT_TEST_EXTRA := -fcf-protection=full
-$(RT_SWITCH_TESTS): tests/stopfree/rt_switch_test.c runtime/rt_switch.c runtime/rt_switch.h
+$(RT_SWITCH_TESTS): tests/stopfree/rt_switch_test.c runtime/rt_switch.c runtime/rt_switch.h runtime/rt_sys.h
 	@mkdir -p $(dir $@)
-	$(CC) $(RT_CFLAGS) -c -o $@.rt.o runtime/rt_switch.c
-	$(CC) $(RT_CFLAGS) -pthread -flive-patching=inline-clone -fpatchable-function-entry=5,5 \
+	$(CC) $(RT_TEST_CFLAGS) -c -o $@.rt.o runtime/rt_switch.c
+	$(CC) $(RT_TEST_CFLAGS) -pthread -flive-patching=inline-clone -fpatchable-function-entry=5,5 \
 		$(RT_TEST_EXTRA) -o $@ tests/stopfree/rt_switch_test.c $@.rt.o
 tools: $(RT_SWITCH_TESTS)
+
+# tests/stopfree/rt-agent.t: runtime/rt_agent in-process.
+$(BUILD)/tests/rt-agent-test: tests/stopfree/rt_agent_test.c runtime/rt_agent.c runtime/rt_agent.h runtime/rt_sys.h
+	@mkdir -p $(dir $@)
+	$(CC) $(RT_TEST_CFLAGS) -c -o $@.rt.o runtime/rt_agent.c
+	$(CC) $(RT_TEST_CFLAGS) -o $@ tests/stopfree/rt_agent_test.c $@.rt.o
+tools: $(BUILD)/tests/rt-agent-test

@@ -2,6 +2,7 @@
  * rt_switch — the stop-free switch inside the target (see rt_switch.h).
  */
 #include "rt_switch.h"
+#include "rt_sys.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,22 +19,6 @@
 #define JMP8 0xeb
 #define JMP32 0xe9
 #define CALL32 0xe8
-
-/* Raw system calls: no errno, no TLS, callable from a thread libc does not know. */
-static long sys6(long n, long a, long b, long c, long d, long e, long f)
-{
-	long ret;
-	register long r10 __asm__("r10") = d;
-	register long r8 __asm__("r8") = e;
-	register long r9 __asm__("r9") = f;
-	__asm__ volatile("syscall"
-			 : "=a"(ret)
-			 : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
-			 : "rcx", "r11", "memory");
-	return ret;
-}
-#define sys3(n, a, b, c) sys6(n, (long)(a), (long)(b), (long)(c), 0, 0, 0)
-#define sys4(n, a, b, c, d) sys6(n, (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
 
 /* The kernel's struct sigaction for rt_sigaction (8-byte mask). */
 struct ksigaction {
@@ -74,7 +59,7 @@ void (*polus_rt_switch_test_hook)(int step);
 
 static void sync_cores(void)
 {
-	sys3(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0);
+	rt_sys3(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0);
 }
 
 static int find_trap(uint64_t addr)
@@ -90,14 +75,14 @@ static int find_trap(uint64_t addr)
  * writable for the store (kept executable: other threads run them). */
 static int poke(uint64_t addr, const uint8_t *b, size_t n)
 {
-	if (mem_fd >= 0 && sys4(SYS_pwrite64, mem_fd, b, n, addr) == (long)n)
+	if (mem_fd >= 0 && rt_sys4(SYS_pwrite64, mem_fd, b, n, addr) == (long)n)
 		return 0;
 	uint64_t lo = addr & ~4095ull, hi = (addr + n + 4095) & ~4095ull;
-	if (sys3(SYS_mprotect, lo, hi - lo, PROT_READ | PROT_WRITE | PROT_EXEC))
+	if (rt_sys3(SYS_mprotect, lo, hi - lo, PROT_READ | PROT_WRITE | PROT_EXEC))
 		return -EIO;
 	for (size_t i = 0; i < n; i++)
 		((volatile uint8_t *)addr)[i] = b[i];
-	sys3(SYS_mprotect, lo, hi - lo, PROT_READ | PROT_EXEC);
+	rt_sys3(SYS_mprotect, lo, hi - lo, PROT_READ | PROT_EXEC);
 	return 0;
 }
 
@@ -109,8 +94,9 @@ static void chain(int sig, siginfo_t *si, void *uc)
 	if (p.handler == SIG_DFL) {
 		/* what SIGTRAP would have done without us: the pending signal kills on return */
 		struct ksigaction dfl = {SIG_DFL, 0, 0, 0};
-		sys4(SYS_rt_sigaction, SIGTRAP, &dfl, 0, 8);
-		sys3(SYS_tgkill, sys3(SYS_getpid, 0, 0, 0), sys3(SYS_gettid, 0, 0, 0), SIGTRAP);
+		rt_sys4(SYS_rt_sigaction, SIGTRAP, &dfl, 0, 8);
+		rt_sys3(SYS_tgkill, rt_sys3(SYS_getpid, 0, 0, 0), rt_sys3(SYS_gettid, 0, 0, 0),
+			SIGTRAP);
 		return;
 	}
 	if (p.flags & SA_SIGINFO)
@@ -137,7 +123,7 @@ static void on_trap(int sig, siginfo_t *si, void *ucv)
 		int d = __atomic_load_n(&epoch_done, __ATOMIC_ACQUIRE);
 		if (d - e >= 0)
 			break;
-		sys4(SYS_futex, &epoch_done, FUTEX_WAIT_PRIVATE, d, 0);
+		rt_sys4(SYS_futex, &epoch_done, FUTEX_WAIT_PRIVATE, d, 0);
 	}
 	__atomic_sub_fetch(&waiting, 1, __ATOMIC_RELAXED);
 	uc->uc_mcontext.gregs[REG_RIP] = (greg_t)at;
@@ -149,23 +135,23 @@ static int install_handler(void)
 	struct ksigaction cur,
 	    me = {(void *)on_trap, SA_SIGINFO | SA_ONSTACK | SA_RESTART | SA_RESTORER_,
 		  (void *)polus_rt_restorer, 0};
-	if (sys4(SYS_rt_sigaction, SIGTRAP, 0, &cur, 8))
+	if (rt_sys4(SYS_rt_sigaction, SIGTRAP, 0, &cur, 8))
 		return -EIO;
 	if (cur.handler == (void *)on_trap)
 		return 0;
 	prev = cur;
-	return sys4(SYS_rt_sigaction, SIGTRAP, &me, 0, 8) ? -EIO : 0;
+	return rt_sys4(SYS_rt_sigaction, SIGTRAP, &me, 0, 8) ? -EIO : 0;
 }
 
 int polus_rt_switch_init(void)
 {
 	if (ready)
 		return install_handler();
-	long r = sys3(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0);
+	long r = rt_sys3(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0);
 	if (r)
 		return r == -EINVAL ? -ENOSYS : (int)r;
 	if (mem_fd < 0)
-		mem_fd = (int)sys3(SYS_open, "/proc/self/mem", O_RDWR | O_CLOEXEC, 0);
+		mem_fd = (int)rt_sys3(SYS_open, "/proc/self/mem", O_RDWR | O_CLOEXEC, 0);
 	int rc = install_handler();
 	if (!rc)
 		ready = 1;
@@ -326,7 +312,7 @@ int polus_rt_switch(const struct polus_rt_site *sites, size_t n, int revert)
 	for (int step = 2; rc && step <= 4; step++)
 		step_all(sites, n, revert, step);
 	__atomic_store_n(&epoch_done, e, __ATOMIC_RELEASE);
-	sys4(SYS_futex, &epoch_done, FUTEX_WAKE_PRIVATE, 0x7fffffff, 0);
+	rt_sys4(SYS_futex, &epoch_done, FUTEX_WAKE_PRIVATE, 0x7fffffff, 0);
 	__atomic_store_n(&busy, 0, __ATOMIC_RELEASE);
 	return rc ? -EIO : 0;
 }

@@ -238,7 +238,8 @@ static int find_call(struct polus_rt_site *s, const uint8_t *fn, uint64_t old, u
 		int32_t rel;
 		memcpy(&rel, fn + i + 1, 4);
 		if (fn[i] == 0xe8 && (uint64_t)fn + i + 5 + (uint64_t)(int64_t)rel == old) {
-			*s = (struct polus_rt_site){0, (uint64_t)fn + i, target, {0}, POLUS_RT_CALL};
+			*s =
+			    (struct polus_rt_site){0, (uint64_t)fn + i, target, {0}, POLUS_RT_CALL};
 			memcpy(s->orig, fn + i, 5);
 			return 0;
 		}
@@ -349,7 +350,8 @@ int main(void)
 		return fail(why, (int)violations);
 	if (olds[2](0) != NEW(2) || direct0(0) != NEW(0))
 		return fail("not applied at the end", olds[2](0));
-	printf("ok: %d switches of %d functions and a call site, %d threads, %lu rounds of calls, %lu traps "
+	printf("ok: %d switches of %d functions and a call site, %d threads, %lu rounds of calls, "
+	       "%lu traps "
 	       "waited\n",
 	       2 * CYCLES + 1, NFN, nt + 1, calls, polus_rt_switch_traps());
 	printf("heartbeat: longest gap %.3f ms during switches, %.3f ms outside\n",

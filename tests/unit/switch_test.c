@@ -4,6 +4,7 @@
  * blocks SIGTRAP), read from this very process.
  */
 #include "switch_method.h"
+#include "rt_agent.h"
 #include "unit_check.h"
 
 #include <pthread.h>
@@ -37,13 +38,15 @@ static void choices(void)
 static pthread_barrier_t ready, done;
 static volatile pid_t blocker;
 
+/* A thread that blocks SIGTRAP; named as the runtime's agent when arg is non-NULL. */
 static void *block_trap(void *arg)
 {
 	sigset_t m;
-	(void)arg;
 	sigemptyset(&m);
 	sigaddset(&m, SIGTRAP);
 	pthread_sigmask(SIG_BLOCK, &m, NULL);
+	if (arg)
+		pthread_setname_np(pthread_self(), POLUS_RT_AGENT_NAME);
 	blocker = (pid_t)syscall(SYS_gettid);
 	pthread_barrier_wait(&ready);
 	pthread_barrier_wait(&done);
@@ -57,11 +60,14 @@ static void facts(void)
 	CHECK(sw_read_facts(getpid(), &f) == 0 && f.tracer == 0 && f.trap_blocked == 0);
 	pthread_barrier_init(&ready, NULL, 2);
 	pthread_barrier_init(&done, NULL, 2);
-	pthread_create(&t, NULL, block_trap, NULL);
-	pthread_barrier_wait(&ready);
-	CHECK(sw_read_facts(getpid(), &f) == 0 && f.trap_blocked == blocker);
-	pthread_barrier_wait(&done);
-	pthread_join(t, NULL);
+	for (int agent = 0; agent < 2; agent++) {
+		pthread_create(&t, NULL, block_trap, agent ? "agent" : NULL);
+		pthread_barrier_wait(&ready);
+		CHECK(sw_read_facts(getpid(), &f) == 0 &&
+		      f.trap_blocked == (agent ? 0 : blocker)); /* the agent does not count */
+		pthread_barrier_wait(&done);
+		pthread_join(t, NULL);
+	}
 }
 
 int main(void)
