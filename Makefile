@@ -27,7 +27,8 @@ WARN     := -Wall -Wextra -Werror
 CFLAGS_POLUS := -std=gnu11 -O2 -g $(WARN) $(SANFLAGS) -D_GNU_SOURCE -Icommon -Iversionfiles -Iruntime
 LDFLAGS_POLUS := $(SANFLAGS)
 
-DEPS_DEBIAN := gcc g++ make binutils gcc-12-plugin-dev libelf-dev libcapstone-dev libyaml-dev pkg-config python3 python3-yaml
+DEPS_DEBIAN := gcc g++ make binutils gcc-12-plugin-dev libelf-dev libcapstone-dev libyaml-dev pkg-config python3 python3-yaml \
+	libssl-dev man-db
 # The real-server corpus (tests/real): fetching Debian sources, building dnsmasq,
 # memcached, unbound and nginx as Debian does, and their clients (dig, curl).
 DEPS_REAL := dpkg-dev patch bison flex nettle-dev libgmp-dev libevent-dev libsasl2-dev \
@@ -44,6 +45,7 @@ include gcc-plugin/plugin/build.mk
 include gcc-plugin/mkpatch/build.mk
 include runtime/build.mk
 include injector/build.mk
+include tools/build.mk
 include examples/build.mk
 include tests/unit/build.mk
 
@@ -73,15 +75,22 @@ check-real: all
 demo: all
 	examples/demo.sh
 
+# The tools, polus.so in $(PREFIX)/lib/polus, the man pages (docs/man) and bash
+# completion (one file, linked under each tool's name for bash-completion's lazy loading).
+COMPLETIONS := $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/polus
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/polus \
+		$(DESTDIR)$(PREFIX)/share/man/man1 $(COMPLETIONS)
 	for f in $(INSTALL_BIN); do install -m 755 $$f $(DESTDIR)$(PREFIX)/bin/; done
 	for f in $(INSTALL_LIB); do install -m 644 $$f $(DESTDIR)$(PREFIX)/lib/polus/; done
+	install -m 644 docs/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 completion/polus.bash $(COMPLETIONS)/polus
+	for f in $(notdir $(INSTALL_BIN)); do ln -sf polus $(COMPLETIONS)/$$f; done
 
 # The project's own sources; test fixtures and example releases are data whose line
 # positions the tests depend on.
 FORMAT_FILES = $(shell git ls-files 'gcc-plugin/*.c' 'gcc-plugin/*.cc' 'gcc-plugin/*.h' \
-	'common/*.[ch]' 'injector/*.[ch]' 'runtime/*.[ch]' 'versionfiles/*.[ch]' 'examples/client/*.[ch]' 'tests/unit/*.[ch]')
+	'common/*.[ch]' 'injector/*.[ch]' 'runtime/*.[ch]' 'versionfiles/*.[ch]' 'examples/client/*.[ch]' 'tests/unit/*.[ch]' 'tools/*.[ch]')
 format-check:
 	clang-format --dry-run --Werror $(FORMAT_FILES)
 

@@ -2,6 +2,7 @@
  * jsonout — JSON string escaping (see jsonout.h).
  */
 #include "jsonout.h"
+#include "exitcodes.h"
 
 void json_str(FILE *f, const char *s)
 {
@@ -23,4 +24,30 @@ void json_str(FILE *f, const char *s)
 			fputc(*p, f);
 	}
 	fputc('"', f);
+}
+
+const char *json_exit_name(int exit_code)
+{
+	switch (exit_code) {
+	case PX_OK:
+		return "ok";
+	case PX_INPUT:
+		return "bad-input";
+	case PX_NOTAPPLY:
+		return "does-not-apply";
+	case PX_UNSAFE:
+		return "unsafe-now";
+	default:
+		return "internal";
+	}
+}
+
+void json_error(FILE *f, int exit_code, const char *message)
+{
+	fprintf(f,
+		"{\"error\":{\"code\":\"%s\",\"exit\":%d,\"message\":", json_exit_name(exit_code),
+		exit_code);
+	json_str(f, message && *message ? message : "failed");
+	fputs("}}\n", f);
+	fflush(f);
 }

@@ -24,12 +24,15 @@
  * undone. Loading before the stop keeps the system calls out of the all-threads pause.
  * Exit codes: common/exitcodes.h.
  */
+#include "cli.h"
+#include "dryrun.h"
 #include "exitcodes.h"
 #include "errmsg.h"
 #include "formats.h"
 #include "jsonout.h"
 #include "loader.h"
 #include "multi_cli.h"
+#include "oplog.h"
 #include "patch_site.h"
 #include "switch_method.h"
 #include "placement.h"
@@ -37,12 +40,14 @@
 #include "ptrace_ctl.h"
 #include "registry_io.h"
 #include "remote_load.h"
+#include "seal.h"
 #include "seccomp_eval.h"
 #include "symresolve.h"
 #include "target.h"
 #include "thread_frames.h"
 #include "thread_scan.h"
 #include "undo_log.h"
+#include "version.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -90,10 +95,12 @@ struct apply {
 	struct ts_warn *wr; /* per version-file warning */
 	struct tf_hit *tf;  /* threads inside old functions (thread_frames) */
 	size_t ntf;
+	struct seal_info seal; /* the patch's digest and who signed it (open_patch) */
 	char err[1024];
 };
 
-static int quiet, json, trace;
+static int quiet, json, trace, check_only;
+static const char *trusted_keys; /* --require-signature DIR */
 static uint64_t trace_t0;
 /* POLUS_TEST_FAIL_AT: tests only (see test_fail) */
 static const char *fail_at;
@@ -165,21 +172,33 @@ static int test_fail_undo(void *ctx, const struct ul_entry *e)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: polus-apply [--quiet] [--json] PID PATCH.so\n"
-		   "       polus-apply [options] --all BINARY | --tree PID  PATCH.so\n"
-		   "       polus-apply [options] --store DIR  --all BINARY | --tree PID | PID\n"
-		   "Applies a polus patch to the running process PID: loads PATCH.so next to the\n"
-		   "program and redirects the functions it replaces, all threads stopped briefly.\n"
-		   "  -a, --all BINARY  every running process of BINARY's build (by build-id),\n"
-		   "                    parents first, until none is left without the patch\n"
-		   "  -t, --tree PID    the process PID and all its descendants, parents first\n"
-		   "  -s, --store DIR   the patches each process needs, from a patch store\n"
-		   "                    (docs/patch-store.md), in chain order; with --all,\n"
-		   "                    also BINARY's path at other releases\n"
-		   "  --deadline SECS   for --all/--tree/--store: stop retrying after SECS (30)\n"
-		   "  -q, --quiet   print nothing but errors and warnings\n"
-		   "  -j, --json    print one JSON object describing the result\n"
-		   "  -h, --help    this text\n" PX_HELP_TEXT);
+	fprintf(f,
+		"usage: polus-apply [--quiet] [--json] [--check] [--no-log]\n"
+		"                   [--require-signature DIR] PID PATCH.so\n"
+		"       polus-apply [options] --all BINARY | --tree PID  PATCH.so\n"
+		"       polus-apply [options] --store DIR  --all BINARY | --tree PID | PID\n"
+		"       polus-apply --version\n"
+		"Applies a polus patch to the running process PID: loads PATCH.so next to the\n"
+		"program and redirects the functions it replaces, all threads stopped briefly.\n"
+		"  -a, --all BINARY  every running process of BINARY's build (by build-id),\n"
+		"                    parents first, until none is left without the patch\n"
+		"  -t, --tree PID    the process PID and all its descendants, parents first\n"
+		"  -s, --store DIR   the patches each process needs, from a patch store\n"
+		"                    (docs/patch-store.md), in chain order; with --all,\n"
+		"                    also BINARY's path at other releases\n"
+		"  --deadline SECS   for --all/--tree/--store: stop retrying after SECS (30)\n"
+		"  -q, --quiet   print nothing but errors and warnings\n"
+		"  -n, --check   run every check of an apply and change nothing: exit 0 if\n"
+		"                the patch would apply now, else the code the apply would give\n"
+		"                (threads are held a moment to check none is in a patch site)\n"
+		"  -j, --json    print one JSON object describing the result (or the error)\n"
+		"  --require-signature DIR  refuse a patch without a valid signature by one\n"
+		"                of the public keys DIR/*.pub (polus-sign; also\n"
+		"                POLUS_REQUIRE_SIGNATURE=DIR). Every patch's digest is checked.\n"
+		"  --no-log      do not log the apply or refusal to the system log (also\n"
+		"                POLUS_NO_SYSLOG=1)\n"
+		"  -V, --version polus's version, its formats, the GCC of its plugin\n"
+		"  -h, --help    this text\n" PX_HELP_TEXT);
 }
 
 static int check_process(struct apply *a)
@@ -202,11 +221,13 @@ static int check_process(struct apply *a)
 
 static int open_patch(struct apply *a)
 {
+	/* the file's form (the loader's checks, which name what is wrong with a file that is
+	 * no patch at all), then its seal, before anything of it is used */
 	int rc = ld_open(a->path, &a->lp, a->err, sizeof(a->err));
 	if (rc)
 		return PX_INPUT;
 	a->have_lp = 1;
-	return 0;
+	return seal_check_file(a->path, trusted_keys, &a->seal, a->err, sizeof(a->err));
 }
 
 static int check_build(struct apply *a)
@@ -697,6 +718,33 @@ static void start_live(struct apply *a)
 	a->reg_absent = tg_registry_find(&a->tg.maps, &lo, &hi) != 0;
 }
 
+/*
+ * --check: the checks of the phases that touch the process, nothing written: the thread
+ * the load would work through may issue its calls (seccomp, hijack), every thread can be
+ * held outside the patch sites (dryrun), each jump reaches the new code where the patch
+ * would be loaded (fill_record).
+ */
+static int check_live(struct apply *a)
+{
+	struct dr_result r;
+	int rc;
+	start_live(a);
+	rc = hijack(a);
+	release(a);
+	if (rc ||
+	    (rc = dr_hold_check(a->pid, a->sites, a->nsites, a->memfd, STOP_TIMEOUT_MS, &r, a->err,
+				sizeof(a->err))) ||
+	    (rc = fill_record(a)))
+		return rc;
+	a->nthreads = r.nthreads;
+	a->pause_ns = r.pause_ns;
+	a->map_addr = a->img.base;
+	step("check: %zu thread%s held %.2f ms, none in a patch site; nothing changed", a->nthreads,
+	     a->nthreads == 1 ? "" : "s", (double)a->pause_ns / 1e6);
+	step("would apply: %s to process %d", a->lp.vf.name ? a->lp.vf.name : a->path, (int)a->pid);
+	return 0;
+}
+
 static int run(struct apply *a)
 {
 	int rc;
@@ -713,6 +761,8 @@ static int run(struct apply *a)
 	step("process %d runs build %s; patch %s applies", (int)a->pid, a->tg.build_id,
 	     a->lp.vf.name ? a->lp.vf.name : a->path);
 	tmark("checks done");
+	if (check_only)
+		return check_live(a);
 	/* From here a Ctrl-C or kill would leave threads without their EINTR fix-up, or a
 	 * half-written switch: such signals wait until we are done. */
 	sigset_t hold;
@@ -742,15 +792,30 @@ static int run(struct apply *a)
 	return 0;
 }
 
+/* The apply or its refusal in the system log (oplog). */
+static void log_apply(const struct apply *a, int rc)
+{
+	struct ol_entry e = {"apply",	    a->pid,	   a->have_tg ? a->tg.exe_path : NULL,
+			     a->path,	    a->lp.vf.name, rc,
+			     a->err,	    a->pause_ns,   "applied",
+			     a->seal.digest};
+	ol_log("polus-apply", &e);
+}
+
 static void print_json(struct apply *a)
 {
 	const struct vf_patch *vf = &a->lp.vf;
-	printf("{\"pid\":%d,\"patch\":", (int)a->pid);
+	printf("{\"pid\":%d,%s\"patch\":", (int)a->pid,
+	       check_only ? "\"check\":\"would-apply\"," : "");
 	json_str(stdout, vf->name);
 	printf(",\"build_id\":");
 	json_str(stdout, a->lp.build_id);
 	printf(",\"target_build_id\":");
 	json_str(stdout, a->tg.build_id);
+	printf(",\"sha256\":");
+	json_str(stdout, a->seal.digest);
+	printf(",\"signed_by\":");
+	json_str(stdout, a->seal.ntrusted ? a->seal.signer : NULL);
 	printf(",\"load_addr\":\"0x%llx\",\"relocations\":%u,\"binds\":%u,"
 	       "\"library_symbols\":%u,\"threads\":%zu,\"pause_ns\":%llu,\"switch\":\"%s\","
 	       "\"switch_why\":",
@@ -791,17 +856,24 @@ static void print_json(struct apply *a)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"quiet", no_argument, 0, 'q'},	     {"json", no_argument, 0, 'j'},
-	    {"help", no_argument, 0, 'h'},	     {"all", required_argument, 0, 'a'},
-	    {"tree", required_argument, 0, 't'},     {"store", required_argument, 0, 's'},
-	    {"deadline", required_argument, 0, 'D'}, {0, 0, 0, 0}};
+	static const struct option opts[] = {{"quiet", no_argument, 0, 'q'},
+					     {"json", no_argument, 0, 'j'},
+					     {"help", no_argument, 0, 'h'},
+					     {"all", required_argument, 0, 'a'},
+					     {"tree", required_argument, 0, 't'},
+					     {"store", required_argument, 0, 's'},
+					     {"deadline", required_argument, 0, 'D'},
+					     {"version", no_argument, 0, 'V'},
+					     {"check", no_argument, 0, 'n'},
+					     {"no-log", no_argument, 0, 'L'},
+					     {"require-signature", required_argument, 0, 'S'},
+					     {0, 0, 0, 0}};
 	struct ma_opts mo = {MA_ONE, NULL, 0, NULL, NULL, 30000, 5, "/proc/self/exe"};
 	struct apply a;
 	int c, rc;
 	char *end;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "qjha:t:s:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "qjha:t:s:Vn", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
 			mo.mode = MA_ALL;
@@ -828,21 +900,39 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return PX_OK;
+		case 'V':
+			px_version_print(stdout, "polus-apply");
+			return PX_OK;
+		case 'n':
+			check_only = 1;
+			break;
+		case 'L': /* and for the polus-apply run per process of --all/--tree/--store */
+			ol_disable();
+			setenv("POLUS_NO_SYSLOG", "1", 1);
+			break;
+		case 'S':
+			trusted_keys = optarg;
+			setenv("POLUS_REQUIRE_SIGNATURE", optarg, 1);
+			break;
 		default: /* opterr = 0: this one line, not getopt's and then ours */
 			if (optopt)
-				fprintf(stderr, "polus-apply: unknown option -%c (see --help)\n",
-					optopt);
-			else
-				fprintf(stderr, "polus-apply: unknown option %s (see --help)\n",
-					argv[optind - 1]);
-			return PX_INPUT;
+				return cli_fail("polus-apply", json, PX_INPUT,
+						"unknown option -%c (see --help)", optopt);
+			return cli_fail("polus-apply", json, PX_INPUT,
+					"unknown option %s (see --help)", argv[optind - 1]);
 		}
 	}
 	if (mo.mode != MA_ONE || mo.store)
-		return ma_cli(&mo, argc - optind, argv + optind, json, quiet);
+		return check_only ? cli_fail("polus-apply", json, PX_INPUT,
+					     "--check takes one PID and one patch")
+				  : ma_cli(&mo, argc - optind, argv + optind, json, quiet);
 	if (argc - optind != 2) {
-		fprintf(stderr, "polus-apply: expected PID and PATCH.so (see --help)\n");
-		return PX_INPUT;
+		char many[1024];
+		if (cli_several_pids(argv + optind, argc - optind - 1, " PATCH.so", many,
+				     sizeof(many)))
+			return cli_fail("polus-apply", json, PX_INPUT, "%s", many);
+		return cli_fail("polus-apply", json, PX_INPUT,
+				"expected PID and PATCH.so (see --help)");
 	}
 	memset(&a, 0, sizeof(a));
 	a.memfd = -1;
@@ -851,15 +941,19 @@ int main(int argc, char **argv)
 	if (fail_at && strncmp(fail_at, "step:", 5) == 0)
 		fail_step = (unsigned)strtoul(fail_at + 5, NULL, 10);
 	long pid = strtol(argv[optind], &end, 10);
-	if (*end || pid <= 0 || pid > 0x7fffffff) {
-		fprintf(stderr, "polus-apply: not a process id: %s\n", argv[optind]);
-		return PX_INPUT;
-	}
+	if (*end || pid <= 0 || pid > 0x7fffffff)
+		return cli_fail("polus-apply", json, PX_INPUT, "not a process id: %s",
+				argv[optind]);
 	a.pid = (pid_t)pid;
 	a.path = argv[optind + 1];
+	if (!trusted_keys && getenv("POLUS_REQUIRE_SIGNATURE") &&
+	    *getenv("POLUS_REQUIRE_SIGNATURE"))
+		trusted_keys = getenv("POLUS_REQUIRE_SIGNATURE");
 	rc = run(&a);
+	if (!check_only)
+		log_apply(&a, rc);
 	if (rc) {
-		fprintf(stderr, "polus-apply: %s\n", a.err[0] ? a.err : "failed");
+		cli_fail("polus-apply", json, rc, "%s", a.err[0] ? a.err : "failed");
 	} else {
 		for (size_t i = 0; i < a.lp.vf.nwarnings; i++) {
 			char w[4096];

@@ -4,12 +4,12 @@ INJ_BASE_OBJS := $(patsubst %,$(BUILD)/obj/injector/%.o,procfs target) \
 INJ_APPLY_OBJS := $(patsubst %,$(BUILD)/obj/injector/%.o,apply_main ptrace_ctl remote_syscall \
 	seccomp_eval loader symresolve ifunc_self patch_site placement remote_load registry_io \
 	thread_scan thread_frames undo_log proc_find patch_store multi_apply multi_cli \
-	switch_method) $(INJ_BASE_OBJS) \
+	switch_method dryrun) $(INJ_BASE_OBJS) \
 	$(BUILD)/obj/versionfiles/versionfile.o $(COMMON_LIB)
 
 $(BUILD)/polus-apply: $(INJ_APPLY_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_POLUS) -o $@ $^ -lelf -lcapstone -lyaml
+	$(CC) $(LDFLAGS_POLUS) -o $@ $^ -lelf -lcapstone -lyaml -lcrypto
 
 $(BUILD)/polus-status: $(patsubst %,$(BUILD)/obj/injector/%.o,status_main multi_status proc_find) \
 	$(INJ_BASE_OBJS) $(COMMON_LIB)

@@ -6,12 +6,14 @@
  * PX_INPUT bad input (no such process, no permission), PX_INTERNAL an unreadable
  * registry.
  */
+#include "cli.h"
 #include "exitcodes.h"
 #include "jsonout.h"
 #include "multi_status.h"
 #include "procfs.h"
 #include "registry.h"
 #include "target.h"
+#include "version.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -21,17 +23,21 @@
 #include <time.h>
 #include <unistd.h>
 
+#define TOOL "polus-status"
+
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: polus-status [--json] PID | --all BINARY | --tree PID\n"
+		"       polus-status --version\n"
 		"Lists the polus patches applied to process PID: for each, when it was applied,\n"
 		"the pause it caused, and the functions it redirects (old -> new address).\n"
 		"  -a, --all BINARY  one line per running process of BINARY's build (by\n"
 		"                    build-id) or of its path at another release: its\n"
 		"                    patches; then whether all run the same\n"
 		"  -t, --tree PID    the same for PID and all its descendants\n"
-		"  -j, --json    print one JSON object\n"
+		"  -j, --json    print one JSON object (or the error)\n"
+		"  -V, --version polus's version, its formats, the GCC of its plugin\n"
 		"  -h, --help    this text\n" PX_HELP_TEXT);
 }
 
@@ -118,11 +124,10 @@ static int multi_status(const char *all, const char *tree, int json)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {{"json", no_argument, 0, 'j'},
-					     {"help", no_argument, 0, 'h'},
-					     {"all", required_argument, 0, 'a'},
-					     {"tree", required_argument, 0, 't'},
-					     {0, 0, 0, 0}};
+	static const struct option opts[] = {
+	    {"json", no_argument, 0, 'j'},	{"help", no_argument, 0, 'h'},
+	    {"all", required_argument, 0, 'a'}, {"tree", required_argument, 0, 't'},
+	    {"version", no_argument, 0, 'V'},	{0, 0, 0, 0}};
 	const char *all = NULL, *tree = NULL;
 	int c, json = 0, memfd, rc;
 	char *end, *text = NULL, err[1024];
@@ -131,7 +136,7 @@ int main(int argc, char **argv)
 	size_t n = 0, used;
 	uint64_t start;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "jha:t:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jha:t:V", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
 			all = optarg;
@@ -145,34 +150,32 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return PX_OK;
+		case 'V':
+			px_version_print(stdout, "polus-status");
+			return PX_OK;
 		default: /* opterr = 0: this one line, not getopt's and then ours */
 			if (optopt)
-				fprintf(stderr, "polus-status: unknown option -%c (see --help)\n",
-					optopt);
-			else
-				fprintf(stderr, "polus-status: unknown option %s (see --help)\n",
+				return cli_fail(TOOL, json, PX_INPUT,
+						"unknown option -%c (see --help)", optopt);
+			return cli_fail(TOOL, json, PX_INPUT, "unknown option %s (see --help)",
 					argv[optind - 1]);
-			return PX_INPUT;
 		}
 	}
 	if ((all || tree) && argc == optind)
 		return multi_status(all, tree, json);
 	if (argc - optind != 1) {
-		fprintf(stderr, "polus-status: expected one PID (see --help)\n");
-		return PX_INPUT;
+		if (cli_several_pids(argv + optind, argc - optind, "", err, sizeof(err)))
+			return cli_fail(TOOL, json, PX_INPUT, "%s", err);
+		return cli_fail(TOOL, json, PX_INPUT, "expected one PID (see --help)");
 	}
 	long pid = strtol(argv[optind], &end, 10);
-	if (*end || pid <= 0 || pid > 0x7fffffff) {
-		fprintf(stderr, "polus-status: not a process id: %s\n", argv[optind]);
-		return PX_INPUT;
-	}
+	if (*end || pid <= 0 || pid > 0x7fffffff)
+		return cli_fail(TOOL, json, PX_INPUT, "not a process id: %s", argv[optind]);
 	if ((rc = pf_maps_read((pid_t)pid, &maps)) != 0) {
 		if (rc == -ENOENT || rc == -ESRCH)
-			fprintf(stderr, "polus-status: no such process: %ld\n", pid);
-		else
-			fprintf(stderr, "polus-status: cannot read the map of process %ld: %s\n",
-				pid, strerror(-rc));
-		return PX_INPUT;
+			return cli_fail(TOOL, json, PX_INPUT, "no such process: %ld", pid);
+		return cli_fail(TOOL, json, PX_INPUT, "cannot read the map of process %ld: %s", pid,
+				strerror(-rc));
 	}
 	rc = tg_registry_find(&maps, &start, &start);
 	if (rc == -ENOENT) {
@@ -184,23 +187,19 @@ int main(int argc, char **argv)
 		return PX_OK;
 	}
 	if ((memfd = pf_mem_open((pid_t)pid, 0)) < 0) {
-		fprintf(stderr, "polus-status: cannot read the memory of process %ld: %s\n", pid,
-			strerror(-memfd));
 		pf_maps_free(&maps);
-		return PX_INPUT;
+		return cli_fail(TOOL, json, PX_INPUT, "cannot read the memory of process %ld: %s",
+				pid, strerror(-memfd));
 	}
 	rc = tg_registry_read(memfd, &maps, &text, &used, &start);
 	close(memfd);
 	pf_maps_free(&maps);
-	if (rc) {
-		fprintf(stderr, "polus-status: cannot read the registry of process %ld: %s\n", pid,
-			strerror(-rc));
-		return PX_INTERNAL;
-	}
+	if (rc)
+		return cli_fail(TOOL, json, PX_INTERNAL,
+				"cannot read the registry of process %ld: %s", pid, strerror(-rc));
 	if (reg_decode(text, used, &v, &n, err, sizeof(err)) != 0) {
-		fprintf(stderr, "polus-status: process %ld: %s\n", pid, err);
 		free(text);
-		return PX_INTERNAL;
+		return cli_fail(TOOL, json, PX_INTERNAL, "process %ld: %s", pid, err);
 	}
 	free(text);
 	if (json)

@@ -15,6 +15,8 @@
 
 #define POLUS_META_SECTION ".polus.meta"
 #define POLUS_VERSION_SECTION ".polus.version"
+/* a patch's digest and signatures (common/seal.h) */
+#define POLUS_SEAL_SECTION ".polus.seal"
 #define POLUS_MEMFD_PREFIX "polus:"
 
 /*

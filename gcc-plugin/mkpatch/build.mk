@@ -3,7 +3,7 @@ MKPATCH_SRCS := $(wildcard gcc-plugin/mkpatch/*.c)
 MKPATCH_OBJS := $(MKPATCH_SRCS:%.c=$(BUILD)/obj/%.o)
 
 $(BUILD)/polus-mkpatch: $(MKPATCH_OBJS) $(VF_OBJ) $(COMMON_LIB)
-	$(CC) $(LDFLAGS_POLUS) -o $@ $^ -lelf -lyaml -lcapstone
+	$(CC) $(LDFLAGS_POLUS) -o $@ $^ -lelf -lyaml -lcapstone -lcrypto
 
 tools: $(BUILD)/polus-mkpatch
 INSTALL_BIN += $(BUILD)/polus-mkpatch

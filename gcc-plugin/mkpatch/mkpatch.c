@@ -21,6 +21,7 @@
  * error, 2 incompatible builds or a change the patch cannot carry, 4 internal error (a
  * failing compiler or linker included). 3 (unsafe now) does not occur: nothing runs.
  */
+#include "cli.h"
 #include "diff.h"
 #include "diff_out.h"
 #include "elffile.h"
@@ -30,13 +31,17 @@
 #include "mkpatch_chain.h"
 #include "mkpatch_patch.h"
 #include "mkpatch_util.h"
+#include "version.h"
 #include "versionfile.h"
+#include "warnlog.h"
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#define TOOL "polus-mkpatch"
 
 struct args {
 	int diff, json, line_only, allow_option_change, quiet, strict;
@@ -62,12 +67,13 @@ static void usage(FILE *f)
 	      "                     [--include-churn] [--layout-ok TYPE]... OLD [PATCH...] NEW "
 	      "-o OUT.so\n"
 	      "       polus-mkpatch --show PATCH.so\n"
+	      "       polus-mkpatch --version\n"
 	      "\n"
 	      "OLD and NEW are binaries built with the polus plugin (-fplugin=polus.so).\n"
 	      "PATCH...: patches the process already runs on OLD, in the order applied: the\n"
 	      "new patch is built against OLD plus those (a chain).\n"
 	      "  --diff                 list the functions, variables and types that changed\n"
-	      "  --json                 print the listing as one JSON object\n"
+	      "  --json                 print the listing as one JSON object (or the error)\n"
 	      "  --line-only            treat changes of __LINE__ values only as real changes\n"
 	      "  --allow-option-change  accept builds whose code-generation options differ\n"
 	      "  -o PATCH.so            build the patch (and PATCH.yaml beside it)\n"
@@ -87,6 +93,7 @@ static void usage(FILE *f)
 	      "  --strict               a changed function the patch cannot show live (not\n"
 	      "                         redirected, e.g. its signature changed) is an error\n"
 	      "  --show PATCH.so        check and print the version file embedded in a patch\n"
+	      "  --version              polus's version, its formats, the GCC of its plugin\n"
 	      "environment: POLUS_PLUGIN (polus.so to use; default: next to this program),\n"
 	      "  POLUS_JOBS (compilers at once; default: one per CPU), POLUS_KEEP_TMP (keep the\n"
 	      "  plans and objects of a patch build)\n" PX_HELP_TEXT,
@@ -96,26 +103,32 @@ static void usage(FILE *f)
 /* One line for an option getopt refused (it prints nothing: opterr = 0). `c` is ':' for
  * a missing argument, '?' otherwise; the offending word is argv[optind - 1] for a long
  * option, optopt for a short one. */
-static void bad_option(int c, char **argv)
+static void bad_option(int c, char **argv, int json)
 {
 	const char *w = argv[optind - 1];
 	int lw = !strncmp(w, "--", 2);
 	int len = lw ? (int)strcspn(w, "=") : 0;
+	char m[512];
 	if (c == ':' && lw)
-		fprintf(stderr, "polus-mkpatch: option %.*s needs an argument (see --help)\n", len,
-			w);
+		snprintf(m, sizeof(m), "option %.*s needs an argument", len, w);
 	else if (c == ':')
-		fprintf(stderr, "polus-mkpatch: option -%c needs an argument (see --help)\n",
-			optopt);
+		snprintf(m, sizeof(m), "option -%c needs an argument", optopt);
 	else if (lw && optopt && w[len] == '=')
-		fprintf(stderr, "polus-mkpatch: option %.*s takes no argument (see --help)\n", len,
-			w);
+		snprintf(m, sizeof(m), "option %.*s takes no argument", len, w);
 	else if (lw && !optopt)
-		fprintf(stderr, "polus-mkpatch: unknown option %.*s (see --help)\n", len, w);
+		snprintf(m, sizeof(m), "unknown option %.*s", len, w);
 	else if (optopt > ' ' && optopt < 127)
-		fprintf(stderr, "polus-mkpatch: unknown option -%c (see --help)\n", optopt);
+		snprintf(m, sizeof(m), "unknown option -%c", optopt);
 	else
-		fprintf(stderr, "polus-mkpatch: unknown option %s (see --help)\n", w);
+		snprintf(m, sizeof(m), "unknown option %s", w);
+	cli_fail(TOOL, json, PX_INPUT, "%s (see --help)", m);
+}
+
+/* A usage error of parse_args: one line (and the JSON error with --json); -1. */
+static int usage_err(const struct args *a, const char *m)
+{
+	cli_fail(TOOL, a->json, PX_INPUT, "%s", m);
+	return -1;
 }
 
 static int parse_args(int argc, char **argv, struct args *a)
@@ -134,6 +147,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 	    {"include-churn", no_argument, NULL, 'c'},
 	    {"layout-ok", required_argument, NULL, 'L'},
 	    {"store", required_argument, NULL, 'T'},
+	    {"version", no_argument, NULL, 'V'},
 	    {0, 0, 0, 0},
 	};
 	int c;
@@ -180,42 +194,33 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case 'h':
 			usage(stdout);
 			exit(0);
+		case 'V':
+			px_version_print(stdout, TOOL);
+			exit(0);
 		default:
-			bad_option(c, argv);
+			bad_option(c, argv, a->json);
 			return -1;
 		}
 	}
 	if (a->show) {
-		if (argc != optind || a->diff || a->out) {
-			fputs("polus-mkpatch: --show takes one patch and nothing else\n", stderr);
-			return -1;
-		}
+		if (argc != optind || a->diff || a->out)
+			return usage_err(a, "--show takes one patch and nothing else");
 		return 0;
 	}
-	if (argc - optind < 2) {
-		fputs("polus-mkpatch: expected two binaries OLD NEW (see --help)\n", stderr);
-		return -1;
-	}
+	if (argc - optind < 2)
+		return usage_err(a, "expected two binaries OLD NEW (see --help)");
 	a->old = argv[optind];
 	a->new = argv[argc - 1];
 	a->chain = argv + optind + 1;
 	a->nchain = (size_t)(argc - optind - 2);
-	if (a->diff && a->out) {
-		fputs("polus-mkpatch: --diff and -o exclude each other\n", stderr);
-		return -1;
-	}
-	if (a->diff && a->store) {
-		fputs("polus-mkpatch: --diff and --store exclude each other\n", stderr);
-		return -1;
-	}
-	if (!a->diff && !a->out && !a->store) {
-		fputs("polus-mkpatch: give --diff or -o PATCH.so (see --help)\n", stderr);
-		return -1;
-	}
-	if (a->json && !a->diff) {
-		fputs("polus-mkpatch: --json goes with --diff\n", stderr);
-		return -1;
-	}
+	if (a->diff && a->out)
+		return usage_err(a, "--diff and -o exclude each other");
+	if (a->diff && a->store)
+		return usage_err(a, "--diff and --store exclude each other");
+	if (!a->diff && !a->out && !a->store)
+		return usage_err(a, "give --diff or -o PATCH.so (see --help)");
+	if (a->json && !a->diff)
+		return usage_err(a, "--json goes with --diff");
 	return 0;
 }
 
@@ -352,8 +357,7 @@ int main(int argc, char **argv)
 
 	if (load_build(a.old, &base, err, sizeof(err)) ||
 	    load_build(a.new, &nb, err, sizeof(err))) {
-		fprintf(stderr, "polus-mkpatch: %s\n", err);
-		rc = PX_INPUT;
+		rc = cli_fail(TOOL, a.json, PX_INPUT, "%s", err);
 		goto out;
 	}
 	if (a.nchain) {
@@ -362,8 +366,7 @@ int main(int argc, char **argv)
 		 * spread changes too, since their code still runs */
 		if (base_build_id(a.old, id, sizeof(id), err, sizeof(err)) ||
 		    chain_load(&ch, a.chain, a.nchain, a.old, id, err, sizeof(err))) {
-			fprintf(stderr, "polus-mkpatch: %s\n", err);
-			rc = PX_INPUT;
+			rc = cli_fail(TOOL, a.json, PX_INPUT, "%s", err);
 			goto out;
 		}
 		ob = &ch.p[ch.n - 1].meta;
@@ -375,17 +378,15 @@ int main(int argc, char **argv)
 		dopts.nextra_facts = ch.n;
 	}
 	if (diff_check_compat(ob, &nb, &dopts, &d, err, sizeof(err))) {
-		fprintf(stderr, "polus-mkpatch: %s\n", err);
-		rc = PX_NOTAPPLY;
+		rc = cli_fail(TOOL, a.json, PX_NOTAPPLY, "%s", err);
 		goto out;
 	}
 	if (diff_builds(ob, &nb, &dopts, &d, err, sizeof(err))) {
-		fprintf(stderr, "polus-mkpatch: %s\n", err);
-		rc = PX_INTERNAL;
+		rc = cli_fail(TOOL, a.json, PX_INTERNAL, "%s", err);
 		goto out;
 	}
 	for (size_t i = 0; i < d.nwarnings; i++)
-		fprintf(stderr, "polus-mkpatch: warning: %s\n", d.warnings[i]);
+		wl_warn(TOOL, "%s", d.warnings[i]);
 	if (a.diff) {
 		if (a.json)
 			diff_print_json(stdout, &d);

@@ -21,8 +21,10 @@
 #include "mkpatch_run.h"
 #include "mkpatch_util.h"
 #include "proof.h"
+#include "seal.h"
 #include "site_rules.h"
 #include "versionfile.h"
+#include "warnlog.h"
 #include "code-env.h"
 #include <errno.h>
 #include <gelf.h>
@@ -166,7 +168,7 @@ static int make_plans(struct pb *b)
 	}
 	if (!b->plan.nkeeps) {
 		for (size_t i = 0; i < b->plan.nwarnings && b->plan.nleft_out; i++)
-			fprintf(stderr, "polus-mkpatch: warning: %s\n", b->plan.warnings[i]);
+			wl_warn("polus-mkpatch", "%s", b->plan.warnings[i]);
 		if (b->plan.nleft_out)
 			msg(b->err, sizeof(b->err),
 			    "nothing to patch: every changed function is left out (warnings "
@@ -178,7 +180,7 @@ static int make_plans(struct pb *b)
 		return PX_INPUT;
 	}
 	for (size_t i = 0; i < b->plan.nwarnings; i++)
-		fprintf(stderr, "polus-mkpatch: warning: %s\n", b->plan.warnings[i]);
+		wl_warn("polus-mkpatch", "%s", b->plan.warnings[i]);
 	for (size_t i = 0; i < b->plan.nunits; i++) {
 		struct plan_unit *pu = &b->plan.units[i];
 		pu->plan_path = xasprintf("%s/unit%zu.plan", b->tmpdir, i);
@@ -201,8 +203,10 @@ static int prove(struct pb *b)
 	size_t nerr =
 	    proof_check(&b->proof, b->d, &b->plan, b->po->base, b->po->chain, b->po->line_only);
 	for (size_t i = 0; i < b->proof.nwarnings; i++)
-		fprintf(stderr, "polus-mkpatch: %s: %s\n", b->po->strict ? "error" : "warning",
-			b->proof.warnings[i]);
+		if (b->po->strict)
+			fprintf(stderr, "polus-mkpatch: error: %s\n", b->proof.warnings[i]);
+		else
+			wl_warn("polus-mkpatch", "%s", b->proof.warnings[i]);
 	if (b->po->strict)
 		nerr += b->proof.nwarnings;
 	for (size_t i = 0; i + 1 < b->proof.nerrors; i++)
@@ -870,7 +874,7 @@ static int warn_new_ctors(struct pb *b, struct ef_file *patch, const struct vf_p
 		char *w = xasprintf("%s: a constructor in NEW but not in OLD: polus-apply runs no "
 				    "constructor, so it does not run in the patched process",
 				    f->name);
-		fprintf(stderr, "polus-mkpatch: warning: %s\n", w);
+		wl_warn("polus-mkpatch", "%s", w);
 		VEC_PUSH(b->plan.warnings, b->plan.nwarnings, b->plan.capwarnings, w);
 	}
 	free(pc);
@@ -919,7 +923,7 @@ static void warn_ifuncs(struct pb *b, struct ef_file *patch)
 	size_t n = 0, cap = 0;
 	ifunc_warnings(b->po->old_path, &b->old, patch, b->tmpdir, &w, &n, &cap);
 	for (size_t i = 0; i < n; i++) {
-		fprintf(stderr, "polus-mkpatch: warning: %s\n", w[i]);
+		wl_warn("polus-mkpatch", "%s", w[i]);
 		free(w[i]);
 	}
 	free(w);
@@ -1041,11 +1045,26 @@ static int write_new_meta(struct pb *b, char **path)
 	return 0;
 }
 
+/* An empty seal (common/seal.h) the size of the section, for objcopy to add. */
+static char *write_empty_seal(struct pb *b)
+{
+	static const char zeros[SEAL_SIZE];
+	char *path = xasprintf("%s/seal", b->tmpdir);
+	FILE *f = fopen(path, "w");
+	if (!f || fwrite(zeros, 1, sizeof(zeros), f) != sizeof(zeros) || fclose(f)) {
+		msg(b->err, sizeof(b->err), "%s: cannot write: %m", path);
+		unlink(path);
+		free(path);
+		return NULL;
+	}
+	return path;
+}
+
 static int embed_and_publish(struct pb *b)
 {
-	char *meta = NULL, *vsect, *msect;
+	char *meta = NULL, *seal = NULL, *vsect, *msect, *ssect;
 	int r;
-	if (write_new_meta(b, &meta)) {
+	if (write_new_meta(b, &meta) || !(seal = write_empty_seal(b))) {
 		if (meta)
 			unlink(meta);
 		free(meta);
@@ -1053,14 +1072,20 @@ static int embed_and_publish(struct pb *b)
 	}
 	vsect = xasprintf(POLUS_VERSION_SECTION "=%s", b->tmp_yaml);
 	msect = xasprintf(POLUS_META_SECTION "=%s", meta);
-	char *const argv[] = {"objcopy", "--add-section",   vsect, "--add-section",
-			      msect,	 (char *)b->tmp_so, NULL};
+	ssect = xasprintf(POLUS_SEAL_SECTION "=%s", seal);
+	char *const argv[] = {"objcopy", "--add-section", vsect, "--add-section",
+			      msect,	 "--add-section", ssect, (char *)b->tmp_so,
+			      NULL};
 	r = run_argv(argv, NULL, b->err, sizeof(b->err));
 	unlink(meta);
+	unlink(seal);
 	free(meta);
+	free(seal);
 	free(vsect);
 	free(msect);
-	if (r)
+	free(ssect);
+	/* the digest last: it covers every other byte of the patch */
+	if (r || seal_write_digest(b->tmp_so, b->err, sizeof(b->err)))
 		return PX_INTERNAL;
 	if (rename(b->tmp_yaml, b->out_yaml) || rename(b->tmp_so, b->po->out))
 		return msg(b->err, sizeof(b->err), "%s: cannot write: %m", b->po->out), PX_INPUT;
@@ -1170,6 +1195,8 @@ int patch_build(const struct patch_opts *po, const struct meta_build *ob,
 	    (rc = embed_and_publish(&b)))
 		goto out;
 	progress(&b, 0, "done: %s (version file %s)", po->out, b.out_yaml);
+	if (!po->quiet)
+		wl_summary(stderr, "polus-mkpatch");
 out:
 	if (rc)
 		fprintf(stderr, "polus-mkpatch: %s\n", b.err);

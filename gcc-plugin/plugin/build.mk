@@ -5,7 +5,7 @@ GCC_PLUGIN_DIR := $(shell $(CC) -print-file-name=plugin)
 POLUS_PLUGIN_SRCS := $(wildcard gcc-plugin/plugin/polus*.cc)
 POLUS_PLUGIN_OBJS := $(patsubst %.cc,$(BUILD)/obj/%.o,$(POLUS_PLUGIN_SRCS))
 POLUS_PLUGIN_CXXFLAGS := -shared -fPIC -fno-rtti -fno-exceptions -O2 -g $(WARN) \
-	-Wno-unused-parameter -I$(GCC_PLUGIN_DIR)/include -Iversionfiles
+	-Wno-unused-parameter -I$(GCC_PLUGIN_DIR)/include -Iversionfiles -I$(BUILD)/gen
 
 # -Iversionfiles: the shared format headers (plain C, no GCC headers of their own).
 $(BUILD)/obj/gcc-plugin/plugin/%.o: gcc-plugin/plugin/%.cc gcc-plugin/plugin/polus.h \
@@ -13,6 +13,9 @@ $(BUILD)/obj/gcc-plugin/plugin/%.o: gcc-plugin/plugin/%.cc gcc-plugin/plugin/pol
 		versionfiles/formats.h
 	@mkdir -p $(dir $@)
 	$(CXX) $(POLUS_PLUGIN_CXXFLAGS) -c -o $@ $<
+
+# the version it reports (common/build.mk writes the header)
+$(BUILD)/obj/gcc-plugin/plugin/polus-plugin.o: $(POLUS_VERSION_H)
 
 # Linked aside and renamed: compilers running meanwhile never load a half-written file.
 $(BUILD)/polus.so: $(POLUS_PLUGIN_OBJS)

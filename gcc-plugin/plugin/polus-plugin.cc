@@ -8,6 +8,10 @@
  * Options (-fplugin-arg-polus-KEY[=VALUE]); any other key is a compile error:
  *   mode=record|patch   what to do (record: write .polus.meta, change nothing else)
  *   plan=FILE           patch mode: the plan written by polus-mkpatch
+ *   version             print polus's version, the metadata format and the GCC this
+ *                       polus.so was built for on stderr (the compile goes on):
+ *                       gcc -fplugin=polus.so -fplugin-arg-polus-version -x c -c /dev/null
+ *                       -o /dev/null
  *
  * Every build with the plugin runs with -flive-patching=inline-clone (docs/architecture.md,
  * "The build profile"): options are already decoded when plugins initialize, so the plugin
@@ -20,13 +24,15 @@
 #include "polus.h"
 #include "plugin-version.h"
 #include "../../common/site_rules.h"
+#include "polus_version.h"
 
 int plugin_is_GPL_compatible;
 
 static struct plugin_info polus_info = {
-    "0.1",
+    POLUS_VERSION,
     "polus: record live-update metadata (default) or compile a patch unit.\n"
-    "  -fplugin-arg-polus-mode=record|patch  -fplugin-arg-polus-plan=FILE",
+    "  -fplugin-arg-polus-mode=record|patch  -fplugin-arg-polus-plan=FILE\n"
+    "  -fplugin-arg-polus-version",
 };
 
 /* The flags -flive-patching=inline-clone turns off (GCC 12 opts.cc). */
@@ -127,6 +133,12 @@ int plugin_init(struct plugin_name_args *info, struct plugin_gcc_version *versio
 		} else if (!strcmp(k, "plan")) {
 			error("polus: %<-fplugin-arg-polus-plan%> needs a file name");
 			return 0;
+		} else if (!strcmp(k, "version") && !v) {
+			fprintf(
+			    stderr,
+			    "polus.so (polus) %s\nformats: metadata " POLUS_STR(
+				META_FORMAT) "\nplugin: polus.so for GCC %s, running in GCC %s\n",
+			    POLUS_VERSION, POLUS_GCC_VERSION, version->basever);
 		} else {
 			error("polus: unknown option %<-fplugin-arg-polus-%s%>", k);
 			return 0;

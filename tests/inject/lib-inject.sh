@@ -29,10 +29,15 @@ cache_syms() {
 	B_TLS="__polus_b_2:tls_calls:$(sym_addr "$t" tls_calls):1"
 }
 
-# embed OUT SO YAML: OUT = SO with YAML as its .polus.version section.
+# embed OUT SO YAML: OUT = SO with YAML as its .polus.version section, sealed as
+# polus-mkpatch seals its patches (an empty .polus.seal, then polus-sign --seal).
 embed() {
 	cp "$2" "$1"
-	objcopy --add-section .polus.version="$3" "$1" || fail "objcopy failed"
+	head -c 4096 /dev/zero >"$1.seal"
+	objcopy --add-section .polus.version="$3" --add-section .polus.seal="$1.seal" "$1" ||
+		fail "objcopy failed"
+	rm -f "$1.seal"
+	"$POLUS_BUILD/polus-sign" --seal "$1" || fail "polus-sign --seal $1 failed"
 }
 
 # make_patch_raw OUT SO NAME BUILD-ID [mkvf options...]: full control over the version file.

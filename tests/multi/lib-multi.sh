@@ -19,8 +19,7 @@ fpatch() {
 	done
 	"$MX/mkvf" "$name" "$(build_id "$t")" "${args[@]}" \
 		-b "__polus_b_0:calls:$(sym_addr "$t" calls):0" >"$MX/$name.yaml" || fail "mkvf failed"
-	cp "$MX/$name-raw.so" "$MX/$name.so"
-	objcopy --add-section .polus.version="$MX/$name.yaml" "$MX/$name.so" || fail "objcopy failed"
+	embed "$MX/$name.so" "$MX/$name-raw.so" "$MX/$name.yaml" # sealed (lib-inject.sh)
 }
 
 build_forker() {
