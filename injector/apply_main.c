@@ -39,9 +39,11 @@
 #include "procfs.h"
 #include "ptrace_ctl.h"
 #include "registry_io.h"
+#include "reuse.h"
 #include "remote_load.h"
 #include "seal.h"
 #include "seccomp_eval.h"
+#include "session.h"
 #include "symresolve.h"
 #include "target.h"
 #include "thread_frames.h"
@@ -89,6 +91,7 @@ struct apply {
 	struct reg_patch *below; /* the registry's records when checked (check_chain) */
 	size_t nbelow;
 	int reg_absent; /* no registry when checked: its creation is among the seccomp calls */
+	const struct reg_patch *again; /* this patch rolled back: its image reused (reuse.h) */
 	uint64_t map_addr;
 	struct reg_patch rec;
 	uint64_t pause_ns;
@@ -152,16 +155,6 @@ static int test_fail(struct apply *a, const char *where)
 	return 0;
 }
 
-static int test_fail_step(void *ctx, unsigned n, const struct ul_entry *e, char *err, size_t errlen)
-{
-	(void)ctx;
-	if (n != fail_step)
-		return 0;
-	snprintf(err, errlen, "test failure injected after step %u, %s (POLUS_TEST_FAIL_AT)", n,
-		 e->what);
-	return PX_INTERNAL;
-}
-
 /* POLUS_TEST_FAIL_UNDO=TEXT (tests only): undoing a change whose name holds TEXT fails. */
 static int test_fail_undo(void *ctx, const struct ul_entry *e)
 {
@@ -203,20 +196,7 @@ static void usage(FILE *f)
 
 static int check_process(struct apply *a)
 {
-	char buf[64];
-	int rc = tg_open(a->pid, &a->tg, a->err, sizeof(a->err));
-	if (rc)
-		return rc == -ESRCH || rc == -EACCES ? PX_INPUT : PX_INTERNAL;
-	a->have_tg = 1;
-	if (pf_status_field(a->pid, 0, "TracerPid", buf, sizeof(buf)) == 0 && atoi(buf) != 0)
-		return fail(a, PX_UNSAFE,
-			    "process %d is already traced by process %s (a debugger?)", (int)a->pid,
-			    buf);
-	if (!a->tg.dynamic)
-		return fail(a, PX_NOTAPPLY,
-			    "process %d runs a statically linked program (%s): not supported",
-			    (int)a->pid, a->tg.exe_path);
-	return 0;
+	return ss_check_process(a->pid, &a->tg, &a->have_tg, a->err, sizeof(a->err));
 }
 
 static int open_patch(struct apply *a)
@@ -298,12 +278,18 @@ static int check_chain(struct apply *a)
 			  "patch %s (build %s) is already applied to "
 			  "process %d",
 			  self->name, a->lp.build_id, (int)a->pid);
+	a->again = ru_find(a->below, a->nbelow, a->lp.build_id);
 	return rc;
 }
 
 static int plan_placement(struct apply *a)
 {
 	uint64_t span = a->lp.span_hi - a->lp.span_lo;
+	if (a->again) { /* where its image still is */
+		a->cand[0] = a->again->load_addr;
+		a->ncand = 1;
+		return 0;
+	}
 	a->ncand = pl_candidates(&a->tg.maps, a->tg.exe_lo, a->tg.exe_hi, a->tg.heap_end != 0, span,
 				 a->cand, MAX_CAND);
 	if (!a->ncand)
@@ -331,6 +317,25 @@ static int resolve_symbols(struct apply *a)
 	if (ld_relocate(&a->lp, &t, a->cand[0], &a->img, a->err, sizeof(a->err)) != 0)
 		return PX_NOTAPPLY;
 	return 0;
+}
+
+/* A patch rolled back before: its image is reused if it is still there, intact. */
+static int reuse_image(struct apply *a)
+{
+	char why[256];
+	struct ld_target t = ld_target_of(a);
+	int rc;
+	if (!a->again)
+		return 0;
+	if ((rc = ru_check(a->memfd, &a->tg.maps, &a->lp, &a->img, why, sizeof(why))) <= 0)
+		return rc ? fail(a, PX_INTERNAL, "out of memory") : 0;
+	step("patch %s was rolled back, but %s: loading it again", a->again->name, why);
+	a->again = NULL;
+	ld_image_free(&a->img);
+	if ((rc = plan_placement(a)))
+		return rc;
+	return ld_relocate(&a->lp, &t, a->cand[0], &a->img, a->err, sizeof(a->err)) ? PX_NOTAPPLY
+										    : 0;
 }
 
 static int prepare_sites(struct apply *a)
@@ -374,35 +379,6 @@ static int prepare_sites(struct apply *a)
 	sw_read_facts(a->pid, &facts); /* what cannot be read counts as absent */
 	sw_choose(a->sites, a->nsites, 0, &facts, &a->sw);
 	return 0;
-}
-
-/*
- * While it holds threads of the target, the injector runs as a real-time task if it may:
- * every thread it lets go would otherwise preempt it (2 cores, busy workers) and the
- * threads still held would wait for that; and each system call of the hijacked thread
- * is a round trip that should not also wait for the injector's turn. Best effort.
- */
-static int rt_saved_policy = -1;
-static struct sched_param rt_saved_param;
-
-static void rt_enter(void)
-{
-	struct sched_param sp = {.sched_priority = 1};
-	if (rt_saved_policy >= 0)
-		return;
-	rt_saved_policy = sched_getscheduler(0);
-	sched_getparam(0, &rt_saved_param);
-	if (rt_saved_policy < 0 ||
-	    sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp) != 0)
-		rt_saved_policy = -1;
-}
-
-static void rt_leave(void)
-{
-	if (rt_saved_policy < 0)
-		return;
-	sched_setscheduler(0, rt_saved_policy, &rt_saved_param);
-	rt_saved_policy = -1;
 }
 
 static struct rl_job job_of(struct apply *a)
@@ -532,12 +508,7 @@ static int undo_write(void *ctx, uint64_t addr, const void *buf, size_t len)
 /* Takes back every change of this apply; what could not be is added to the error. */
 static void undo(struct apply *a)
 {
-	char msg[512];
-	size_t o;
-	if (ul_undo(&a->log, msg, sizeof(msg)) == 0)
-		return;
-	o = strlen(a->err);
-	snprintf(a->err + o, sizeof(a->err) - o, "%s%s", o ? "; " : "", msg);
+	ul_undo_noting(&a->log, a->err, sizeof(a->err));
 }
 
 static int load_patch(struct apply *a)
@@ -682,8 +653,13 @@ static int switch_funcs(struct apply *a)
 static int live_phases(struct apply *a)
 {
 	int rc;
-	if ((rc = hijack(a)) || (rc = load_patch(a)) || (rc = test_fail(a, "load")) ||
-	    (rc = ri_ensure(&a->reg, &a->rl, a->reg_absent)) || (rc = test_fail(a, "registry"))) {
+	if (a->again) {
+		a->map_addr = a->again->load_addr;
+		step("reusing %s at 0x%llx (mapped since its rollback)", a->again->name,
+		     (unsigned long long)a->map_addr);
+	} else if ((rc = hijack(a)) || (rc = load_patch(a)) || (rc = test_fail(a, "load")) ||
+		   (rc = ri_ensure(&a->reg, &a->rl, a->reg_absent)) ||
+		   (rc = test_fail(a, "registry"))) {
 		undo(a);
 		release(a);
 		return rc;
@@ -710,9 +686,8 @@ static void start_live(struct apply *a)
 	const char *no = getenv("POLUS_NO_PIDFD");
 	uint64_t lo, hi;
 	o.ctx = a;
-	if (fail_step)
-		o.after = test_fail_step;
 	ul_init(&a->log, &o);
+	ul_fail_at(&a->log, fail_step);
 	rl_init(&a->rl, a->pid, a->memfd, !(no && *no == '1'), &a->log, a->err, sizeof(a->err));
 	a->rl.mark = trace ? tmark : NULL;
 	a->reg_absent = tg_registry_find(&a->tg.maps, &lo, &hi) != 0;
@@ -756,7 +731,7 @@ static int run(struct apply *a)
 			    strerror(-a->memfd));
 	ri_init(&a->reg, a->memfd, &a->tg, &a->log, a->err, sizeof(a->err));
 	if ((rc = check_build(a)) || (rc = check_chain(a)) || (rc = plan_placement(a)) ||
-	    (rc = resolve_symbols(a)) || (rc = prepare_sites(a)))
+	    (rc = resolve_symbols(a)) || (rc = reuse_image(a)) || (rc = prepare_sites(a)))
 		return rc;
 	step("process %d runs build %s; patch %s applies", (int)a->pid, a->tg.build_id,
 	     a->lp.vf.name ? a->lp.vf.name : a->path);
@@ -765,18 +740,11 @@ static int run(struct apply *a)
 		return check_live(a);
 	/* From here a Ctrl-C or kill would leave threads without their EINTR fix-up, or a
 	 * half-written switch: such signals wait until we are done. */
-	sigset_t hold;
-	sigemptyset(&hold);
-	sigaddset(&hold, SIGINT);
-	sigaddset(&hold, SIGTERM);
-	sigaddset(&hold, SIGHUP);
-	sigaddset(&hold, SIGQUIT);
-	sigaddset(&hold, SIGPIPE);
-	sigprocmask(SIG_BLOCK, &hold, NULL);
+	ss_hold_signals();
 	start_live(a);
-	rt_enter();
+	ss_rt_enter();
 	rc = live_phases(a);
-	rt_leave();
+	ss_rt_leave();
 	if (rc)
 		return rc;
 	tmark("released");
@@ -784,11 +752,17 @@ static int run(struct apply *a)
 		a->pause_ns = a->load_pause_ns;
 	/* the pause is known now: fill it into our record in place */
 	a->rec.pause_ns = a->pause_ns;
-	if (ri_write_record(&a->reg, &a->rec, 0) != 0)
-		a->err[0] = 0; /* the record keeps pause 0: not worth failing an applied patch */
-	step("pause %.2f ms (max over %zu thread%s; loading held one thread %.2f ms)",
-	     (double)a->pause_ns / 1e6, a->nthreads, a->nthreads == 1 ? "" : "s",
-	     (double)a->load_pause_ns / 1e6);
+	struct reg_event ev;
+	ri_event(&ev, REG_ACT_APPLY, &a->rec, a->pause_ns);
+	if (ri_write_record(&a->reg, &a->rec, 0) != 0 || ri_add_events(&a->reg, &ev, 1) != 0)
+		a->err[0] = 0; /* pause 0 or no history line: not worth failing an applied patch */
+	if (a->again)
+		step("pause %.2f ms (max over %zu thread%s)", (double)a->pause_ns / 1e6,
+		     a->nthreads, a->nthreads == 1 ? "" : "s");
+	else
+		step("pause %.2f ms (max over %zu thread%s; loading held one thread %.2f ms)",
+		     (double)a->pause_ns / 1e6, a->nthreads, a->nthreads == 1 ? "" : "s",
+		     (double)a->load_pause_ns / 1e6);
 	return 0;
 }
 

@@ -4,7 +4,7 @@ INJ_BASE_OBJS := $(patsubst %,$(BUILD)/obj/injector/%.o,procfs target) \
 INJ_APPLY_OBJS := $(patsubst %,$(BUILD)/obj/injector/%.o,apply_main ptrace_ctl remote_syscall \
 	seccomp_eval loader symresolve ifunc_self patch_site placement remote_load registry_io \
 	thread_scan thread_frames undo_log proc_find patch_store multi_apply multi_cli \
-	switch_method dryrun) $(INJ_BASE_OBJS) \
+	switch_method dryrun session reuse) $(INJ_BASE_OBJS) \
 	$(BUILD)/obj/versionfiles/versionfile.o $(COMMON_LIB)
 
 $(BUILD)/polus-apply: $(INJ_APPLY_OBJS)
@@ -26,3 +26,14 @@ $(BUILD)/tests/symresolve-test: $(BUILD)/obj/tests/unit/symresolve_test.o \
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_POLUS) -o $@ $^ -lelf
 tools: $(BUILD)/tests/symresolve-test
+
+# polus-rollback: the same process checks, stop and undo log as polus-apply.
+INJ_ROLLBACK_OBJS := $(patsubst %,$(BUILD)/obj/injector/%.o,rollback_main rollback session \
+	ptrace_ctl thread_scan patch_site registry_io remote_load remote_syscall seccomp_eval \
+	loader symresolve ifunc_self undo_log) $(INJ_BASE_OBJS) \
+	$(BUILD)/obj/versionfiles/versionfile.o $(COMMON_LIB)
+$(BUILD)/polus-rollback: $(INJ_ROLLBACK_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_POLUS) -o $@ $^ -lelf -lcapstone -lyaml
+tools: $(BUILD)/polus-rollback
+INSTALL_BIN += $(BUILD)/polus-rollback

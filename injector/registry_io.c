@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
 
 #define fail(r, code, ...) px_err((r)->err, (r)->errlen, code, __VA_ARGS__)
 
@@ -100,31 +103,43 @@ static int log_bytes(struct ri_ctx *r, uint64_t addr, size_t n, struct ul_entry 
 	return *e ? 0 : fail(r, PX_INTERNAL, "out of memory");
 }
 
-int ri_write_record(struct ri_ctx *r, const struct reg_patch *rec, int logged)
+/* The text in the registry now (malloc'd, NUL-terminated): what a write is compared with. */
+static int read_current(struct ri_ctx *r, char **text, size_t *len)
 {
-	char *buf = NULL;
-	size_t len = r->old_len;
+	uint64_t start;
+	int rc = tg_registry_read(r->memfd, &r->tg->maps, text, len, &start);
+	if (rc)
+		return fail(r, PX_INTERNAL, "cannot read the registry of process %d: %s",
+			    (int)r->tg->pid, strerror(-rc));
+	return 0;
+}
+
+/*
+ * Makes the registry's text `text` (len bytes): writes, with its NUL, only from the first
+ * byte that differs from the text there now (a record's in-place update is a small
+ * write; bytes after the NUL are never read). logged: the bytes it overwrites go in the
+ * undo log first.
+ */
+static int write_text(struct ri_ctx *r, const char *text, size_t len, int logged)
+{
+	char *cur;
+	size_t cur_len, first = 0;
 	struct ul_entry *e = NULL;
 	int rc;
-	if (r->old) {
-		if (!(buf = malloc(r->old_len + 1)))
-			return fail(r, PX_INTERNAL, "out of memory");
-		memcpy(buf, r->old, r->old_len + 1);
-	}
-	if (reg_encode(rec, &buf, &len) != 0)
-		return fail(r, PX_INTERNAL, "out of memory");
-	if (len >= REG_MAP_SIZE) {
-		free(buf);
+	if (len >= REG_MAP_SIZE)
 		return fail(r, PX_NOTAPPLY, "the registry of process %d is full", (int)r->tg->pid);
-	}
-	uint64_t at = r->addr + r->old_len;
-	size_t n = len - r->old_len + 1; /* with its NUL */
-	if (logged && (rc = log_bytes(r, at, n, &e))) {
-		free(buf);
+	if ((rc = read_current(r, &cur, &cur_len)))
 		return rc;
-	}
-	rc = pf_mem_write(r->memfd, at, buf + r->old_len, n);
-	free(buf);
+	while (first < len && first < cur_len && cur[first] == text[first])
+		first++;
+	free(cur);
+	if (first == len && cur_len == len)
+		return 0;
+	uint64_t at = r->addr + first;
+	size_t n = len - first + 1; /* with its NUL */
+	if (logged && (rc = log_bytes(r, at, n, &e)))
+		return rc;
+	rc = pf_mem_write(r->memfd, at, text + first, n);
 	if (rc) {
 		if (e) /* maybe written in part: the undo writes the old bytes back */
 			e->made = 1;
@@ -132,4 +147,85 @@ int ri_write_record(struct ri_ctx *r, const struct reg_patch *rec, int logged)
 			    (int)r->tg->pid, strerror(-rc));
 	}
 	return e ? ul_made(r->log, e, r->err, r->errlen) : 0;
+}
+
+/* The index of the rolled-back record of rec's image (build and address) in text, or -1. */
+static long rolled_back_record(const char *text, size_t len, const struct reg_patch *rec)
+{
+	const char *id = rec->build_id;
+	struct reg_patch *v;
+	size_t n;
+	long found = -1;
+	char derr[256];
+	if (!text || strcmp(id, "-") == 0 || reg_decode(text, len, &v, &n, derr, sizeof(derr)))
+		return -1;
+	for (size_t i = 0; i < n && found < 0; i++)
+		if (strcasecmp(v[i].build_id, id) == 0 && v[i].load_addr == rec->load_addr &&
+		    strcmp(v[i].state, REG_STATE_ROLLED_BACK) == 0)
+			found = (long)i;
+	reg_free(v, n);
+	return found;
+}
+
+int ri_write_record(struct ri_ctx *r, const struct reg_patch *rec, int logged)
+{
+	char *buf = NULL;
+	size_t len = r->old_len;
+	int rc;
+	if (r->old && !(buf = strdup(r->old)))
+		return fail(r, PX_INTERNAL, "out of memory");
+	long again = rolled_back_record(buf, len, rec);
+	if ((again >= 0 && reg_text_remove(&buf, &len, (size_t)again) != 0) ||
+	    reg_encode(rec, &buf, &len) != 0) {
+		free(buf);
+		return fail(r, PX_INTERNAL, "out of memory");
+	}
+	rc = write_text(r, buf, len, logged);
+	free(buf);
+	return rc;
+}
+
+int ri_set_state(struct ri_ctx *r, const size_t *idx, size_t n, const char *state, int logged)
+{
+	char *buf;
+	size_t len;
+	int rc = read_current(r, &buf, &len);
+	for (size_t i = 0; i < n && !rc; i++) {
+		int e = reg_text_set_state(&buf, &len, idx[i], state);
+		if (e)
+			rc = fail(r, PX_INTERNAL,
+				  e == -1 ? "out of memory"
+					  : "registry of process %d: no record %zu",
+				  (int)r->tg->pid, idx[i]);
+	}
+	if (!rc)
+		rc = write_text(r, buf, len, logged);
+	free(buf);
+	return rc;
+}
+
+void ri_event(struct reg_event *ev, const char *action, const struct reg_patch *p,
+	      uint64_t pause_ns)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	*ev = (struct reg_event){
+	    (char *)action,	  p->name,
+	    p->build_id,	  (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec,
+	    (uint64_t)getuid(),	  pause_ns,
+	    (char *)REG_RESULT_OK};
+}
+
+int ri_add_events(struct ri_ctx *r, const struct reg_event *ev, size_t n)
+{
+	char *buf;
+	size_t len;
+	int rc = read_current(r, &buf, &len);
+	for (size_t i = 0; i < n && !rc; i++)
+		if (reg_text_add_event(&buf, &len, &ev[i]) != 0)
+			rc = fail(r, PX_INTERNAL, "out of memory");
+	if (!rc)
+		rc = write_text(r, buf, len, 0);
+	free(buf);
+	return rc;
 }

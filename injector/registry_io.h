@@ -39,10 +39,23 @@ int ri_ensure(struct ri_ctx *r, struct rl_ctx *rl, int may_create);
 int ri_read(struct ri_ctx *r);
 
 /*
- * Writes `rec` after the text read by ri_read, with its terminating NUL (the text ends
- * there even if a failed apply left bytes after it). logged: its bytes go in the log
- * first; 0 to rewrite the record of a done apply in place (its pause filled in).
+ * Writes `rec` as the newest record: after the text read by ri_read, with the rolled-back
+ * record of the same image (build and address: reuse.h) taken out, and the
+ * terminating NUL (the text ends there even if a failed apply left bytes after it).
+ * logged: the bytes it overwrites go in the log first; 0 to rewrite the record of a
+ * done apply in place (its pause filled in). Every write compares with the text there
+ * now and writes from the first byte that differs.
  */
 int ri_write_record(struct ri_ctx *r, const struct reg_patch *rec, int logged);
+
+/* Sets the state of records idx[0..n) (reg_decode's order) in the text there now. */
+int ri_set_state(struct ri_ctx *r, const size_t *idx, size_t n, const char *state, int logged);
+
+/* A history line for patch p: now, by our real uid, the pause given, result ok. */
+void ri_event(struct reg_event *ev, const char *action, const struct reg_patch *p,
+	      uint64_t pause_ns);
+
+/* Appends history lines (registry_format.h) to the text there now; never logged. */
+int ri_add_events(struct ri_ctx *r, const struct reg_event *ev, size_t n);
 
 #endif

@@ -28,10 +28,13 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: polus-status [--json] PID | --all BINARY | --tree PID\n"
+		"usage: polus-status [--json] [--history] PID | --all BINARY | --tree PID\n"
 		"       polus-status --version\n"
 		"Lists the polus patches applied to process PID: for each, when it was applied,\n"
-		"the pause it caused, and the functions it redirects (old -> new address).\n"
+		"its state (applied, or rolled-back by polus-rollback), the pause it caused, and\n"
+		"the functions it redirects (old -> new address).\n"
+		"  -H, --history     every apply and rollback instead, oldest first: when, the\n"
+		"                    patch, by which uid, the pause, the result\n"
 		"  -a, --all BINARY  one line per running process of BINARY's build (by\n"
 		"                    build-id) or of its path at another release: its\n"
 		"                    patches; then whether all run the same\n"
@@ -56,7 +59,13 @@ static void print_text(pid_t pid, const struct reg_patch *v, size_t n)
 		printf("process %d: no polus patches applied\n", (int)pid);
 		return;
 	}
-	printf("process %d: %zu polus patch%s\n", (int)pid, n, n == 1 ? "" : "es");
+	size_t back = 0;
+	for (size_t i = 0; i < n; i++)
+		back += strcmp(v[i].state, REG_STATE_ROLLED_BACK) == 0;
+	printf("process %d: %zu polus patch%s", (int)pid, n, n == 1 ? "" : "es");
+	if (back)
+		printf(" (%zu rolled back)", back);
+	printf("\n");
 	for (size_t i = 0; i < n; i++) {
 		fmt_time(v[i].applied_ns, when, sizeof(when));
 		printf("patch %s  build %s  %s  applied %s  pause %.2f ms  at 0x%llx\n", v[i].name,
@@ -122,22 +131,84 @@ static int multi_status(const char *all, const char *tree, int json)
 	return ms_cli(all, (pid_t)pid, json);
 }
 
+static void print_history(pid_t pid, const struct reg_event *e, size_t n, uint64_t dropped)
+{
+	char when[64];
+	printf("process %d: %zu update%s in the history", (int)pid, n, n == 1 ? "" : "s");
+	if (dropped)
+		printf(" (%llu older dropped)", (unsigned long long)dropped);
+	printf("\n");
+	for (size_t i = 0; i < n; i++) {
+		fmt_time(e[i].at_ns, when, sizeof(when));
+		printf("%s  %-8s  %s  build %s  uid %llu  pause %.2f ms  %s\n", when, e[i].action,
+		       e[i].name, e[i].build_id[0] ? e[i].build_id : "-",
+		       (unsigned long long)e[i].uid, (double)e[i].pause_ns / 1e6, e[i].result);
+	}
+}
+
+static void print_history_json(pid_t pid, const struct reg_event *e, size_t n, uint64_t dropped)
+{
+	char when[64];
+	printf("{\"pid\":%d,\"dropped\":%llu,\"history\":[", (int)pid, (unsigned long long)dropped);
+	for (size_t i = 0; i < n; i++) {
+		fmt_time(e[i].at_ns, when, sizeof(when));
+		printf("%s{\"action\":", i ? "," : "");
+		json_str(stdout, e[i].action);
+		printf(",\"patch\":");
+		json_str(stdout, e[i].name);
+		printf(",\"build_id\":");
+		json_str(stdout, e[i].build_id);
+		printf(
+		    ",\"time\":\"%s\",\"time_ns\":%llu,\"uid\":%llu,\"pause_ns\":%llu,\"result\":",
+		    when, (unsigned long long)e[i].at_ns, (unsigned long long)e[i].uid,
+		    (unsigned long long)e[i].pause_ns);
+		json_str(stdout, e[i].result);
+		printf("}");
+	}
+	printf("]}\n");
+}
+
+/* --history: the registry's history lines. */
+static int show_history(long pid, const char *text, size_t used, int json)
+{
+	struct reg_event *e;
+	size_t n;
+	uint64_t dropped;
+	char err[256];
+	if (reg_decode_history(text, used, &e, &n, &dropped, err, sizeof(err)) != 0) {
+		fprintf(stderr, "polus-status: process %ld: %s\n", pid, err);
+		return PX_INTERNAL;
+	}
+	if (json)
+		print_history_json((pid_t)pid, e, n, dropped);
+	else
+		print_history((pid_t)pid, e, n, dropped);
+	reg_events_free(e, n);
+	return PX_OK;
+}
+
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"json", no_argument, 0, 'j'},	{"help", no_argument, 0, 'h'},
-	    {"all", required_argument, 0, 'a'}, {"tree", required_argument, 0, 't'},
-	    {"version", no_argument, 0, 'V'},	{0, 0, 0, 0}};
+	static const struct option opts[] = {{"json", no_argument, 0, 'j'},
+					     {"history", no_argument, 0, 'H'},
+					     {"help", no_argument, 0, 'h'},
+					     {"all", required_argument, 0, 'a'},
+					     {"tree", required_argument, 0, 't'},
+					     {"version", no_argument, 0, 'V'},
+					     {0, 0, 0, 0}};
 	const char *all = NULL, *tree = NULL;
-	int c, json = 0, memfd, rc;
+	int c, json = 0, history = 0, memfd, rc;
 	char *end, *text = NULL, err[1024];
 	struct pf_maps maps;
 	struct reg_patch *v = NULL;
 	size_t n = 0, used;
 	uint64_t start;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "jha:t:V", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jHha:t:V", opts, NULL)) != -1) {
 		switch (c) {
+		case 'H':
+			history = 1;
+			break;
 		case 'a':
 			all = optarg;
 			break;
@@ -180,6 +251,8 @@ int main(int argc, char **argv)
 	rc = tg_registry_find(&maps, &start, &start);
 	if (rc == -ENOENT) {
 		pf_maps_free(&maps);
+		if (history)
+			return show_history(pid, "", 0, json);
 		if (json)
 			printf("{\"pid\":%ld,\"patches\":[]}\n", pid);
 		else
@@ -200,6 +273,12 @@ int main(int argc, char **argv)
 	if (reg_decode(text, used, &v, &n, err, sizeof(err)) != 0) {
 		free(text);
 		return cli_fail(TOOL, json, PX_INTERNAL, "process %ld: %s", pid, err);
+	}
+	if (history) {
+		rc = show_history(pid, text, used, json);
+		free(text);
+		reg_free(v, n);
+		return rc;
 	}
 	free(text);
 	if (json)

@@ -16,8 +16,8 @@
 
 /* One stop of all threads: 0 (none in a site), 1 (one is: released), or a PX_* code. */
 static int stop_once(pid_t pid, struct pt_group *g, struct ps_site *sites, size_t nsites, int memfd,
-		     int timeout_ms, int *held, char *busy, size_t busylen, char *err,
-		     size_t errlen)
+		     int timeout_ms, ts_recheck_fn recheck, void *ctx, int *held, char *busy,
+		     size_t busylen, char *err, size_t errlen)
 {
 	int rc = pt_stop_all(pid, g, timeout_ms, err, errlen);
 	if (rc == -EBUSY || rc == -ETIMEDOUT)
@@ -27,9 +27,8 @@ static int stop_once(pid_t pid, struct pt_group *g, struct ps_site *sites, size_
 	if (rc)
 		return PX_INTERNAL;
 	*held = 1;
-	for (size_t i = 0; i < nsites; i++)
-		if ((rc = ps_prepare(memfd, &sites[i], err, errlen)))
-			return rc == -EINVAL || rc == -EIO ? PX_NOTAPPLY : PX_INTERNAL;
+	if ((rc = recheck(ctx, sites, nsites, memfd, err, errlen)))
+		return rc;
 	rc = ps_busy(sites, nsites, g, memfd, busy, busylen);
 	if (rc == 0)
 		return 0;
@@ -42,14 +41,15 @@ static int stop_once(pid_t pid, struct pt_group *g, struct ps_site *sites, size_
 	return 1;
 }
 
-int ts_stop_idle(pid_t pid, struct pt_group *g, struct ps_site *sites, size_t nsites, int memfd,
-		 int timeout_ms, int *held, char *err, size_t errlen)
+int ts_stop_clear(pid_t pid, struct pt_group *g, struct ps_site *sites, size_t nsites, int memfd,
+		  int timeout_ms, ts_recheck_fn recheck, void *ctx, int *held, char *err,
+		  size_t errlen)
 {
 	char busy[512] = "";
 	*held = 0;
 	for (int attempt = 0; attempt < TS_TRIES; attempt++) {
-		int rc = stop_once(pid, g, sites, nsites, memfd, timeout_ms, held, busy,
-				   sizeof(busy), err, errlen);
+		int rc = stop_once(pid, g, sites, nsites, memfd, timeout_ms, recheck, ctx, held,
+				   busy, sizeof(busy), err, errlen);
 		if (rc != 1)
 			return rc;
 		/* let the thread leave the site: 2, 4, 8, 16, 32 ms */
@@ -58,6 +58,26 @@ int ts_stop_idle(pid_t pid, struct pt_group *g, struct ps_site *sites, size_t ns
 	}
 	snprintf(err, errlen, "unsafe to patch now: %s (tried %d times)", busy, TS_TRIES);
 	return PX_UNSAFE;
+}
+
+/* The sites decoded again under the stop: the bytes kept must be the current ones. */
+static int prepare_again(void *ctx, struct ps_site *sites, size_t nsites, int memfd, char *err,
+			 size_t errlen)
+{
+	(void)ctx;
+	for (size_t i = 0; i < nsites; i++) {
+		int rc = ps_prepare(memfd, &sites[i], err, errlen);
+		if (rc)
+			return rc == -EINVAL || rc == -EIO ? PX_NOTAPPLY : PX_INTERNAL;
+	}
+	return 0;
+}
+
+int ts_stop_idle(pid_t pid, struct pt_group *g, struct ps_site *sites, size_t nsites, int memfd,
+		 int timeout_ms, int *held, char *err, size_t errlen)
+{
+	return ts_stop_clear(pid, g, sites, nsites, memfd, timeout_ms, prepare_again, NULL, held,
+			     err, errlen);
 }
 
 /* The function of vf named by warning w ("NAME: ..."), if w is about one that never returns. */

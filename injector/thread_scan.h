@@ -26,6 +26,17 @@
 int ts_stop_idle(pid_t pid, struct pt_group *g, struct ps_site *sites, size_t nsites, int memfd,
 		 int timeout_ms, int *held, char *err, size_t errlen);
 
+/*
+ * The same with another check of the sites under each stop instead of ps_prepare's
+ * (polus-rollback: each site still holds the jump it is to take out): recheck returns 0
+ * or a PX_* code with one line in err.
+ */
+typedef int (*ts_recheck_fn)(void *ctx, struct ps_site *sites, size_t nsites, int memfd, char *err,
+			     size_t errlen);
+int ts_stop_clear(pid_t pid, struct pt_group *g, struct ps_site *sites, size_t nsites, int memfd,
+		  int timeout_ms, ts_recheck_fn recheck, void *ctx, int *held, char *err,
+		  size_t errlen);
+
 /* The threads found running a function that a warning says never returns. */
 struct ts_warn {
 	int scanned;

@@ -2,6 +2,7 @@
  * undo_log — the changes of one apply and their undoing (see undo_log.h).
  */
 #include "undo_log.h"
+#include "exitcodes.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -45,10 +46,21 @@ struct ul_entry *ul_add(struct ul_log *l, enum ul_kind k, uint64_t addr, uint64_
 	return e;
 }
 
+void ul_fail_at(struct ul_log *l, unsigned step)
+{
+	l->fail_step = step;
+}
+
 int ul_made(struct ul_log *l, struct ul_entry *e, char *err, size_t errlen)
 {
 	e->made = 1;
 	l->steps++;
+	if (l->fail_step && l->steps == l->fail_step) {
+		snprintf(err, errlen,
+			 "test failure injected after step %u, %s (POLUS_TEST_FAIL_AT)", l->steps,
+			 e->what);
+		return PX_INTERNAL;
+	}
 	if (!l->ops.after)
 		return 0;
 	return l->ops.after(l->ops.ctx, l->steps, e, err, errlen);
@@ -201,6 +213,16 @@ int ul_undo_to(struct ul_log *l, size_t mark, char *err, size_t errlen)
 int ul_undo(struct ul_log *l, char *err, size_t errlen)
 {
 	return ul_undo_to(l, 0, err, errlen);
+}
+
+void ul_undo_noting(struct ul_log *l, char *err, size_t errlen)
+{
+	char msg[512];
+	size_t o;
+	if (ul_undo(l, msg, sizeof(msg)) == 0)
+		return;
+	o = strlen(err);
+	snprintf(err + o, errlen - o, "%s%s", o ? "; " : "", msg);
 }
 
 void ul_commit(struct ul_log *l)

@@ -57,7 +57,8 @@ struct ul_ops {
 struct ul_log {
 	struct ul_entry *v;
 	size_t n, cap;
-	unsigned steps; /* changes confirmed so far */
+	unsigned steps;	    /* changes confirmed so far */
+	unsigned fail_step; /* tests: ul_made fails the change numbered so (ul_fail_at) */
 	struct ul_ops ops;
 };
 
@@ -71,6 +72,12 @@ __attribute__((format(printf, 6, 7))) struct ul_entry *ul_add(struct ul_log *l, 
 							      uint64_t addr, uint64_t len,
 							      const void *orig, const char *fmt,
 							      ...);
+
+/*
+ * Tests (POLUS_TEST_FAIL_AT=step:N): the Nth change confirmed fails the tool with
+ * PX_INTERNAL and "test failure injected after step N, WHAT" (0: never).
+ */
+void ul_fail_at(struct ul_log *l, unsigned step);
 
 /* The change was made (addr/len may be updated first). Non-zero: the fault hook's code. */
 int ul_made(struct ul_log *l, struct ul_entry *e, char *err, size_t errlen);
@@ -87,6 +94,8 @@ void ul_closed(struct ul_log *l, long fd);
  */
 int ul_undo_to(struct ul_log *l, size_t mark, char *err, size_t errlen);
 int ul_undo(struct ul_log *l, char *err, size_t errlen);
+/* ul_undo, with what could not be undone appended to the message already in err. */
+void ul_undo_noting(struct ul_log *l, char *err, size_t errlen);
 
 /* The apply is done: its changes stay. */
 void ul_commit(struct ul_log *l);

@@ -176,22 +176,31 @@ void reg_free(struct reg_patch *p, size_t n)
 	free(p);
 }
 
-int reg_decode(const char *text, size_t len, struct reg_patch **out, size_t *n, char *err,
-	       size_t errlen)
+/* A NUL-terminated copy of the text (up to len bytes or its first NUL), or NULL. */
+static char *text_copy(const char *text, size_t len, char *err, size_t errlen)
 {
 	size_t tl = strnlen(text, len);
 	char *copy = malloc(tl + 1);
+	if (!copy) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	memcpy(copy, text, tl);
+	copy[tl] = 0;
+	return copy;
+}
+
+int reg_decode(const char *text, size_t len, struct reg_patch **out, size_t *n, char *err,
+	       size_t errlen)
+{
+	char *copy = text_copy(text, len, err, errlen);
 	struct reg_patch *v = NULL, *cur = NULL;
 	size_t nv = 0;
 	unsigned lineno = 0;
 	*out = NULL;
 	*n = 0;
-	if (!copy) {
-		snprintf(err, errlen, "out of memory");
+	if (!copy)
 		return -1;
-	}
-	memcpy(copy, text, tl);
-	copy[tl] = 0;
 	if (strncmp(copy, REG_MAGIC, strlen(REG_MAGIC)) != 0) {
 		snprintf(err, errlen,
 			 "registry: bad header (not a polus registry, or another version)");
@@ -278,4 +287,214 @@ fail:
 	reg_free(v, nv);
 	free(copy);
 	return -1;
+}
+
+void reg_events_free(struct reg_event *e, size_t n)
+{
+	if (!e)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		free(e[i].action);
+		free(e[i].name);
+		free(e[i].build_id);
+		free(e[i].result);
+	}
+	free(e);
+}
+
+/* One `history` line's fields (after its kind) into *e; -1 if malformed or out of memory. */
+static int parse_event(char **f, size_t nf, struct reg_event *e)
+{
+	memset(e, 0, sizeof(*e));
+	if (nf < 1 + REG_HISTORY_NFIELDS)
+		return -1;
+	e->action = strdup(f[1]);
+	e->name = strdup(f[2]);
+	e->build_id = strdup(f[3]);
+	e->result = strdup(f[7]);
+	if (!e->action || !e->name || !e->build_id || !e->result)
+		return -1;
+	return parse_u64(f[4], &e->at_ns, 10) || parse_u64(f[5], &e->uid, 10) ||
+		       parse_u64(f[6], &e->pause_ns, 10)
+		   ? -1
+		   : 0;
+}
+
+int reg_decode_history(const char *text, size_t len, struct reg_event **out, size_t *n,
+		       uint64_t *dropped, char *err, size_t errlen)
+{
+	char *copy = text_copy(text, len, err, errlen);
+	struct reg_event *v = NULL;
+	size_t nv = 0;
+	unsigned lineno = 0;
+	*out = NULL;
+	*n = 0;
+	*dropped = 0;
+	if (!copy)
+		return -1;
+	for (char *line = copy, *next; line && *line; line = next) {
+		char *f[8];
+		size_t nf;
+		uint64_t d;
+		lineno++;
+		if ((next = strchr(line, '\n')))
+			*next++ = 0;
+		nf = split_fields(line, f, 8);
+		if (strcmp(f[0], REG_LINE_DROPPED) == 0 && nf >= 2 &&
+		    parse_u64(f[1], &d, 10) == 0) {
+			*dropped += d;
+		} else if (strcmp(f[0], REG_LINE_HISTORY) == 0) {
+			struct reg_event *nvp = realloc(v, (nv + 1) * sizeof(*v));
+			if (!nvp)
+				break;
+			v = nvp;
+			if (parse_event(f, nf, &v[nv++]) != 0) {
+				reg_events_free(v, nv);
+				free(copy);
+				snprintf(err, errlen, "registry line %u: malformed history line",
+					 lineno);
+				return -1;
+			}
+		}
+	}
+	free(copy);
+	*out = v;
+	*n = nv;
+	return 0;
+}
+
+/* The start of the line after the one at s (or the end of the text). */
+static const char *next_line(const char *s)
+{
+	const char *e = strchr(s, '\n');
+	return e ? e + 1 : s + strlen(s);
+}
+
+static int is_kind(const char *line, const char *kind)
+{
+	size_t k = strlen(kind);
+	return strncmp(line, kind, k) == 0 && (line[k] == '\t' || line[k] == '\n' || !line[k]);
+}
+
+/* [*start, *end) of record i: its `patch` line through its `end` line. 0 or -2. */
+static int find_record(const char *text, size_t i, size_t *start, size_t *end)
+{
+	size_t seen = 0;
+	for (const char *l = text; *l; l = next_line(l)) {
+		if (!is_kind(l, REG_LINE_PATCH) || seen++ != i)
+			continue;
+		*start = (size_t)(l - text);
+		for (const char *m = next_line(l); *m; m = next_line(m)) {
+			if (is_kind(m, REG_LINE_PATCH))
+				return -2;
+			if (is_kind(m, REG_LINE_END)) {
+				*end = (size_t)(next_line(m) - text);
+				return 0;
+			}
+		}
+		return -2;
+	}
+	return -2;
+}
+
+/* Replaces [start, end) of the text with ins (inslen bytes). 0 or -1. */
+static int splice(char **text, size_t *len, size_t start, size_t end, const char *ins,
+		  size_t inslen)
+{
+	size_t nl = *len - (end - start) + inslen;
+	char *n = malloc(nl + 1);
+	if (!n)
+		return -1;
+	memcpy(n, *text, start);
+	memcpy(n + start, ins, inslen);
+	memcpy(n + start + inslen, *text + end, *len - end);
+	n[nl] = 0;
+	free(*text);
+	*text = n;
+	*len = nl;
+	return 0;
+}
+
+int reg_text_remove(char **text, size_t *len, size_t i)
+{
+	size_t s, e;
+	if (find_record(*text, i, &s, &e))
+		return -2;
+	return splice(text, len, s, e, "", 0);
+}
+
+int reg_text_set_state(char **text, size_t *len, size_t i, const char *state)
+{
+	size_t s, e, tabs = 0;
+	struct sbuf b = {0};
+	if (find_record(*text, i, &s, &e))
+		return -2;
+	/* STATE is the field after the 6th tab of the patch line */
+	const char *p = *text + s, *f = NULL;
+	for (; *p && *p != '\n'; p++)
+		if (*p == '\t' && ++tabs == REG_PATCH_NFIELDS)
+			f = p;
+	if (!f)
+		return -2;
+	const char *fe = f + 1 + strcspn(f + 1, "\t\n");
+	sb_field(&b, state); /* with its leading tab */
+	int rc =
+	    b.oom ? -1 : splice(text, len, (size_t)(f - *text), (size_t)(fe - *text), b.p, b.len);
+	free(b.p);
+	return rc;
+}
+
+/*
+ * Keeps the newest REG_HISTORY_MAX * 9 / 10 history lines once there are more than
+ * REG_HISTORY_MAX (trimmed by a tenth at a time: each trim rewrites the history), the
+ * count of all dropped so far in one `history-dropped` line at the end.
+ */
+static int trim_history(char **text, size_t *len)
+{
+	size_t nhist = 0, drop;
+	uint64_t dropped = 0;
+	struct sbuf b = {0};
+	for (const char *l = *text; *l; l = next_line(l))
+		nhist += is_kind(l, REG_LINE_HISTORY);
+	if (nhist <= REG_HISTORY_MAX)
+		return 0;
+	drop = nhist - REG_HISTORY_MAX * 9 / 10;
+	for (const char *l = *text, *nx; *l; l = nx) {
+		nx = next_line(l);
+		if (is_kind(l, REG_LINE_DROPPED)) {
+			dropped += strtoull(l + strlen(REG_LINE_DROPPED) + 1, NULL, 10);
+			continue;
+		}
+		if (is_kind(l, REG_LINE_HISTORY) && drop) {
+			drop--;
+			dropped++;
+			continue;
+		}
+		while (l < nx)
+			sb_putc(&b, *l++);
+	}
+	sb_printf(&b, REG_LINE_DROPPED "\t%" PRIu64 "\n", dropped);
+	if (b.oom) {
+		free(b.p);
+		return -1;
+	}
+	free(*text);
+	*text = b.p;
+	*len = b.len;
+	return 0;
+}
+
+int reg_text_add_event(char **text, size_t *len, const struct reg_event *ev)
+{
+	struct sbuf b = {0};
+	sb_puts(&b, REG_LINE_HISTORY);
+	sb_field(&b, ev->action);
+	sb_field(&b, ev->name);
+	sb_field(&b, ev->build_id);
+	sb_printf(&b, "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64, ev->at_ns, ev->uid, ev->pause_ns);
+	sb_field(&b, ev->result);
+	sb_putc(&b, '\n');
+	int rc = b.oom ? -1 : splice(text, len, *len, *len, b.p, b.len);
+	free(b.p);
+	return rc ? rc : trim_history(text, len);
 }

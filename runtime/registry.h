@@ -36,6 +36,16 @@ struct reg_patch {
 	size_t nlive;
 };
 
+/* One line of the history (registry_format.h): an apply or a rollback. */
+struct reg_event {
+	char *action; /* REG_ACT_* */
+	char *name, *build_id;
+	uint64_t at_ns; /* CLOCK_REALTIME */
+	uint64_t uid;
+	uint64_t pause_ns;
+	char *result; /* REG_RESULT_OK, ... */
+};
+
 /*
  * Appends the text of one record for `p` to the malloc'd buffer *buf (of length *len,
  * NUL-terminated; *buf may be NULL, the header is then written first). Returns 0 or -1
@@ -51,5 +61,25 @@ int reg_decode(const char *text, size_t len, struct reg_patch **out, size_t *n, 
 	       size_t errlen);
 
 void reg_free(struct reg_patch *p, size_t n);
+
+/*
+ * The history lines of registry text, oldest first (malloc'd array), and how many older
+ * lines were dropped. 0, or -1 with a one-line message in err (the text itself is checked
+ * by reg_decode).
+ */
+int reg_decode_history(const char *text, size_t len, struct reg_event **out, size_t *n,
+		       uint64_t *dropped, char *err, size_t errlen);
+void reg_events_free(struct reg_event *e, size_t n);
+
+/*
+ * Edits of registry text in a malloc'd NUL-terminated buffer (*text, of length *len),
+ * line by line, so lines of kinds this code does not know stay as they are. Record i is
+ * the i-th `patch` record, oldest first (as reg_decode lists them). Each returns 0, -1
+ * (out of memory: *text unchanged) or -2 (no such record, or it has no `end`).
+ */
+int reg_text_remove(char **text, size_t *len, size_t i);
+int reg_text_set_state(char **text, size_t *len, size_t i, const char *state);
+/* Appends a history line; beyond REG_HISTORY_MAX lines the oldest go (counted). */
+int reg_text_add_event(char **text, size_t *len, const struct reg_event *ev);
 
 #endif

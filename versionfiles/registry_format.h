@@ -15,13 +15,29 @@
  *   live<TAB>NAME<TAB>HOW      how a changed function goes live (the version file's `live`
  *                              list; absent for older patches)
  *   end
+ *   history<TAB>ACTION<TAB>NAME<TAB>BUILD-ID<TAB>UNIX-NS<TAB>UID<TAB>PAUSE-NS<TAB>RESULT
+ *   history-dropped<TAB>COUNT
  *
  * Fields are tab separated with the escapes of docs/metadata.md (\\, \t, \n; "-" = empty).
  * Addresses are run-time addresses in hex (0x...). ORIG-BYTES are the bytes the jump
  * replaced at OLD-ADDR (at most REG_MAX_ORIG), kept for rollback. STATE is
- * REG_STATE_APPLIED (rollback will add others). PAUSE-NS is written with 20 digits so
+ * REG_STATE_APPLIED (its jumps are live) or REG_STATE_ROLLED_BACK (polus-rollback wrote
+ * ORIG-BYTES back at every OLD-ADDR; the image at LOAD-ADDR stays mapped, since pointers
+ * into it may have escaped and threads may still run it, and an apply of the same patch,
+ * found by BUILD-ID, reuses it: its record then moves to the end, state applied). The
+ * records are in the order their patches went live: the last applied record is the
+ * newest, the one polus-rollback undoes first. PAUSE-NS is written with 20 digits so
  * the injector can fill it in place once it has let the threads go (the pause is known
- * only then). Unknown line kinds are ignored so the format can grow.
+ * only then). Unknown line kinds are ignored so the format can grow, and an edit of the
+ * text (registry.c's reg_text_*) keeps lines it does not know where they are.
+ *
+ * History: one `history` line per apply and rollback, oldest first, after the records
+ * (ACTION REG_ACT_APPLY or REG_ACT_ROLLBACK; NAME, BUILD-ID: the patch's; UNIX-NS: when
+ * it went live or was undone; UID: the real uid of the tool that did it; PAUSE-NS: the
+ * longest time a thread was held; RESULT REG_RESULT_OK: done — results of later checks
+ * join this field once recovery exists). At most REG_HISTORY_MAX lines are kept: the
+ * oldest go first, and the `history-dropped` line counts them, so the registry stays
+ * within its size however many cycles a process sees.
  * The code that encodes and decodes it: runtime/registry.c.
  */
 #ifndef POLUS_REGISTRY_FORMAT_H
@@ -41,8 +57,16 @@
 #define REG_LINE_LIVE "live"
 #define REG_LIVE_NFIELDS 2 /* NAME HOW */
 #define REG_LINE_END "end"
+#define REG_LINE_HISTORY "history"
+#define REG_HISTORY_NFIELDS 7 /* ACTION NAME BUILD-ID UNIX-NS UID PAUSE-NS RESULT */
+#define REG_LINE_DROPPED "history-dropped"
+#define REG_HISTORY_MAX 1000
 
 #define REG_STATE_APPLIED "applied"
+#define REG_STATE_ROLLED_BACK "rolled-back"
+#define REG_ACT_APPLY "apply"
+#define REG_ACT_ROLLBACK "rollback"
+#define REG_RESULT_OK "ok"
 /* PAUSE-NS is written with this many digits, so it can be overwritten in place */
 #define REG_PAUSE_DIGITS 20
 

@@ -3,7 +3,8 @@
  * N threads, each with its own connection, issue requests back to back until the duration
  * ends or SIGINT/SIGTERM arrives, and check every answer: SET then GET of the same key must
  * return the value just written, INCR of the thread's own counter must go up by exactly
- * one, PING must answer PONG, VERSION must never go back to an older release. A connection
+ * one, PING must answer PONG, VERSION must never go back to an older release (unless
+ * --rollbacks 1: the server is rolled back on purpose, any release counts). A connection
  * error, a timeout, or a wrong or missing reply is a failure. With --reconnect N each thread
  * closes its connection after every N rounds of those five requests and dials again (a
  * process per connection, or another worker of a pre-forked server, may answer: the
@@ -43,7 +44,7 @@ struct worker {
 	unsigned long *hist;
 };
 
-static unsigned port, timeout_ms = 5000, reconnect;
+static unsigned port, timeout_ms = 5000, reconnect, rollbacks;
 static volatile int stop;
 static unsigned long reported;
 static unsigned connected;
@@ -233,7 +234,8 @@ static void *run(void *arg)
 		} else if (step == 4) {
 			int v;
 
-			ok = sscanf(got, "VERSION v%d", &v) == 1 && v >= last_version && v > 0;
+			ok = sscanf(got, "VERSION v%d", &v) == 1 &&
+			     (v >= last_version || rollbacks) && v > 0;
 			if (ok) {
 				last_version = v;
 				w->versions[v < MAX_VERSION ? v : 0]++;
@@ -256,13 +258,14 @@ static void *run(void *arg)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: loadgen --port N [--threads N] [--duration SECS] [--timeout-ms N]\n"
-		   "               [--reconnect ROUNDS]\n"
+		   "               [--reconnect ROUNDS] [--rollbacks 1]\n"
 		   "  Loads the example server on 127.0.0.1:PORT with N threads (default 2), one\n"
 		   "  connection each, for SECS seconds (default 0: until SIGINT or SIGTERM), and\n"
 		   "  checks every reply. Prints 'running' on stderr once every thread is\n"
 		   "  connected, then 'requests=N failed=M p50_us=N p99_us=N ...' at the end.\n"
 		   "  --reconnect: a new connection after every ROUNDS rounds of 5 requests.\n"
-		   "  Exits 1 if any request failed.\n");
+		   "  Exits 1 if any request failed. A VERSION older than one seen before is a\n"
+		   "  failure, unless --rollbacks 1 (the server is being rolled back).\n");
 }
 
 static int parse_uint(const char *s, unsigned max, unsigned *out)
@@ -320,6 +323,8 @@ int main(int argc, char **argv)
 			bad = parse_uint(v, 86400, &duration) < 0;
 		else if (!strcmp(a, "--reconnect"))
 			bad = parse_uint(v, 1000000, &reconnect) < 0;
+		else if (!strcmp(a, "--rollbacks"))
+			bad = parse_uint(v, 1, &rollbacks) < 0;
 		else if (!strcmp(a, "--timeout-ms"))
 			bad = parse_uint(v, 600000, &timeout_ms) < 0 || timeout_ms == 0;
 		else

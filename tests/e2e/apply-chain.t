@@ -7,12 +7,7 @@
 . "$POLUS_TOP/tests/lib.sh"
 . ./e2e.sh
 need_polus
-make_patch -O2
-build_release v3 -O2
-P23=$TMP/p23.so
-# The chain form (docs/patch-format.md): the base binary, the patches it runs, the new release.
-step "$TMP/mkpatch23.log" "$POLUS_BUILD/polus-mkpatch" "$BIN_v1" "$PATCH" "$BIN_v3" -o "$P23" ||
-	fail "polus-mkpatch (chain) failed"
+make_chain -O2
 
 start_server "$BIN_v1" --threads 4
 expect_reply "$SRV_PORT" "SET big 9223372036854775806" OK

@@ -105,9 +105,9 @@ stat_of() {
 	ask "$1" STATS | tr ' ' '\n' | sed -n "s/^$2=//p"
 }
 
-# start_load PORT THREADS: runs loadgen until stop_load; sets LOAD_PID.
+# start_load PORT THREADS [LOADGEN OPTIONS...]: runs loadgen until stop_load; sets LOAD_PID.
 start_load() {
-	"$LOADGEN" --port "$1" --threads "$2" >"$TMP/load.out" 2>"$TMP/load.err" &
+	"$LOADGEN" --port "$1" --threads "$2" "${@:3}" >"$TMP/load.out" 2>"$TMP/load.err" &
 	LOAD_PID=$!
 	track_pid $LOAD_PID
 	wait_for 20 grep -q '^running' "$TMP/load.err" || fail "loadgen did not start: $(cat "$TMP/load.err")"
@@ -221,6 +221,17 @@ make_patch() {
 		fail "polus-mkpatch failed"
 	[ -f "$PATCH" ] || fail "polus-mkpatch wrote no $PATCH"
 	ok "built $(basename "$PATCH"): $(tr '\n' ' ' <"$TMP/mkpatch.log" | cut -c1-300)"
+}
+
+# make_chain OPT: make_patch OPT, v3 built too, and $P23: v2 -> v3 on top of p12 (the
+# chain form of docs/patch-format.md: the base binary, the patches it runs, the new
+# release).
+make_chain() {
+	make_patch "$1"
+	build_release v3 "$1"
+	P23=$TMP/p23.so
+	step "$TMP/mkpatch23.log" "$POLUS_BUILD/polus-mkpatch" "$BIN_v1" "$PATCH" "$BIN_v3" -o "$P23" ||
+		fail "polus-mkpatch (chain) failed"
 }
 
 # live_update OPT INJ_DIR: the whole story on one process. v1 runs with state in its

@@ -186,6 +186,19 @@ with open(f"/proc/{pid}/mem", "rb") as m:
 PY
 }
 
+# target_state NAME:ADDR: what a refusal or an undone failure must leave as it was: the
+# memory map, descriptors, threads, the code at the site, the registry's bytes, and what
+# polus-status says.
+target_state() {
+	cat "/proc/$TPID/maps"
+	ls -l "/proc/$TPID/fd" | awk 'NR > 1 { print $9, $11 }'
+	ls "/proc/$TPID/task" | sort -n | tr '\n' ' '
+	echo
+	code_bytes "$1"
+	registry_bytes
+	"$STATUS" "$TPID" 2>&1
+}
+
 # answers: the target's accept thread still serves a connection.
 answers() {
 	local line rc

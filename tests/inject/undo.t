@@ -16,15 +16,7 @@ make_patch_variant "$FX/p2.so" p2
 make_patch_variant "$FX/p3.so" p3
 SITE="compute:$(sym_addr "$FX/target" compute)"
 
-state() {
-	cat "/proc/$TPID/maps"
-	ls -l "/proc/$TPID/fd" | awk 'NR > 1 { print $9, $11 }'
-	ls "/proc/$TPID/task" | sort -n | tr '\n' ' '
-	echo
-	code_bytes "$SITE"
-	registry_bytes
-	"$STATUS" "$TPID" 2>&1
-}
+state() { target_state "$SITE"; }
 
 # walk_steps PATCH MIN: fail after step 1, 2, ... until the apply says the step is past
 # its last change; at least MIN changes; every failure leaves the target as it was.

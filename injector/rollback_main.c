@@ -1,0 +1,360 @@
+/*
+ * polus-rollback PID [NAME] — undo polus patches in a running process, live.
+ *
+ * Phases, in order (each a function below; the first four never touch the process):
+ *   check_process   the process exists, may be traced, is dynamically linked, untraced
+ *                   (session.h, as polus-apply)
+ *   read_registry   the records of the patches applied, in the order they went live
+ *   plan            what to undo, newest first (rollback.h): the newest patch; NAME, which
+ *                   must be the newest; --all; or --to NAME, every patch above NAME
+ *   check_sites     each site still holds the jump its patch wrote
+ *   stop_threads    every thread stopped, none inside a site (retried as polus-apply
+ *                   does), the sites checked again under the stop
+ *   restore         the original bytes written back at every site, newest patch first,
+ *                   then the records' state set to rolled-back (through /proc/PID/mem: no
+ *                   system call of the target)
+ *   release         threads let go; EINTR'd calls re-issued; the pause measured; one
+ *                   history line per patch undone
+ * Every change goes into the undo log as it is made; an error up to the end of restore
+ * undoes it, newest first. The patch images stay mapped: a thread inside new code keeps
+ * running it until it returns (as old invocations do on an apply), pointers into them may
+ * have escaped, and an apply of the same patch again reuses them. Exit codes:
+ * common/exitcodes.h.
+ */
+#include "errmsg.h"
+#include "exitcodes.h"
+#include "jsonout.h"
+#include "procfs.h"
+#include "ptrace_ctl.h"
+#include "registry_io.h"
+#include "rollback.h"
+#include "session.h"
+#include "target.h"
+#include "thread_scan.h"
+#include "undo_log.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define STOP_TIMEOUT_MS 3000
+
+struct rollback {
+	pid_t pid;
+	enum rb_mode mode;
+	const char *name;
+	struct tg_info tg;
+	int have_tg;
+	int memfd;
+	struct ri_ctx reg;
+	struct rb_ctx rb;
+	struct ul_log log;
+	struct pt_group g;
+	int stopped;
+	size_t nthreads;
+	uint64_t pause_ns;
+	char err[1024];
+};
+
+static int quiet, json;
+/* POLUS_TEST_FAIL_AT=step:N (tests only): fail after the Nth change, as polus-apply does */
+static unsigned fail_step;
+
+#define fail(r, code, ...) px_err((r)->err, sizeof((r)->err), code, __VA_ARGS__)
+
+__attribute__((format(printf, 1, 2))) static void step(const char *fmt, ...)
+{
+	va_list ap;
+	if (quiet || json)
+		return;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: polus-rollback [--quiet] [--json] PID [NAME]\n"
+		"       polus-rollback [--quiet] [--json] --all PID\n"
+		"       polus-rollback [--quiet] [--json] --to NAME PID\n"
+		"Undoes polus patches in the running process PID, live: the original code comes\n"
+		"back at every function a patch redirected, all threads stopped briefly. Without\n"
+		"NAME the newest patch is undone; NAME (a patch's name or build-id) must be the\n"
+		"newest applied. A thread inside new code keeps running it until it returns; the\n"
+		"patch stays mapped, and applying it again reuses it.\n"
+		"  -a, --all      undo every patch, newest first: back to the release the\n"
+		"                 process started as\n"
+		"  -t, --to NAME  undo the patches applied after NAME: back to the state right\n"
+		"                 after NAME\n"
+		"  -q, --quiet    print nothing but errors\n"
+		"  -j, --json     print one JSON object describing the result\n"
+		"  -h, --help     this text\n" PX_HELP_TEXT);
+}
+
+static int undo_write(void *ctx, uint64_t addr, const void *buf, size_t len)
+{
+	struct rollback *r = ctx;
+	return pf_mem_write(r->memfd, addr, buf, len);
+}
+
+static int no_close(void *ctx, long fd)
+{
+	(void)ctx;
+	(void)fd;
+	return -ENOSYS; /* polus-rollback opens nothing in the target */
+}
+
+static int no_unmap(void *ctx, uint64_t addr, uint64_t len)
+{
+	(void)ctx;
+	(void)addr;
+	(void)len;
+	return -ENOSYS; /* nor maps anything */
+}
+
+static int read_registry(struct rollback *r, struct reg_patch **v, size_t *n)
+{
+	int rc = ri_list(&r->reg, v, n);
+	if (rc == -ENOENT) {
+		*v = NULL;
+		*n = 0;
+		return 0;
+	}
+	return rc;
+}
+
+static int plan(struct rollback *r)
+{
+	struct reg_patch *v;
+	size_t n;
+	int rc = read_registry(r, &v, &n);
+	if (rc)
+		return rc;
+	return rb_plan(&r->rb, v, n, r->mode, r->name);
+}
+
+static int stop_threads(struct rollback *r)
+{
+	int rc = ts_stop_clear(r->pid, &r->g, r->rb.sites, r->rb.nsites, r->memfd, STOP_TIMEOUT_MS,
+			       rb_verify, &r->rb, &r->stopped, r->err, sizeof(r->err));
+	if (rc)
+		return rc;
+	r->nthreads = pt_nstopped(&r->g);
+	step("attached %zu thread%s", r->nthreads, r->nthreads == 1 ? "" : "s");
+	return 0;
+}
+
+static int restore(struct rollback *r)
+{
+	int rc;
+	if ((rc = ri_read(&r->reg)) || (rc = rb_restore(&r->rb, &r->log, &r->reg, undo_write, r)))
+		return rc;
+	if (fail_step)
+		return fail(r, PX_INTERNAL,
+			    "test failure: step %u not reached, the rollback made %u changes "
+			    "(POLUS_TEST_FAIL_AT)",
+			    fail_step, r->log.steps);
+	ul_commit(&r->log);
+	for (size_t u = 0; u < r->rb.nundo; u++) {
+		size_t nf = rb_functions(&r->rb, r->rb.undo[u]);
+		step("rolled back %s: %zu function%s restored", r->rb.v[r->rb.undo[u]].name, nf,
+		     nf == 1 ? "" : "s");
+	}
+	return 0;
+}
+
+static void release(struct rollback *r)
+{
+	if (!r->stopped)
+		return;
+	pt_release(&r->g, &r->pause_ns);
+	r->stopped = 0;
+}
+
+/* One history line per patch undone; a failure here loses only the history. */
+static void record_history(struct rollback *r)
+{
+	struct reg_event *ev = calloc(r->rb.nundo + 1, sizeof(*ev));
+	char keep[sizeof(r->err)];
+	if (!ev)
+		return;
+	for (size_t u = 0; u < r->rb.nundo; u++)
+		ri_event(&ev[u], REG_ACT_ROLLBACK, &r->rb.v[r->rb.undo[u]], r->pause_ns);
+	memcpy(keep, r->err, sizeof(keep));
+	ri_add_events(&r->reg, ev, r->rb.nundo);
+	memcpy(r->err, keep, sizeof(keep));
+	free(ev);
+}
+
+static void say_plan(struct rollback *r)
+{
+	char names[512] = "";
+	size_t o = 0;
+	for (size_t u = 0; u < r->rb.nundo && o < sizeof(names); u++)
+		o += (size_t)snprintf(names + o, sizeof(names) - o, "%s%s", u ? ", " : "",
+				      r->rb.v[r->rb.undo[u]].name);
+	step("process %d runs build %s; rolling back %s", (int)r->pid, r->tg.build_id, names);
+}
+
+static int live_phases(struct rollback *r)
+{
+	static const struct ul_ops ops = {no_close, no_unmap, undo_write, NULL, NULL, NULL};
+	struct ul_ops o = ops;
+	int rc;
+	o.ctx = r;
+	ul_init(&r->log, &o);
+	ul_fail_at(&r->log, fail_step);
+	ss_hold_signals();
+	ss_rt_enter();
+	if ((rc = stop_threads(r)) || (rc = restore(r)))
+		ul_undo_noting(&r->log, r->err, sizeof(r->err));
+	release(r);
+	ss_rt_leave();
+	return rc;
+}
+
+static int run(struct rollback *r)
+{
+	int rc;
+	if ((rc = ss_check_process(r->pid, &r->tg, &r->have_tg, r->err, sizeof(r->err))))
+		return rc;
+	if ((r->memfd = pf_mem_open(r->pid, 1)) < 0)
+		return fail(r, r->memfd == -EACCES || r->memfd == -EPERM ? PX_INPUT : PX_INTERNAL,
+			    "cannot open the memory of process %d: %s", (int)r->pid,
+			    strerror(-r->memfd));
+	ri_init(&r->reg, r->memfd, &r->tg, &r->log, r->err, sizeof(r->err));
+	rb_init(&r->rb, r->pid, r->memfd, r->err, sizeof(r->err));
+	if ((rc = plan(r)))
+		return rc;
+	if (!r->rb.nundo) {
+		step("process %d: nothing to roll back (%s)", (int)r->pid,
+		     r->mode == RB_TO ? "no patch was applied after it"
+				      : "it runs the release it started as");
+		return 0;
+	}
+	if ((rc = rb_sites(&r->rb)))
+		return rc;
+	say_plan(r);
+	if ((rc = live_phases(r)))
+		return rc;
+	step("pause %.2f ms (max over %zu thread%s)", (double)r->pause_ns / 1e6, r->nthreads,
+	     r->nthreads == 1 ? "" : "s");
+	record_history(r);
+	return 0;
+}
+
+static void print_json(const struct rollback *r)
+{
+	printf("{\"pid\":%d,\"threads\":%zu,\"pause_ns\":%llu,\"rolled_back\":[", (int)r->pid,
+	       r->nthreads, (unsigned long long)r->pause_ns);
+	for (size_t u = 0; u < r->rb.nundo; u++) {
+		const struct reg_patch *p = &r->rb.v[r->rb.undo[u]];
+		printf("%s{\"name\":", u ? "," : "");
+		json_str(stdout, p->name);
+		printf(",\"build_id\":");
+		json_str(stdout, p->build_id);
+		printf(",\"load_addr\":\"0x%llx\",\"functions\":[",
+		       (unsigned long long)p->load_addr);
+		for (size_t k = 0; k < p->nfns; k++) {
+			printf("%s{\"name\":", k ? "," : "");
+			json_str(stdout, p->fns[k].name);
+			printf(",\"addr\":\"0x%llx\"}", (unsigned long long)p->fns[k].old_addr);
+		}
+		printf("]}");
+	}
+	printf("]}\n");
+}
+
+static int parse_args(int argc, char **argv, struct rollback *r)
+{
+	static const struct option opts[] = {
+	    {"all", no_argument, 0, 'a'},   {"to", required_argument, 0, 't'},
+	    {"quiet", no_argument, 0, 'q'}, {"json", no_argument, 0, 'j'},
+	    {"help", no_argument, 0, 'h'},  {0, 0, 0, 0}};
+	int c, nmodes = 0;
+	char *end;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "at:qjh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			r->mode = RB_ALL;
+			nmodes++;
+			break;
+		case 't':
+			r->mode = RB_TO;
+			r->name = optarg;
+			nmodes++;
+			break;
+		case 'q':
+			quiet = 1;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return -1;
+		default: /* opterr = 0: this one line, not getopt's and then ours */
+			if (optopt == 't')
+				fprintf(stderr,
+					"polus-rollback: --to needs a patch name (see --help)\n");
+			else if (optopt)
+				fprintf(stderr, "polus-rollback: unknown option -%c (see --help)\n",
+					optopt);
+			else
+				fprintf(stderr, "polus-rollback: unknown option %s (see --help)\n",
+					argv[optind - 1]);
+			return PX_INPUT;
+		}
+	}
+	int npos = argc - optind;
+	if (nmodes > 1 || npos < 1 || npos > 2 || (nmodes && npos != 1)) {
+		fprintf(stderr, "polus-rollback: expected PID [NAME], --all PID or --to NAME PID "
+				"(see --help)\n");
+		return PX_INPUT;
+	}
+	long pid = strtol(argv[optind], &end, 10);
+	if (*end || pid <= 0 || pid > 0x7fffffff) {
+		fprintf(stderr, "polus-rollback: not a process id: %s\n", argv[optind]);
+		return PX_INPUT;
+	}
+	r->pid = (pid_t)pid;
+	if (npos == 2) {
+		r->mode = RB_NAMED;
+		r->name = argv[optind + 1];
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct rollback r;
+	int rc;
+	memset(&r, 0, sizeof(r));
+	r.memfd = -1;
+	if ((rc = parse_args(argc, argv, &r)))
+		return rc < 0 ? PX_OK : rc;
+	const char *at = getenv("POLUS_TEST_FAIL_AT");
+	if (at && strncmp(at, "step:", 5) == 0)
+		fail_step = (unsigned)strtoul(at + 5, NULL, 10);
+	rc = run(&r);
+	if (rc)
+		fprintf(stderr, "polus-rollback: %s\n", r.err[0] ? r.err : "failed");
+	else if (json)
+		print_json(&r);
+	rb_free(&r.rb);
+	ri_free(&r.reg);
+	ul_free(&r.log);
+	if (r.have_tg)
+		tg_close(&r.tg);
+	if (r.memfd >= 0)
+		close(r.memfd);
+	return rc;
+}
