@@ -7,10 +7,12 @@
 # (a GET of a 32-byte key fails: an off-by-one in a helper that GCC inlined), prints
 # `polus-mkpatch --diff`, builds the patch, applies it to the running process, and shows
 # the fix live, the state kept (counters, a static local, the table), the pause the
-# program itself measured, and loadgen's count of failed requests (it must be 0). Then a
-# server of many processes (examples/mp/prefork): a patch built into a store, applied
-# with --all to the master and its workers under load, a graceful restart forking
-# workers that already run it, polus-status --all at each step, 0 failed requests.
+# program itself measured; then rolls the patch back live (v1's behaviour returns, the
+# state stays), applies it again (the copy still mapped is reused), shows the history,
+# and loadgen's count of failed requests (it must be 0). Then a server of many processes
+# (examples/mp/prefork): a patch built into a store, applied with --all to the master and
+# its workers under load, a graceful restart forking workers that already run it,
+# polus-status --all at each step, 0 failed requests.
 # While a piece of polus is not there yet, the demo goes as far as it can and says what is
 # missing. Exit status: 0 if every step it attempted worked. Everything it starts is
 # killed on exit, success or not.
@@ -104,7 +106,7 @@ show "INCR visits"
 show "INCR visits"
 
 section "Put it under load"
-"$EX/loadgen" --port "$port" --threads 2 >"$work/load.out" 2>"$work/load.err" &
+"$EX/loadgen" --port "$port" --threads 2 --rollbacks 1 >"$work/load.out" 2>"$work/load.err" &
 load=$!
 pids+=($load)
 for _ in $(seq 500); do grep -q '^running' "$work/load.err" && break; sleep 0.02; done
@@ -170,6 +172,27 @@ say "system calls of the server that returned EINTR: $(stat_of eintr)"
 section "What polus-status says"
 tool polus-status
 run "$work/status.log" "$TOOL" "$srv"
+
+section "Roll it back, live"
+tool polus-rollback
+rollback=$TOOL
+run "$work/rollback.log" "$rollback" "$srv"
+show "GET $LONGKEY"
+[ "$reply" = "ERR bad key" ] || die "release 1's behaviour is not back"
+show "INCR visits"
+[ "$reply" = "INT 4" ] || die "the table lost its state in the rollback"
+show "VERSION"
+say "the patch stays mapped (a thread may still run it; pointers into it may have escaped)"
+
+section "Apply it again: the copy still mapped is reused"
+maps0=$(grep -c 'memfd:polus:' "/proc/$srv/maps")
+run "$work/apply2.log" "$apply" "$srv" "$patch"
+show "GET $LONGKEY"
+[ "$reply" = "VALUE fits" ] || die "the fix is not live again"
+good "polus mappings before and after: $maps0, $(grep -c 'memfd:polus:' "/proc/$srv/maps")"
+run "$work/history.log" "$BUILD/polus-status" --history "$srv"
+say "system calls of the server that returned EINTR: $(stat_of eintr)"
+[ "$(stat_of eintr)" = 0 ] || die "a rollback interrupted a system call of the server"
 
 section "The load generator's verdict"
 kill -INT $load
