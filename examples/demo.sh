@@ -176,6 +176,8 @@ run "$work/status.log" "$TOOL" "$srv"
 section "Roll it back, live"
 tool polus-rollback
 rollback=$TOOL
+tool polus-status # TOOL stays polus-status for the sections below
+status=$TOOL
 run "$work/rollback.log" "$rollback" "$srv"
 show "GET $LONGKEY"
 [ "$reply" = "ERR bad key" ] || die "release 1's behaviour is not back"
@@ -190,7 +192,7 @@ run "$work/apply2.log" "$apply" "$srv" "$patch"
 show "GET $LONGKEY"
 [ "$reply" = "VALUE fits" ] || die "the fix is not live again"
 good "polus mappings before and after: $maps0, $(grep -c 'memfd:polus:' "/proc/$srv/maps")"
-run "$work/history.log" "$BUILD/polus-status" --history "$srv"
+run "$work/history.log" "$status" --history "$srv"
 say "system calls of the server that returned EINTR: $(stat_of eintr)"
 [ "$(stat_of eintr)" = 0 ] || die "a rollback interrupted a system call of the server"
 
