@@ -32,6 +32,7 @@
 #include "target.h"
 #include "thread_scan.h"
 #include "undo_log.h"
+#include "version.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -84,6 +85,7 @@ static void usage(FILE *f)
 		"usage: polus-rollback [--quiet] [--json] PID [NAME]\n"
 		"       polus-rollback [--quiet] [--json] --all PID\n"
 		"       polus-rollback [--quiet] [--json] --to NAME PID\n"
+		"       polus-rollback --version\n"
 		"Undoes polus patches in the running process PID, live: the original code comes\n"
 		"back at every function a patch redirected, all threads stopped briefly. Without\n"
 		"NAME the newest patch is undone; NAME (a patch's name or build-id) must be the\n"
@@ -95,6 +97,7 @@ static void usage(FILE *f)
 		"                 after NAME\n"
 		"  -q, --quiet    print nothing but errors\n"
 		"  -j, --json     print one JSON object describing the result\n"
+		"  -V, --version  polus's version, its formats, the GCC of its plugin\n"
 		"  -h, --help     this text\n" PX_HELP_TEXT);
 }
 
@@ -274,14 +277,17 @@ static void print_json(const struct rollback *r)
 
 static int parse_args(int argc, char **argv, struct rollback *r)
 {
-	static const struct option opts[] = {
-	    {"all", no_argument, 0, 'a'},   {"to", required_argument, 0, 't'},
-	    {"quiet", no_argument, 0, 'q'}, {"json", no_argument, 0, 'j'},
-	    {"help", no_argument, 0, 'h'},  {0, 0, 0, 0}};
+	static const struct option opts[] = {{"all", no_argument, 0, 'a'},
+					     {"to", required_argument, 0, 't'},
+					     {"quiet", no_argument, 0, 'q'},
+					     {"json", no_argument, 0, 'j'},
+					     {"help", no_argument, 0, 'h'},
+					     {"version", no_argument, 0, 'V'},
+					     {0, 0, 0, 0}};
 	int c, nmodes = 0;
 	char *end;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "at:qjh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "at:qjhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
 			r->mode = RB_ALL;
@@ -300,6 +306,9 @@ static int parse_args(int argc, char **argv, struct rollback *r)
 			break;
 		case 'h':
 			usage(stdout);
+			return -1;
+		case 'V':
+			px_version_print(stdout, "polus-rollback");
 			return -1;
 		default: /* opterr = 0: this one line, not getopt's and then ours */
 			if (optopt == 't')

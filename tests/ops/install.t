@@ -9,7 +9,7 @@ need_built "$PLUGIN"
 make -s -C "$POLUS_TOP" install DESTDIR="$TMP/root" PREFIX=/usr/local >"$TMP/install.log" 2>&1 ||
 	fail "make install: $(tail "$TMP/install.log")"
 P=$TMP/root/usr/local
-tools=(polus-apply polus-status polus-mkpatch polus-sign polus-release)
+tools=(polus-apply polus-rollback polus-status polus-mkpatch polus-sign polus-release)
 [ "$(ls "$P/bin" | sort | tr '\n' ' ')" = "$(printf '%s\n' "${tools[@]}" | sort | tr '\n' ' ')" ] ||
 	fail "bin/ holds: $(ls "$P/bin")"
 for t in "${tools[@]}"; do
