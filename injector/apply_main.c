@@ -16,6 +16,10 @@
  *   stop_threads    every thread stopped; retried while one is inside a patch site; the
  *                   threads running functions the warnings say never return are found
  *                   (thread_scan)
+ *   sync_data       variables whose type changed: the stop retried while an old function
+ *                   that writes one runs (until DA_WAIT_MS: unsafe now); then, in one
+ *                   stopped thread, each one's sync old -> new, check, recover
+ *                   (data_apply); a check still failing abandons the update
  *   switch_funcs    the patch's record added to the registry, a jmp rel32 written at each
  *                   old entry (no system call needed: both through /proc/PID/mem)
  *   release         threads let go; EINTR'd calls re-issued; the pause measured
@@ -26,6 +30,7 @@
  */
 #include "cli.h"
 #include "dryrun.h"
+#include "data_apply.h"
 #include "exitcodes.h"
 #include "errmsg.h"
 #include "formats.h"
@@ -99,6 +104,8 @@ struct apply {
 	struct tf_hit *tf;  /* threads inside old functions (thread_frames) */
 	size_t ntf;
 	struct seal_info seal; /* the patch's digest and who signed it (open_patch) */
+	struct da_report drep; /* what ran for the variables whose type changed */
+	unsigned nstops;       /* stops of all threads (stop_without_writers retries) */
 	char err[1024];
 };
 
@@ -540,8 +547,60 @@ static int stop_threads(struct apply *a)
 			fprintf(stderr, "polus-apply: trace thread %d (%s) took %.3f ms to stop\n",
 				(int)t->tid, comm, (double)(t->t_seen_ns - t->t_stop_ns) / 1e6);
 	}
-	step("attached %zu thread%s", a->nthreads, a->nthreads == 1 ? "" : "s");
+	if (!a->nstops++) /* retried while an old writer runs: said once */
+		step("attached %zu thread%s", a->nthreads, a->nthreads == 1 ? "" : "s");
 	return 0;
+}
+
+/*
+ * The threads held where no old function writing a variable whose type changed runs:
+ * while one does, all are let go and stopped again, until DA_WAIT_MS (then unsafe now:
+ * write tracking of old code would be needed).
+ */
+static int stop_without_writers(struct apply *a)
+{
+	uint64_t end = pt_now_ns() + (uint64_t)DA_WAIT_MS * 1000000u;
+	struct da_wait st = {.n = 0};
+	char what[512];
+	for (;;) {
+		int rc = stop_threads(a), busy;
+		if (rc || !a->lp.vf.ndata)
+			return rc;
+		busy = da_busy(&a->lp.vf, a->tg.bias, &a->g, a->memfd, &st);
+		if (busy < 0)
+			return fail(a, PX_INTERNAL, "out of memory");
+		if (!busy)
+			return 0;
+		release(a);
+		free(a->wr); /* found again at the next stop */
+		free(a->tf);
+		a->wr = NULL;
+		a->tf = NULL;
+		a->ntf = 0;
+		if (pt_now_ns() > end) {
+			da_busy_text(a->pid, &a->lp.vf, &st, what, sizeof(what));
+			return fail(a, PX_UNSAFE,
+				    "unsafe to update now: %s (waited %d ms for it to return)", what,
+				    DA_WAIT_MS);
+		}
+		struct timespec ts = {0, 10000000L};
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* The syncs and checks of the variables whose type changed, threads held. */
+static int sync_data(struct apply *a)
+{
+	struct pt_thread *t;
+	int rc;
+	if (!a->lp.vf.ndata)
+		return 0;
+	if (!(t = pt_pick(&a->g)))
+		return fail(a, PX_INTERNAL, "no stopped thread to run the syncs in");
+	rc = da_run(&a->lp.vf, a->img.base, t, a->memfd, &a->drep, a->err, sizeof(a->err));
+	for (size_t i = 0; i < a->drep.n; i++)
+		step("%s", a->drep.lines[i]);
+	return rc;
 }
 
 /* Our record, with each site's old bytes and the new code it will jump to. */
@@ -579,6 +638,15 @@ static int fill_record(struct apply *a)
 		return fail(a, PX_INTERNAL, "out of memory");
 	for (size_t i = 0; i < vf->nlive; i++)
 		a->rec.live[a->rec.nlive++] = (struct reg_live){vf->live[i].name, vf->live[i].how};
+	if (!(a->rec.data = calloc(a->drep.n + 1, sizeof(*a->rec.data))))
+		return fail(a, PX_INTERNAL, "out of memory");
+	for (size_t i = 0; i < a->drep.n; i++) {
+		char *line = a->drep.lines[i], *colon = strstr(line, ": ");
+		if (colon) { /* "NAME: WHAT", printed already: split in place */
+			*colon = 0;
+			a->rec.data[a->rec.ndata++] = (struct reg_live){line, colon + 2};
+		}
+	}
 	return 0;
 }
 
@@ -667,8 +735,9 @@ static int live_phases(struct apply *a)
 	release(a);
 	a->load_pause_ns = a->pause_ns;
 	tmark("loaded, thread released");
-	if ((rc = stop_threads(a)) || (rc = test_fail(a, "stop")) ||
-	    (tmark("threads stopped"), rc = switch_funcs(a))) {
+	if ((rc = stop_without_writers(a)) || (rc = test_fail(a, "stop")) ||
+	    (tmark("threads stopped"), rc = sync_data(a)) ||
+	    (tmark("data synced"), rc = switch_funcs(a))) {
 		undo(a);
 		release(a);
 		return rc;
@@ -944,6 +1013,8 @@ int main(int argc, char **argv)
 	}
 	free(a.rec.fns);
 	free(a.rec.live);
+	free(a.rec.data);
+	da_report_free(&a.drep);
 	free(a.wr);
 	free(a.tf);
 	reg_free(a.below, a.nbelow);

@@ -4,7 +4,7 @@ INJ_BASE_OBJS := $(patsubst %,$(BUILD)/obj/injector/%.o,procfs target) \
 INJ_APPLY_OBJS := $(patsubst %,$(BUILD)/obj/injector/%.o,apply_main ptrace_ctl remote_syscall \
 	seccomp_eval loader symresolve ifunc_self patch_site placement remote_load registry_io \
 	thread_scan thread_frames undo_log proc_find patch_store multi_apply multi_cli \
-	switch_method dryrun session reuse) $(INJ_BASE_OBJS) \
+	switch_method dryrun session reuse data_apply remote_call) $(INJ_BASE_OBJS) \
 	$(BUILD)/obj/versionfiles/versionfile.o $(COMMON_LIB)
 
 $(BUILD)/polus-apply: $(INJ_APPLY_OBJS)

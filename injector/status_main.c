@@ -77,6 +77,8 @@ static void print_text(pid_t pid, const struct reg_patch *v, size_t n)
 			       (unsigned long long)v[i].fns[k].new_addr);
 		for (size_t k = 0; k < v[i].nlive; k++)
 			printf("  live %s: %s\n", v[i].live[k].name, v[i].live[k].how);
+		for (size_t k = 0; k < v[i].ndata; k++)
+			printf("  data %s: %s\n", v[i].data[k].name, v[i].data[k].how);
 	}
 }
 
@@ -112,6 +114,14 @@ static void print_json(pid_t pid, const struct reg_patch *v, size_t n)
 			json_str(stdout, v[i].live[k].name);
 			printf(",\"how\":");
 			json_str(stdout, v[i].live[k].how);
+			printf("}");
+		}
+		printf("],\"data\":[");
+		for (size_t k = 0; k < v[i].ndata; k++) {
+			printf("%s{\"name\":", k ? "," : "");
+			json_str(stdout, v[i].data[k].name);
+			printf(",\"what\":");
+			json_str(stdout, v[i].data[k].how);
 			printf("}");
 		}
 		printf("]}");

@@ -21,3 +21,11 @@ $(BUILD)/tests/rt-agent-test: tests/stopfree/rt_agent_test.c runtime/rt_agent.c 
 	$(CC) $(RT_TEST_CFLAGS) -c -o $@.rt.o runtime/rt_agent.c
 	$(CC) $(RT_TEST_CFLAGS) -o $@ tests/stopfree/rt_agent_test.c $@.rt.o
 tools: $(BUILD)/tests/rt-agent-test
+
+# polus_recover.h: the public header of a patch's sync/check/recover code; polus-mkpatch
+# copies it into each patch's sync/ folder (found next to the binary, as polus.so is).
+$(BUILD)/polus_recover.h: runtime/polus_recover.h
+	@mkdir -p $(dir $@)
+	cp $< $@
+tools: $(BUILD)/polus_recover.h
+INSTALL_LIB += $(BUILD)/polus_recover.h

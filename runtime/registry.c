@@ -99,6 +99,12 @@ int reg_encode(const struct reg_patch *p, char **buf, size_t *len)
 		sb_field(&b, p->live[i].how);
 		sb_putc(&b, '\n');
 	}
+	for (size_t i = 0; i < p->ndata; i++) {
+		sb_puts(&b, REG_LINE_DATA);
+		sb_field(&b, p->data[i].name);
+		sb_field(&b, p->data[i].how);
+		sb_putc(&b, '\n');
+	}
 	sb_puts(&b, REG_LINE_END "\n");
 	if (b.oom) {
 		free(b.p);
@@ -172,6 +178,11 @@ void reg_free(struct reg_patch *p, size_t n)
 			free(p[i].live[k].how);
 		}
 		free(p[i].live);
+		for (size_t k = 0; k < p[i].ndata; k++) {
+			free(p[i].data[k].name);
+			free(p[i].data[k].how);
+		}
+		free(p[i].data);
 	}
 	free(p);
 }
@@ -257,14 +268,17 @@ int reg_decode(const char *text, size_t len, struct reg_patch **out, size_t *n, 
 					goto bad;
 				fn->orig[fn->norig++] = (uint8_t)(hexval(h[0]) << 4 | hexval(h[1]));
 			}
-		} else if (strcmp(f[0], REG_LINE_LIVE) == 0) {
+		} else if (strcmp(f[0], REG_LINE_LIVE) == 0 || strcmp(f[0], REG_LINE_DATA) == 0) {
+			int data = strcmp(f[0], REG_LINE_DATA) == 0;
 			struct reg_live *nl;
 			if (!cur || nf < 1 + REG_LIVE_NFIELDS)
 				goto bad;
-			if (!(nl = realloc(cur->live, (cur->nlive + 1) * sizeof(*nl))))
+			struct reg_live **arr = data ? &cur->data : &cur->live;
+			size_t *cnt = data ? &cur->ndata : &cur->nlive;
+			if (!(nl = realloc(*arr, (*cnt + 1) * sizeof(*nl))))
 				goto oom;
-			cur->live = nl;
-			nl = &cur->live[cur->nlive++];
+			*arr = nl;
+			nl = &nl[(*cnt)++];
 			nl->name = strdup(f[1]);
 			nl->how = strdup(f[2]);
 			if (!nl->name || !nl->how)

@@ -34,6 +34,8 @@ struct reg_patch {
 	size_t nfns;
 	struct reg_live *live;
 	size_t nlive;
+	struct reg_live *data; /* `data` lines: name = the variable or check, how = what ran */
+	size_t ndata;
 };
 
 /* One line of the history (registry_format.h): an apply or a rollback. */

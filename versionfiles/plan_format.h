@@ -8,6 +8,9 @@
  *   PLAN_BIND_FN   NAME SYMBOL
  *   PLAN_BIND_VAR  KEY SYMBOL [PLAN_TLS]
  *   PLAN_EXPECT    NAME HASH
+ *   PLAN_COEXIST   KEY SYMBOL   a variable whose type changed: the unit keeps its own
+ *                               definition (the patch's new copy), exported as SYMBOL on
+ *                               pages of its own; the running program keeps the old copy
  * Plain C that also compiles as C++ inside the GCC plugin.
  */
 #ifndef POLUS_PLAN_FORMAT_H
@@ -22,6 +25,9 @@
 #define PLAN_BIND_FN "bind-fn"
 #define PLAN_BIND_VAR "bind-var"
 #define PLAN_EXPECT "expect"
+#define PLAN_COEXIST "coexist"
+/* The alignment of a PLAN_COEXIST variable: the new copy starts a page of its own. */
+#define PLAN_COEXIST_ALIGN 4096
 #define PLAN_TLS "tls" /* the optional last field of PLAN_BIND_VAR */
 
 /* How patch mode's error about a failed PLAN_EXPECT starts: polus-mkpatch looks for it

@@ -14,6 +14,9 @@
  *   fn<TAB>NAME<TAB>OLD-ADDR<TAB>NEW-ADDR<TAB>ORIG-BYTES-HEX
  *   live<TAB>NAME<TAB>HOW      how a changed function goes live (the version file's `live`
  *                              list; absent for older patches)
+ *   data<TAB>NAME<TAB>WHAT     a variable whose type changed, or a check of the patch: what
+ *                              polus-apply did at the switch ("synced old -> new (struct
+ *                              stats, 16 -> 24 bytes); check clean"; absent: none)
  *   end
  *   history<TAB>ACTION<TAB>NAME<TAB>BUILD-ID<TAB>UNIX-NS<TAB>UID<TAB>PAUSE-NS<TAB>RESULT
  *   history-dropped<TAB>COUNT
@@ -56,6 +59,8 @@
 #define REG_FN_NFIELDS 4 /* NAME OLD-ADDR NEW-ADDR ORIG-BYTES-HEX */
 #define REG_LINE_LIVE "live"
 #define REG_LIVE_NFIELDS 2 /* NAME HOW */
+#define REG_LINE_DATA "data"
+#define REG_DATA_NFIELDS 2 /* NAME WHAT */
 #define REG_LINE_END "end"
 #define REG_LINE_HISTORY "history"
 #define REG_HISTORY_NFIELDS 7 /* ACTION NAME BUILD-ID UNIX-NS UID PAUSE-NS RESULT */

@@ -172,6 +172,58 @@ static int parse_live(struct ctx *c, yaml_node_t *m, struct vf_live *l)
 		   : 0;
 }
 
+static int one_writer(struct ctx *c, yaml_node_t *m, void *out)
+{
+	struct vf_writer *w = out;
+	if (!m || m->type != YAML_MAPPING_NODE)
+		return fail(c, "version file: a writer entry must be a mapping");
+	return get_str(c, m, "name", 1, &w->name) || get_u64(c, m, "old-addr", 1, &w->old_addr) ||
+		       get_u64(c, m, "old-size", 1, &w->old_size)
+		   ? -1
+		   : 0;
+}
+
+static int parse_seq(struct ctx *c, yaml_node_t *root, const char *key, size_t size, void **arr,
+		     size_t *n, int (*one)(struct ctx *, yaml_node_t *, void *));
+
+/* A function of a data entry: KEY: SYMBOL and KEY-addr: ADDR, both or neither. */
+static int get_fn(struct ctx *c, yaml_node_t *m, const char *key, char **sym, uint64_t *addr)
+{
+	char k[64];
+	snprintf(k, sizeof(k), "%s-addr", key);
+	if (get_str(c, m, key, 0, sym) || get_u64(c, m, k, *sym != NULL, addr))
+		return -1;
+	return 0;
+}
+
+static int one_data(struct ctx *c, yaml_node_t *m, void *out)
+{
+	struct vf_data *d = out;
+	if (!m || m->type != YAML_MAPPING_NODE)
+		return fail(c, "version file: a data entry must be a mapping");
+	if (get_str(c, m, "variable", 0, &d->variable) || get_str(c, m, "unit", 0, &d->unit) ||
+	    get_str(c, m, "file", 0, &d->file) || get_str(c, m, "covers", 0, &d->covers) ||
+	    get_str(c, m, "old-type", 0, &d->old_type) ||
+	    get_str(c, m, "new-type", 0, &d->new_type) ||
+	    get_u64(c, m, "old-size", 0, &d->old_size) ||
+	    get_u64(c, m, "new-size", 0, &d->new_size) ||
+	    get_str(c, m, "new-symbol", 0, &d->new_symbol) ||
+	    get_u64(c, m, "new-addr", 0, &d->new_addr) ||
+	    get_str(c, m, "old-bind", 0, &d->old_bind) ||
+	    get_fn(c, m, "sync-old2new", &d->sync_old2new, &d->sync_old2new_addr) ||
+	    get_fn(c, m, "sync-new2old", &d->sync_new2old, &d->sync_new2old_addr) ||
+	    get_fn(c, m, "check", &d->check, &d->check_addr) ||
+	    get_fn(c, m, "recover", &d->recover, &d->recover_addr) ||
+	    parse_seq(c, m, "writers", sizeof(struct vf_writer), (void **)&d->writers,
+		      &d->nwriters, one_writer))
+		return -1;
+	if (d->variable && !d->sync_old2new)
+		return fail(c, "version file: data %s: no sync-old2new", d->variable);
+	if (!d->variable && !d->check)
+		return fail(c, "version file: a data entry needs a variable or a check");
+	return 0;
+}
+
 /* Parses the sequence `key` of `root` into an array of `size`-byte elements. */
 static int parse_seq(struct ctx *c, yaml_node_t *root, const char *key, size_t size, void **arr,
 		     size_t *n, int (*one)(struct ctx *, yaml_node_t *, void *))
@@ -237,7 +289,9 @@ static int parse_root(struct ctx *c, yaml_node_t *root, struct vf_patch *p)
 		       parse_seq(c, root, "binds", sizeof(struct vf_bind), (void **)&p->binds,
 				 &p->nbinds, one_bind) ||
 		       parse_seq(c, root, "live", sizeof(struct vf_live), (void **)&p->live,
-				 &p->nlive, one_live)
+				 &p->nlive, one_live) ||
+		       parse_seq(c, root, "data", sizeof(struct vf_data), (void **)&p->data,
+				 &p->ndata, one_data)
 		   ? -1
 		   : 0;
 }
@@ -355,6 +409,52 @@ static int emit_live(yaml_document_t *d, const struct vf_live *l)
 	return m;
 }
 
+static int emit_writer(yaml_document_t *d, const struct vf_writer *w)
+{
+	int m = yaml_document_add_mapping(d, NULL, YAML_FLOW_MAPPING_STYLE);
+	if (m <= 0 || put(d, m, "name", scalar(d, w->name)) ||
+	    put(d, m, "old-addr", hex(d, w->old_addr)) ||
+	    put(d, m, "old-size", num(d, w->old_size)))
+		return -1;
+	return m;
+}
+
+static int put_fn(yaml_document_t *d, int m, const char *key, const char *sym, uint64_t addr)
+{
+	char k[64];
+	snprintf(k, sizeof(k), "%s-addr", key);
+	return sym && (put(d, m, key, scalar(d, sym)) || put(d, m, k, hex(d, addr))) ? -1 : 0;
+}
+
+static int emit_data(yaml_document_t *d, const struct vf_data *x)
+{
+	int m = yaml_document_add_mapping(d, NULL, YAML_BLOCK_MAPPING_STYLE);
+	if (m <= 0 || put(d, m, "variable", str_or_none(d, x->variable)) ||
+	    put(d, m, "unit", str_or_none(d, x->unit)) ||
+	    put(d, m, "file", str_or_none(d, x->file)) ||
+	    put(d, m, "covers", str_or_none(d, x->covers)))
+		return -1;
+	if (x->variable &&
+	    (put(d, m, "old-type", str_or_none(d, x->old_type)) ||
+	     put(d, m, "old-size", num(d, x->old_size)) ||
+	     put(d, m, "new-type", str_or_none(d, x->new_type)) ||
+	     put(d, m, "new-size", num(d, x->new_size)) ||
+	     put(d, m, "new-symbol", str_or_none(d, x->new_symbol)) ||
+	     put(d, m, "new-addr", hex(d, x->new_addr)) ||
+	     put(d, m, "old-bind", str_or_none(d, x->old_bind))))
+		return -1;
+	if (put_fn(d, m, "sync-old2new", x->sync_old2new, x->sync_old2new_addr) ||
+	    put_fn(d, m, "sync-new2old", x->sync_new2old, x->sync_new2old_addr) ||
+	    put_fn(d, m, "check", x->check, x->check_addr) ||
+	    put_fn(d, m, "recover", x->recover, x->recover_addr))
+		return -1;
+	int ws = yaml_document_add_sequence(d, NULL, YAML_BLOCK_SEQUENCE_STYLE);
+	for (size_t i = 0; ws > 0 && i < x->nwriters; i++)
+		if (!yaml_document_append_sequence_item(d, ws, emit_writer(d, &x->writers[i])))
+			return -1;
+	return x->variable && put(d, m, "writers", ws) ? -1 : m;
+}
+
 static int build_doc(yaml_document_t *d, const struct vf_patch *p)
 {
 	int root = yaml_document_add_mapping(d, NULL, YAML_BLOCK_MAPPING_STYLE);
@@ -383,13 +483,21 @@ static int build_doc(yaml_document_t *d, const struct vf_patch *p)
 	if (put(d, root, "functions", fns) || put(d, root, "binds", binds) ||
 	    put(d, root, "warnings", strlist(d, p->warnings, p->nwarnings)))
 		return -1;
-	if (!p->live)
-		return 0;
-	int live = yaml_document_add_sequence(d, NULL, YAML_BLOCK_SEQUENCE_STYLE);
-	for (size_t i = 0; live > 0 && i < p->nlive; i++)
-		if (!yaml_document_append_sequence_item(d, live, emit_live(d, &p->live[i])))
+	if (p->live) {
+		int live = yaml_document_add_sequence(d, NULL, YAML_BLOCK_SEQUENCE_STYLE);
+		for (size_t i = 0; live > 0 && i < p->nlive; i++)
+			if (!yaml_document_append_sequence_item(d, live, emit_live(d, &p->live[i])))
+				return -1;
+		if (put(d, root, "live", live))
 			return -1;
-	return put(d, root, "live", live);
+	}
+	if (!p->ndata)
+		return 0;
+	int data = yaml_document_add_sequence(d, NULL, YAML_BLOCK_SEQUENCE_STYLE);
+	for (size_t i = 0; data > 0 && i < p->ndata; i++)
+		if (!yaml_document_append_sequence_item(d, data, emit_data(d, &p->data[i])))
+			return -1;
+	return put(d, root, "data", data);
 }
 
 struct sink {
@@ -487,6 +595,18 @@ void vf_free(struct vf_patch *p)
 		free(p->live[i].how);
 	}
 	free(p->live);
+	for (size_t i = 0; p->data && i < p->ndata; i++) {
+		struct vf_data *x = &p->data[i];
+		char *strs[] = {x->variable,   x->unit,		x->file,  x->covers,
+				x->old_type,   x->new_type,	x->new_symbol, x->old_bind,
+				x->sync_old2new, x->sync_new2old, x->check, x->recover};
+		for (size_t k = 0; k < sizeof(strs) / sizeof(strs[0]); k++)
+			free(strs[k]);
+		for (size_t k = 0; x->writers && k < x->nwriters; k++)
+			free(x->writers[k].name);
+		free(x->writers);
+	}
+	free(p->data);
 	memset(p, 0, sizeof(*p));
 }
 

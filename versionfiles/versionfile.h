@@ -43,6 +43,33 @@ struct vf_live {
 	char *how; /* "redirected", "inlined into a, b (redirected)", ... */
 };
 
+/* An old function that writes a variable in coexistence: polus-apply syncs only when no
+ * thread runs it. */
+struct vf_writer {
+	char *name;
+	uint64_t old_addr; /* st_value in the base binary */
+	uint64_t old_size;
+};
+
+/* A variable whose type changed (its sync, check and recover functions), or, with
+ * variable NULL, a check of the patch's own. Addresses are st_values in the patch .so;
+ * 0 when the function is absent. */
+struct vf_data {
+	char *variable; /* KEY */
+	char *unit;
+	char *file;   /* the source: sync/ID.c */
+	char *covers; /* what the generated sync carries, in words */
+	char *old_type, *new_type;
+	uint64_t old_size, new_size;
+	char *new_symbol; /* the patch's new copy */
+	uint64_t new_addr;
+	char *old_bind; /* the bind symbol of the running program's copy */
+	char *sync_old2new, *sync_new2old, *check, *recover; /* symbols */
+	uint64_t sync_old2new_addr, sync_new2old_addr, check_addr, recover_addr;
+	struct vf_writer *writers;
+	size_t nwriters;
+};
+
 struct vf_patch {
 	int format;
 	char *name;
@@ -59,6 +86,8 @@ struct vf_patch {
 	size_t nwarnings;
 	struct vf_live *live; /* absent in patches of older polus-mkpatch */
 	size_t nlive;
+	struct vf_data *data; /* variables in coexistence and checks (absent: none) */
+	size_t ndata;
 };
 
 /* Parses `len` bytes of YAML into `out` (zeroed first). */

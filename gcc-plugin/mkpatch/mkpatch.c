@@ -45,7 +45,7 @@
 
 struct args {
 	int diff, json, line_only, allow_option_change, quiet, strict;
-	const char *old, *new, *out, *show, *store;
+	const char *old, *new, *out, *show, *store, *sync_dir;
 	char store_out[4096]; /* --store: where the patch goes */
 	char store_name[256]; /* and its name */
 	char **chain;	      /* patches between OLD and NEW, in the order they were applied */
@@ -90,6 +90,9 @@ static void usage(FILE *f)
 	      "  --layout-ok TYPE       TYPE changed layout, but no object of it exists in the\n"
 	      "                         running process yet: patch code may use the new layout\n"
 	      "                         (else refused); repeatable; TYPE may be a glob\n"
+	      "  --sync-dir DIR         where the sync, check and recover code of variables\n"
+	      "                         whose type changed goes (default: sync/ beside OUT.so);\n"
+	      "                         a file there that you edited is kept\n"
 	      "  --strict               a changed function the patch cannot show live (not\n"
 	      "                         redirected, e.g. its signature changed) is an error\n"
 	      "  --show PATCH.so        check and print the version file embedded in a patch\n"
@@ -148,6 +151,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 	    {"layout-ok", required_argument, NULL, 'L'},
 	    {"store", required_argument, NULL, 'T'},
 	    {"version", no_argument, NULL, 'V'},
+	    {"sync-dir", required_argument, NULL, 'Y'},
 	    {0, 0, 0, 0},
 	};
 	int c;
@@ -190,6 +194,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 			break;
 		case 'T':
 			a->store = optarg;
+			break;
+		case 'Y':
+			a->sync_dir = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -415,6 +422,7 @@ int main(int argc, char **argv)
 		    .layout_ok = a.layout_ok,
 		    .nlayout_ok = a.nlayout_ok,
 		    .include_churn = a.include_churn,
+		    .sync_dir = a.sync_dir,
 		};
 		rc = patch_build(&po, ob, &nb, &d);
 	}

@@ -15,6 +15,7 @@
 #include "elffile.h"
 #include "formats.h"
 #include "exitcodes.h"
+#include "mkpatch_data.h"
 #include "mkpatch_ifunc.h"
 #include "mkpatch_plan.h"
 #include "mkpatch_release.h"
@@ -46,6 +47,7 @@ struct pb {
 	struct ef_file old, new; /* new: for the churn check */
 	struct plan plan;
 	struct proof proof;
+	struct data_build db; /* the sync/ folder */
 	char build_id[130];
 	char *tmpdir;
 	char *plugin, *plugin_base;
@@ -72,35 +74,40 @@ static void progress(struct pb *b, int step, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* polus.so: $POLUS_PLUGIN, else next to this binary (see tries). */
+/* FILE next to this binary: build/ side by side, build/san one up, installed
+ * PREFIX/lib/polus (malloc'd), or NULL. */
+static char *beside_me(const char *file)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return NULL;
+	self[n] = 0;
+	char *dir = dirname(self);
+	const char *tries[] = {"%s/%s", "%s/../%s", "%s/../lib/polus/%s"};
+	for (size_t i = 0; i < sizeof(tries) / sizeof(tries[0]); i++) {
+		char *p = xasprintf(tries[i], dir, file);
+		if (!access(p, R_OK))
+			return p;
+		free(p);
+	}
+	return NULL;
+}
+
+/* polus.so: $POLUS_PLUGIN, else next to this binary (beside_me). */
 static int find_plugin(struct pb *b)
 {
 	const char *env = getenv("POLUS_PLUGIN");
-	char self[PATH_MAX];
-	ssize_t n;
 	if (env && *env) {
 		if (access(env, R_OK))
 			return msg(b->err, sizeof(b->err), "POLUS_PLUGIN=%s: %m", env);
 		b->plugin = xstrdup(env);
 		return 0;
 	}
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n <= 0)
-		return msg(b->err, sizeof(b->err), "cannot find my own path: %m");
-	self[n] = 0;
-	char *dir = dirname(self);
-	/* build/: side by side; build/san: one up; installed: PREFIX/lib/polus */
-	const char *tries[] = {"%s/polus.so", "%s/../polus.so", "%s/../lib/polus/polus.so"};
-	for (size_t i = 0; i < sizeof(tries) / sizeof(tries[0]); i++) {
-		char *p = xasprintf(tries[i], dir);
-		if (!access(p, R_OK)) {
-			b->plugin = p;
-			return 0;
-		}
-		free(p);
-	}
+	if ((b->plugin = beside_me("polus.so")))
+		return 0;
 	return msg(b->err, sizeof(b->err),
-		   "polus.so not found next to %s/polus-mkpatch: set POLUS_PLUGIN", dir);
+		   "polus.so not found next to polus-mkpatch (%s): set POLUS_PLUGIN", b->po->self);
 }
 
 static size_t count_fns(const struct diff *d, enum d_state s)
@@ -224,6 +231,54 @@ static int prove(struct pb *b)
 	for (size_t i = 0; i < b->proof.n; i++)
 		progress(b, 0, "  %s: %s", b->proof.v[i].name, b->proof.v[i].how);
 	return 0;
+}
+
+/* The refusals of the sync/ folder, one line each, then their count (PX_NOTAPPLY). */
+static int data_refused(struct pb *b)
+{
+	size_t n = b->db.nrefusals;
+	for (size_t i = 0; i + 1 < n; i++)
+		fprintf(stderr, "polus-mkpatch: %s\n", b->db.refusals[i]);
+	if (n == 1)
+		msg(b->err, sizeof(b->err), "%s", b->db.refusals[0]);
+	else
+		msg(b->err, sizeof(b->err), "%s\npolus-mkpatch: %zu unsupported changes",
+		    b->db.refusals[n - 1], n);
+	return PX_NOTAPPLY;
+}
+
+/* sync/ beside OUT.so (or --sync-dir): one sync file per variable in coexistence. */
+static int make_sync(struct pb *b)
+{
+	char *dir, *header = NULL;
+	int rc = 0;
+	if (b->po->sync_dir) {
+		dir = xstrdup(b->po->sync_dir);
+	} else {
+		char *copy = xstrdup(b->po->out);
+		dir = xasprintf("%s/sync", dirname(copy));
+		free(copy);
+	}
+	if (b->plan.ncoexist && !(header = beside_me("polus_recover.h"))) {
+		msg(b->err, sizeof(b->err), "polus_recover.h not found next to polus-mkpatch");
+		rc = PX_INTERNAL;
+	}
+	if (!rc && data_generate(&b->db, &b->plan, b->ob, b->nb, dir, header, b->err,
+				 sizeof(b->err)))
+		rc = PX_INTERNAL;
+	free(header);
+	free(dir);
+	for (size_t i = 0; !rc && i < b->plan.ncoexist; i++)
+		progress(b, 2, "sync: %s%s", b->db.res[i].covers,
+			 b->db.res[i].kept ? " (your file, kept)" : "");
+	return rc;
+}
+
+static int compile_sync(struct pb *b)
+{
+	if (data_compile(&b->db, b->plan.units[0].u->driver, b->tmpdir, b->err, sizeof(b->err)))
+		return PX_INTERNAL;
+	return b->db.nrefusals ? data_refused(b) : 0;
 }
 
 /* Recorded options minus output, dependency and record-mode plugin options, and, in
@@ -708,6 +763,17 @@ static int add_kept_aliases(struct pb *b, struct argv_buf *a)
 			argv_add(a, def);
 			free(def);
 		}
+	/* the same for a global variable in coexistence: its new copy is SYMBOL */
+	for (size_t i = 0; i < b->plan.ncoexist; i++) {
+		const struct plan_coexist *cv = &b->plan.coexist[i];
+		const struct meta_var *nv = cv->it->new;
+		if (strcmp(nv->scope, "global") || smap_get(&undefined, nv->asm_name) < 0 ||
+		    smap_get(&defined, nv->asm_name) >= 0)
+			continue;
+		char *def = xasprintf("-Wl,--defsym=%s=%s", nv->asm_name, cv->symbol);
+		argv_add(a, def);
+		free(def);
+	}
 	smap_free(&defined);
 	smap_free(&undefined);
 	return rc;
@@ -726,6 +792,8 @@ static int link_patch(struct pb *b)
 	argv_add(&a, b->tmp_so);
 	for (size_t i = 0; i < b->plan.nunits; i++)
 		argv_add(&a, b->plan.units[i].obj_path);
+	for (size_t i = 0; i < b->db.nobjs; i++)
+		argv_add(&a, b->db.objs[i]);
 	if (add_kept_aliases(b, &a)) {
 		argv_free(&a);
 		return PX_INTERNAL;
@@ -978,6 +1046,7 @@ static int write_version_file(struct pb *b)
 	warn_ifuncs(b, &patch);
 	fill_binds(b, &patch, &vf);
 	bind_program_symbols(b, &patch, &vf);
+	data_fill(&b->db, &b->plan, &patch, &vf);
 	vf.live = xcalloc(b->proof.n + 1, sizeof(struct vf_live));
 	for (size_t i = 0; i < b->proof.n; i++) {
 		struct vf_live *l = &vf.live[vf.nlive++];
@@ -1173,6 +1242,7 @@ static void cleanup(struct pb *b, int failed)
 	free(b->tmp_so);
 	free(b->tmp_yaml);
 	free(b->out_yaml);
+	data_free(&b->db, &b->plan);
 	plan_free(&b->plan);
 	proof_free(&b->proof);
 	ef_close(&b->old);
@@ -1189,9 +1259,11 @@ int patch_build(const struct patch_opts *po, const struct meta_build *ob,
 	if ((rc = setup(&b) ? PX_INPUT : 0) || (rc = find_plugin(&b) ? PX_INPUT : 0) ||
 	    (rc = ef_open_path(&b.old, po->old_path, b.err, sizeof(b.err)) ? PX_INPUT : 0))
 		goto out;
-	if ((rc = report_diff(&b)) || (rc = make_plans(&b)) || (rc = prove(&b)))
+	if ((rc = report_diff(&b)) || (rc = make_plans(&b)) || (rc = prove(&b)) ||
+	    (rc = make_sync(&b)))
 		goto out;
-	if ((rc = compile_units(&b)) || (rc = link_patch(&b)) || (rc = write_version_file(&b)) ||
+	if ((rc = compile_units(&b)) || (rc = compile_sync(&b)) || (rc = link_patch(&b)) ||
+	    (rc = write_version_file(&b)) ||
 	    (rc = embed_and_publish(&b)))
 		goto out;
 	progress(&b, 0, "done: %s (version file %s)", po->out, b.out_yaml);

@@ -25,6 +25,7 @@ struct patch_opts {
 	int strict;		       /* the proof's warnings are errors */
 	const struct meta_build *base; /* OLD's binary's metadata (for the proof) */
 	const char *self;	       /* argv[0], to find polus.so next to the binary */
+	const char *sync_dir;	       /* --sync-dir (NULL: sync/ beside out) */
 };
 
 int patch_build(const struct patch_opts *po, const struct meta_build *ob,

@@ -13,8 +13,10 @@
  */
 #include "mkpatch_plan.h"
 #include "mkpatch_churn.h"
+#include "mkpatch_sync.h"
 #include "site_rules.h"
 #include "mkpatch_util.h"
+#include <ctype.h>
 #include <fnmatch.h>
 #include <gelf.h>
 #include <stdio.h>
@@ -39,6 +41,7 @@ struct pctx {
 	char *ambiguous;	   /* the first static that OLD's symbols cannot pin down */
 	struct smap ifuncs;	   /* IFUNCs of OLD the patch would bind or redirect: refused */
 	struct smap refused_types; /* types a refusal already names as the root cause */
+	struct smap covered_types; /* types whose objects are variables the patch syncs */
 	char *err;
 	size_t errlen;
 };
@@ -143,9 +146,10 @@ static const char *table_layout(const struct d_item *it)
 }
 
 /* Read-only tables that changed only because the layout of the type they hold changed
- * (a gperf word list of a struct that grew a field): the root cause is the type, so one
- * refusal per type names the type and every such table. */
-static void refuse_table_layouts(struct pctx *c, struct smap *done)
+ * (a gperf word list of a struct that grew a field): read-only, they hold no state, so
+ * the patch's code takes its own new copy; the type is covered by them (no refusal of
+ * its objects), with one warning per type naming the tables. */
+static void cover_table_layouts(struct pctx *c, struct smap *done)
 {
 	for (size_t i = 0; i < c->d->nvars; i++) {
 		const char *tag = table_layout(&c->d->vars[i]);
@@ -165,9 +169,10 @@ static void refuse_table_layouts(struct pctx *c, struct smap *done)
 			smap_put(done, t->key, 1);
 		}
 		smap_put(&c->refused_types, tag, 1);
-		refuse(c, xasprintf("type %s changed layout: not supported yet (the read-only "
-				    "table%s %s hold%s it)",
-				    tag, n > 1 ? "s" : "", tables, n > 1 ? "" : "s"));
+		pwarn(c->p, xasprintf("type %s changed layout: the patch's code uses its own new "
+				      "copy of the read-only table%s %s; a pointer the running "
+				      "program keeps into the old one still sees the old layout",
+				      tag, n > 1 ? "s" : "", tables));
 		free(tables);
 	}
 }
@@ -180,10 +185,57 @@ static int read_only(const struct meta_var *ov, const struct meta_var *nv)
 	return !strcmp(ov->access, "ro") && !strcmp(nv->access, "ro") && !ov->tls && !nv->tls;
 }
 
+static const struct ef_sym *old_symbol(struct pctx *c, int ou, const char *asm_name, int local,
+				       int want_fn);
+static size_t bind_index(struct pctx *c, const char *name, const struct ef_sym *s, int is_fn);
+static int is_local_var(const struct meta_var *v);
+
+/*
+ * A writable variable whose type changed: the patch defines a new copy, synced from the
+ * running program's at the switch (mkpatch_sync). Refused when old and new code would
+ * lock different copies (a lock or an atomic in it), or when OLD has no copy to sync.
+ */
+static void plan_coexist(struct pctx *c, const struct d_item *it)
+{
+	const struct meta_var *ov = it->old, *nv = it->new;
+	char *lock = sync_lock_field(c->ob, it->ou, ov);
+	if (!lock)
+		lock = sync_lock_field(c->nb, it->nu, nv);
+	if (lock) {
+		refuse(c, xasprintf("variable %s (%s) changed type, and it holds a lock or an "
+				    "atomic (%s): old and new code would lock different copies; "
+				    "not supported",
+				    it->key, it->unit, lock));
+		free(lock);
+		return;
+	}
+	const struct ef_sym *s = old_symbol(c, it->ou, ov->asm_name, is_local_var(ov), 0);
+	if (!s) {
+		refuse(c, xasprintf("variable %s (%s) changed type, and OLD's symbol table does "
+				    "not name its storage (%s): nothing to sync from",
+				    it->key, it->unit, ov->asm_name));
+		return;
+	}
+	struct plan_coexist cv = {.it = it, .oldbind = -1};
+	cv.symbol = xasprintf("__polus_v_%zu", c->p->ncoexist);
+	cv.id = sync_ident(it->key);
+	for (size_t i = 0; i < c->p->ncoexist; i++)
+		if (!strcmp(c->p->coexist[i].id, cv.id)) {
+			char *more = xasprintf("%s_%zu", cv.id, c->p->ncoexist);
+			free(cv.id);
+			cv.id = more;
+		}
+	cv.oldbind = (long)bind_index(c, it->key, s, 0);
+	const char *tag = layout_reason(it);
+	if (tag)
+		smap_put(&c->covered_types, tag, 1);
+	VEC_PUSH(c->p->coexist, c->p->ncoexist, c->p->capcoexist, cv);
+}
+
 static void refuse_unsupported_variables(struct pctx *c)
 {
 	struct smap tables = {0};
-	refuse_table_layouts(c, &tables);
+	cover_table_layouts(c, &tables);
 	for (size_t i = 0; i < c->d->nvars; i++) {
 		const struct d_item *it = &c->d->vars[i];
 		const struct meta_var *ov = it->old, *nv = it->new;
@@ -197,20 +249,14 @@ static void refuse_unsupported_variables(struct pctx *c)
 			refuse(c,
 			       xasprintf("thread-local variable %s (%s) changed: not supported yet",
 					 it->key, it->unit));
-		else if (has_reason(it, "type") && !qualifier_only(ov, nv) && !read_only(ov, nv))
-			refuse(c, xasprintf("variable %s (%s) changed type: not supported yet (%s "
-					    "%s -> %s %s)",
-					    it->key, it->unit, ov->type, ov->size, nv->type,
-					    nv->size));
-		else if ((tag = layout_reason(it))) {
-			smap_put(&c->refused_types, tag, 1);
-			refuse(c, xasprintf("variable %s (%s) changed type: not supported yet (the "
-					    "layout of %s changed)",
-					    it->key, it->unit, tag));
-		} else if (has_reason(it, "access"))
+		else if (has_reason(it, "access"))
 			refuse(c, xasprintf("variable %s (%s) changed type: not supported yet (%s "
 					    "-> %s)",
 					    it->key, it->unit, ov->access, nv->access));
+		else if ((has_reason(it, "type") && !qualifier_only(ov, nv) &&
+			  !read_only(ov, nv)) ||
+			 ((tag = layout_reason(it)) && !read_only(ov, nv)))
+			plan_coexist(c, it);
 		else if (!strcmp(nv->access, "rw") && strcmp(ov->asm_name, "-") &&
 			 has_reason(it, "init"))
 			pwarn(c->p, xasprintf("variable %s (%s): initializer changed; the running "
@@ -404,6 +450,37 @@ static void chain_sites(struct pctx *c, struct plan_keep *k)
 	}
 }
 
+/* Whether `tag` appears in signature text `sig` as a whole word. */
+static int type_in_sig(const char *sig, const char *tag)
+{
+	size_t n = strlen(tag);
+	for (const char *p = strstr(sig, tag); p; p = strstr(p + 1, tag)) {
+		int before = p > sig && (isalnum((unsigned char)p[-1]) || p[-1] == '_');
+		int after = isalnum((unsigned char)p[n]) || p[n] == '_';
+		if (!before && !after)
+			return 1;
+	}
+	return 0;
+}
+
+/* A redirected function whose parameter or return type uses a type whose objects the
+ * patch syncs (a variable in coexistence, a read-only table): old frames may pass it the
+ * old copy, which the new code would read with the new layout. */
+static void refuse_layout_sig(struct pctx *c, const struct d_item *it)
+{
+	const struct meta_fn *nf = it->new;
+	for (size_t t = 0; t < c->d->ntypes; t++) {
+		const struct d_item *ty = &c->d->types[t];
+		if (ty->state != DS_CHANGED || smap_get(&c->covered_types, ty->name) < 0 ||
+		    !type_in_sig(nf->sig, ty->name))
+			continue;
+		refuse(c, xasprintf("%s (%s): redirected, but its parameter or return type uses "
+				    "%s, whose layout changed (%s): old frames may pass it "
+				    "objects of the old layout; not supported",
+				    it->name, it->unit, ty->name, nf->sig));
+	}
+}
+
 static int plan_keeps(struct pctx *c, struct plan_unit *pu)
 {
 	for (size_t i = 0; i < c->d->nfns; i++) {
@@ -429,8 +506,10 @@ static int plan_keeps(struct pctx *c, struct plan_unit *pu)
 		}
 		/* old code may hold its address (callbacks, tables, comparisons): the
 		 * patch's own &NAME is OLD's entry too, which jumps to the new code */
-		if (k.redirect)
+		if (k.redirect) {
 			k.addrbind = (long)bind_index(c, it->name, k.old, 1);
+			refuse_layout_sig(c, it);
+		}
 		VEC_PUSH(pu->keeps, pu->nkeeps, pu->capkeeps, k);
 	}
 	return 0;
@@ -709,6 +788,58 @@ static int choose_left_out(struct pctx *c)
 	return 0;
 }
 
+static void add_writer(struct pctx *c, struct plan_coexist *cv, int ou, const char *name,
+		       const char *asm_name, int local)
+{
+	const struct ef_sym *s = old_symbol(c, ou, asm_name, local, 1);
+	if (!s || !s->size)
+		return;
+	for (size_t i = 0; i < cv->nwriters; i++)
+		if (cv->writers[i].addr == s->value)
+			return;
+	struct plan_writer w = {name, s->value, s->size};
+	VEC_PUSH(cv->writers, cv->nwriters, cv->capwriters, w);
+}
+
+/* The functions of OLD whose code may write variable cv: a `write` use in its body, or
+ * such a body inlined into it; each with its code in OLD (its clones too). polus-apply
+ * waits until none runs before it syncs. */
+static void find_writers(struct pctx *c, struct plan_coexist *cv)
+{
+	int local = is_local_var(cv->it->old);
+	for (size_t ui = 0; ui < c->ob->nunits; ui++) {
+		const struct meta_unit *u = &c->ob->units[ui];
+		struct smap w = {0};
+		if (local && (int)ui != cv->it->ou)
+			continue;
+		for (size_t i = 0; i < u->nuses; i++)
+			if (!strcmp(u->uses[i].kind, "write") &&
+			    !strcmp(u->uses[i].target, cv->it->key))
+				smap_put(&w, u->uses[i].fn, 1);
+		for (int more = 1, round = 0; more && round < 16; round++) {
+			more = 0;
+			for (size_t i = 0; i < u->ninlines; i++) {
+				const char *caller = meta_origin(u, u->inlines[i].a);
+				if (!caller)
+					caller = u->inlines[i].a;
+				if (smap_get(&w, u->inlines[i].b) >= 0 && smap_get(&w, caller) < 0) {
+					smap_put(&w, caller, 1);
+					more = 1;
+				}
+			}
+		}
+		for (size_t f = 0; f < u->nfns; f++)
+			if (smap_get(&w, u->fns[f].name) >= 0)
+				add_writer(c, cv, (int)ui, u->fns[f].name, u->fns[f].asm_name,
+					   u->fns[f].is_static);
+		for (size_t e = 0; e < u->nemits; e++)
+			if (strcmp(u->emits[e].a, u->emits[e].b) &&
+			    smap_get(&w, u->emits[e].b) >= 0)
+				add_writer(c, cv, (int)ui, u->emits[e].b, u->emits[e].a, 1);
+		smap_free(&w);
+	}
+}
+
 /* Units of NEW to recompile: those with a function to keep or a variable the patch
  * must define (new, or read-only with a new value). */
 static void select_units(struct pctx *c)
@@ -767,7 +898,8 @@ static void refuse_changed_layouts(struct pctx *c)
 {
 	for (size_t t = 0; t < c->d->ntypes; t++) {
 		const struct d_item *ty = &c->d->types[t];
-		if (ty->state != DS_CHANGED || smap_get(&c->refused_types, ty->name) >= 0)
+		if (ty->state != DS_CHANGED || smap_get(&c->refused_types, ty->name) >= 0 ||
+		    smap_get(&c->covered_types, ty->name) >= 0)
 			continue;
 		const struct d_item *user = NULL;
 		for (size_t i = 0; i < c->p->nunits && !user; i++)
@@ -827,6 +959,8 @@ int plan_make(struct plan *p, const struct meta_build *ob, const struct meta_bui
 		if ((rc = bind_own(&c, &p->units[i])) || (rc = bind_external(&c, &p->units[i])))
 			goto out;
 	refuse_changed_layouts(&c);
+	for (size_t i = 0; i < p->ncoexist; i++)
+		find_writers(&c, &p->coexist[i]);
 	if (c.ambiguous)
 		rc = msg(err, errlen, "%s", c.ambiguous);
 	else if (p->nrefusals) {
@@ -839,6 +973,7 @@ out:
 	free(c.ambiguous);
 	smap_free(&c.ifuncs);
 	smap_free(&c.refused_types);
+	smap_free(&c.covered_types);
 	smap_free(&c.bind_at);
 	smap_free(&c.global_fn);
 	smap_free(&c.global_var);
@@ -878,6 +1013,10 @@ int plan_write(const struct plan *p, const struct plan_unit *pu, const char *pat
 		fprintf(f, "%s\t%s\t%s%s\n", b->is_fn ? PLAN_BIND_FN : PLAN_BIND_VAR, b->name,
 			b->symbol, b->tls ? "\t" PLAN_TLS : "");
 	}
+	for (size_t i = 0; i < p->ncoexist; i++)
+		if (p->coexist[i].it->nu == pu->nu)
+			fprintf(f, PLAN_COEXIST "\t%s\t%s\n", p->coexist[i].it->key,
+				p->coexist[i].symbol);
 	/* every function whose body the patch compiles must still hash as NEW recorded
 	 * it: a source edited since NEW was built would patch in code nobody tested */
 	for (size_t i = 0; !pu->skip_expect && i < pu->u->nfns; i++)
@@ -912,6 +1051,12 @@ void plan_free(struct plan *p)
 	for (size_t i = 0; i < p->nwarnings; i++)
 		free(p->warnings[i]);
 	free(p->warnings);
+	for (size_t i = 0; i < p->ncoexist; i++) {
+		free(p->coexist[i].id);
+		free(p->coexist[i].symbol);
+		free(p->coexist[i].writers);
+	}
+	free(p->coexist);
 	for (size_t i = 0; i < p->nrefusals; i++)
 		free(p->refusals[i]);
 	free(p->refusals);

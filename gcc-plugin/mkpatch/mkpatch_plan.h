@@ -12,6 +12,8 @@
  *                                     or another unit's kept function whose address
  *                                     this unit takes (SYMBOL: that keep's ADDRSYM)
  *   bind-var<TAB>KEY<TAB>SYMBOL[<TAB>tls]  an unchanged variable with storage in OLD
+ *   coexist<TAB>KEY<TAB>SYMBOL        a variable whose type changed: the unit's definition
+ *                                     is the patch's new copy, exported as SYMBOL
  *   expect<TAB>NAME<TAB>HASH          NEW's recorded HASH of a function the unit compiles
  *                                     (not bound): patch mode fails if the source drifted
  * Binds cover the unit's own unchanged functions/variables and its references to
@@ -52,6 +54,23 @@ struct plan_bind {
 	int tls, is_fn;
 };
 
+/* An old function that writes a variable in coexistence (its code in OLD). */
+struct plan_writer {
+	const char *name;
+	uint64_t addr, size;
+};
+
+/* A writable variable whose type changed: the patch's unit defines a new copy (SYMBOL,
+ * plan line `coexist`), synced from OLD's copy at the switch (mkpatch_sync). */
+struct plan_coexist {
+	const struct d_item *it;
+	char *id;	/* C identifier: sync/ID.c, polus_sync_ID_old2new... */
+	char *symbol;	/* __polus_v_N */
+	long oldbind;	/* index into plan.binds of OLD's copy */
+	struct plan_writer *writers;
+	size_t nwriters, capwriters;
+};
+
 struct plan_unit {
 	const struct meta_unit *u; /* NEW's record */
 	int nu;
@@ -71,6 +90,8 @@ struct plan {
 	size_t nbinds, capbinds;
 	char **warnings;
 	size_t nwarnings, capwarnings;
+	struct plan_coexist *coexist;
+	size_t ncoexist, capcoexist;
 	char **refusals; /* changes the patch cannot carry, one line each */
 	size_t nrefusals, caprefusals;
 	size_t nkeeps, nline_left_out;

@@ -15,6 +15,10 @@
  *                                OWNER/NAME): every reference goes to the external
  *                                SYMBOL (GOT under -fPIC; initial-exec TLS for tls);
  *                                the unit's own definition is dropped;
+ *   coexist   KEY SYMBOL         variable whose type changed: the unit's own definition
+ *                                stays (the patch's new copy), exported as SYMBOL
+ *                                (default visibility, `used`), page-aligned, so
+ *                                polus-mkpatch's sync code and polus-apply find it;
  *   expect    NAME HASH          NEW's recorded HASH of function NAME in this unit: the
  *                                same hash is computed here (as record mode does, before
  *                                any rewriting) and a difference fails the compile, since
@@ -41,7 +45,7 @@ struct plan_entry {
 };
 
 typedef hash_map<nofree_string_hash, plan_entry> plan_map;
-static plan_map *g_keep, *g_bind_fn, *g_bind_var;
+static plan_map *g_keep, *g_bind_fn, *g_bind_var, *g_coexist;
 /* Kept FUNCTION_DECL -> the external ADDRSYM decl; used within one callback only (the
  * new decls are not GC roots until the IL refers to them). */
 static hash_map<tree, tree> *g_addr_of;
@@ -80,6 +84,7 @@ int polus_patch_load_plan(const char *path, char *err, size_t errlen)
 	g_keep = new plan_map;
 	g_bind_fn = new plan_map;
 	g_bind_var = new plan_map;
+	g_coexist = new plan_map;
 	g_addr_of = new hash_map<tree, tree>;
 	g_expect = new expect_map;
 	char line[4096];
@@ -129,14 +134,16 @@ int polus_patch_load_plan(const char *path, char *err, size_t errlen)
 			m = g_bind_fn;
 		else if (!strcmp(fields[0], PLAN_BIND_VAR))
 			m = g_bind_var;
+		else if (!strcmp(fields[0], PLAN_COEXIST))
+			m = g_coexist;
 		bool tls = nf == 4 && m == g_bind_var && !strcmp(fields[3], PLAN_TLS);
 		bool addr = nf == 4 && m == g_keep && fields[3][0];
 		if (!m || nf < 3 || (nf > 3 && !tls && !addr) || !fields[1][0] || !fields[2][0]) {
 			snprintf(err, errlen,
 				 "%s:%d: bad plan line (want " PLAN_KEEP
 				 " NAME SYMBOL [ADDRSYM], " PLAN_BIND_FN
-				 " NAME SYMBOL or " PLAN_BIND_VAR " KEY SYMBOL "
-				 "[" PLAN_TLS "])",
+				 " NAME SYMBOL, " PLAN_BIND_VAR " KEY SYMBOL "
+				 "[" PLAN_TLS "] or " PLAN_COEXIST " KEY SYMBOL)",
 				 path, lineno);
 			rc = -1;
 			break;
@@ -224,6 +231,23 @@ static void bind_variable(varpool_node *node, const char *symbol, bool tls)
 	make_default_visibility(decl);
 	if (tls || DECL_THREAD_LOCAL_P(decl))
 		set_decl_tls_model(decl, TLS_MODEL_INITIAL_EXEC);
+	set_name(decl, symbol);
+}
+
+/* The patch's new copy of a variable whose type changed: exported under SYMBOL, kept,
+ * and starting a page of its own, so that no other variable shares its first page. */
+static void coexist_variable(varpool_node *node, const char *symbol)
+{
+	tree decl = node->decl;
+	make_default_visibility(decl);
+	DECL_PRESERVE_P(decl) = 1;
+	DECL_COMDAT(decl) = 0;
+	DECL_WEAK(decl) = 0;
+	DECL_COMMON(decl) = 0;
+	node->force_output = 1;
+	node->set_comdat_group(NULL);
+	SET_DECL_ALIGN(decl, PLAN_COEXIST_ALIGN * BITS_PER_UNIT);
+	DECL_USER_ALIGN(decl) = 1;
 	set_name(decl, symbol);
 }
 
@@ -441,7 +465,13 @@ static void on_all_ipa_passes_start(void *, void *)
 		vn = vars[i];
 		if (!DECL_NAME(vn->decl))
 			continue;
-		plan_entry *e = g_bind_var->get(polus_var_key_final(vn->decl));
+		plan_entry *e = g_coexist->get(polus_var_key_final(vn->decl));
+		if (e) {
+			coexist_variable(vn, e->symbol);
+			e->done = true;
+			continue;
+		}
+		e = g_bind_var->get(polus_var_key_final(vn->decl));
 		if (!e)
 			continue;
 		if (e->tls != !!DECL_THREAD_LOCAL_P(vn->decl)) {
@@ -457,6 +487,11 @@ static void on_all_ipa_passes_start(void *, void *)
 		e->done = true;
 	}
 	rewrite_addresses();
+	for (plan_map::iterator it = g_coexist->begin(); it != g_coexist->end(); ++it)
+		if (!(*it).second.done)
+			error_at(UNKNOWN_LOCATION,
+				 "polus: plan has %qs coexist, but this unit does not define it",
+				 (*it).first);
 	/* A `keep` whose function is not defined here is a plan/unit mismatch. */
 	for (plan_map::iterator it = g_keep->begin(); it != g_keep->end(); ++it)
 		if (!(*it).second.done)
