@@ -569,6 +569,28 @@ static void match_variables(struct ctx *c)
 	smap_free(&taken);
 }
 
+/* An enum whose every old enumerator keeps its value (new ones appended): what objects
+ * of it hold means the same to the new code. */
+static int enum_grown(const struct meta_type *ot, const struct meta_type *nt)
+{
+	if (strcmp(ot->kind, "enum") || strcmp(nt->kind, "enum") || strcmp(ot->size, nt->size))
+		return 0;
+	size_t nl = strlen(nt->layout);
+	for (const char *p = ot->layout; *p;) {
+		size_t n = strcspn(p, ";");
+		int found = 0;
+		for (const char *q = nt->layout; q < nt->layout + nl && !found;) {
+			size_t m = strcspn(q, ";");
+			found = m == n && !strncmp(p, q, n);
+			q += m + (q[m] == ';');
+		}
+		if (!found)
+			return 0;
+		p += n + (p[n] == ';');
+	}
+	return 1;
+}
+
 /* Types are defined wherever a header is included: compare per matched unit, report
  * once per tag (at the first unit where it changed); new/removed over the whole build. */
 static void match_types(struct ctx *c)
@@ -596,8 +618,9 @@ static void match_types(struct ctx *c)
 			int state = DS_SAME;
 			if (!ot)
 				state = DS_NEW;
-			else if (strcmp(ot->kind, nt->kind) || strcmp(ot->size, nt->size) ||
-				 strcmp(ot->layout, nt->layout))
+			else if ((strcmp(ot->kind, nt->kind) || strcmp(ot->size, nt->size) ||
+				  strcmp(ot->layout, nt->layout)) &&
+				 !enum_grown(ot, nt))
 				state = DS_CHANGED;
 			if (state == DS_SAME)
 				continue;

@@ -134,13 +134,13 @@ static const char *layout_reason(const struct d_item *it)
 	return NULL;
 }
 
-/* TAG when `it` is a read-only table whose only type change is the layout of TAG (its
- * initializer hash changes with the layout too), else NULL. */
+/* TAG when `it` is a read-only table that holds TAG, whose layout changed (its type text
+ * may have changed too: a table that grew an entry), else NULL. */
 static const char *table_layout(const struct d_item *it)
 {
 	const struct meta_var *ov = it->old;
-	if (it->state != DS_CHANGED || has_reason(it, "type") || has_reason(it, "access") ||
-	    strcmp(ov->access, "ro"))
+	if (it->state != DS_CHANGED || has_reason(it, "access") || strcmp(ov->access, "ro") ||
+	    ov->tls)
 		return NULL;
 	return layout_reason(it);
 }
@@ -207,6 +207,8 @@ static void plan_coexist(struct pctx *c, const struct d_item *it)
 				    "not supported",
 				    it->key, it->unit, lock));
 		free(lock);
+		if (layout_reason(it)) /* the root cause, said once */
+			smap_put(&c->refused_types, layout_reason(it), 1);
 		return;
 	}
 	const struct ef_sym *s = old_symbol(c, it->ou, ov->asm_name, is_local_var(ov), 0);

@@ -141,6 +141,9 @@ static void parse_node(const struct meta_build *b, int u, const char *text, long
 		}
 	if (!strncmp(n->text, "enum ", 5)) {
 		n->k = L_ENUM;
+		n->ty = find_type(b, u, n->text + 5); /* its enumerators, when recorded */
+		if (n->ty && strcmp(n->ty->kind, "enum"))
+			n->ty = NULL;
 		if (n->size < 0)
 			n->size = 4;
 		n->ctype = xstrdup(n->size == 1 ? "signed char"
@@ -311,6 +314,47 @@ static void define_accessor(struct gen *g, const char *prefix, const struct side
 			s->n.ctype, prefix, s->off);
 }
 
+/* The value of enumerator NAME in LAYOUT ("A=0;B=1"): 1 and *v, or 0. */
+static int enumerator(const char *layout, const char *name, size_t len, long long *v)
+{
+	for (const char *p = layout; *p;) {
+		size_t n = strcspn(p, ";");
+		const char *eq = memchr(p, '=', n);
+		if (eq && (size_t)(eq - p) == len && !strncmp(p, name, len)) {
+			*v = strtoll(eq + 1, NULL, 10);
+			return 1;
+		}
+		p += n + (p[n] == ';');
+	}
+	return 0;
+}
+
+/* An enum renumbered: each value mapped by its enumerator's name. */
+static void enum_switch(struct gen *g, FILE *f, const struct side *from, const struct side *to,
+			const char *fp, const char *tp)
+{
+	int ind = 4 + 4 * g->depth;
+	fprintf(f, "%*sswitch (%s_%s%s) { /* %s: by enumerator name */\n", ind, "", fp, from->acc,
+		from->args, from->n.text);
+	for (const char *p = from->n.ty->layout; *p;) {
+		size_t n = strcspn(p, ";");
+		const char *eq = memchr(p, '=', n);
+		long long v;
+		if (eq && enumerator(to->n.ty->layout, p, (size_t)(eq - p), &v))
+			fprintf(f, "%*scase %lld: %s_%s%s = %lld; break; /* %.*s */\n", ind, "",
+				strtoll(eq + 1, NULL, 10), tp, to->acc, to->args, v, (int)(eq - p),
+				p);
+		else if (eq)
+			fprintf(f,
+				"%*s/* %.*s (%lld): no such enumerator on the other side: kept "
+				"as a number */\n",
+				ind, "", (int)(eq - p), p, strtoll(eq + 1, NULL, 10));
+		p += n + (p[n] == ';');
+	}
+	fprintf(f, "%*sdefault: %s_%s%s = (%s)%s_%s%s; break;\n%*s}\n", ind, "", tp, to->acc,
+		to->args, to->n.ctype, fp, from->acc, from->args, ind, "");
+}
+
 static void leaf(struct gen *g, const char *path, const struct side *o, const struct side *n)
 {
 	const struct side *sd[2] = {o, n};
@@ -320,6 +364,11 @@ static void leaf(struct gen *g, const char *path, const struct side *o, const st
 	for (int d = 0; d < 2; d++) {
 		const struct side *from = sd[d], *to = sd[!d];
 		const char *fp = pre[d], *tp = pre[!d];
+		if (o->n.k == L_ENUM && n->n.k == L_ENUM && o->n.ty && n->n.ty && !to->bits &&
+		    !from->bits && strcmp(o->n.ty->layout, n->n.ty->layout)) {
+			enum_switch(g, g->fwd[d], from, to, fp, tp);
+			continue;
+		}
 		fprintf(g->fwd[d], "%*s", 4 + 4 * g->depth, "");
 		if (to->bits)
 			fprintf(g->fwd[d], "polus_putbits(%s, %ld, %ld, (long long)%s_%s%s);", tp,
@@ -450,14 +499,25 @@ static void match_arrays(struct gen *g, const char *path, struct side *o, struct
 		fprintf(g->fwd[d], "%*sfor (long %s = 0; %s < %ld; %s++) {%s\n", 4 + 4 * g->depth,
 			"", idx, idx, cnt, idx,
 			o->n.count != n->n.count ? " /* the shorter length */" : "");
-	fprintf(g->chk, "%*sfor (long %s = 0; %s < %ld; %s++) {\n", 4 + 4 * g->depth, "", idx, idx,
-		cnt, idx);
+	/* the check's loop only when its body checks something (pointers) */
+	FILE *outer = g->chk;
+	char *inner = NULL;
+	size_t ilen;
+	if (!(g->chk = open_memstream(&inner, &ilen))) {
+		fprintf(stderr, "polus-mkpatch: out of memory\n");
+		exit(4);
+	}
 	g->depth++;
 	match(g, p, &om, &nm);
 	g->depth--;
+	fclose(g->chk);
+	g->chk = outer;
+	if (ilen)
+		fprintf(g->chk, "%*sfor (long %s = 0; %s < %ld; %s++) {\n%s%*s}\n",
+			4 + 4 * g->depth, "", idx, idx, cnt, idx, inner, 4 + 4 * g->depth, "");
+	free(inner);
 	for (int d = 0; d < 2; d++)
 		fprintf(g->fwd[d], "%*s}\n", 4 + 4 * g->depth, "");
-	fprintf(g->chk, "%*s}\n", 4 + 4 * g->depth, "");
 	side_free(&om);
 	side_free(&nm);
 	free(p);

@@ -340,9 +340,45 @@ static void write_type(tree t, const char *tag)
 	pbuf_line_end(&g_types);
 }
 
+/* A named enum: KIND enum, LAYOUT its enumerators NAME=VALUE joined by `;`, so that a
+ * variable of it whose values were renumbered is seen as changed, and synced by name. */
+static void write_enum(tree t, const char *tag)
+{
+	int uid = TYPE_UID(TYPE_MAIN_VARIANT(t));
+	if (g_types_written->contains(uid))
+		return;
+	g_types_written->add(uid);
+	struct pbuf lay = {};
+	for (tree v = TYPE_VALUES(t); v; v = TREE_CHAIN(v)) {
+		tree val = TREE_VALUE(v);
+		if (val && TREE_CODE(val) == CONST_DECL)
+			val = DECL_INITIAL(val);
+		if (!val || TREE_CODE(val) != INTEGER_CST || !tree_fits_shwi_p(val) ||
+		    TREE_CODE(TREE_PURPOSE(v)) != IDENTIFIER_NODE)
+			continue;
+		if (lay.len)
+			pbuf_puts(&lay, ";");
+		pbuf_printf(&lay, "%s=%lld", IDENTIFIER_POINTER(TREE_PURPOSE(v)),
+			    (long long)tree_to_shwi(val));
+	}
+	pbuf_line(&g_types, META_K_TYPE);
+	pbuf_field(&g_types, tag);
+	pbuf_field(&g_types, "enum");
+	pbuf_fieldf(&g_types, "%lld", (long long)int_size_in_bytes(t));
+	pbuf_field(&g_types, lay.p ? lay.p : "");
+	pbuf_free(&lay);
+	pbuf_line_end(&g_types);
+}
+
 static void on_finish_type(void *gcc_data, void *)
 {
 	tree t = (tree)gcc_data;
+	if (t && TREE_CODE(t) == ENUMERAL_TYPE && COMPLETE_TYPE_P(t)) {
+		tree n = TYPE_NAME(TYPE_MAIN_VARIANT(t));
+		if (n && TREE_CODE(n) == IDENTIFIER_NODE)
+			write_enum(t, IDENTIFIER_POINTER(n));
+		return;
+	}
 	if (!t || (TREE_CODE(t) != RECORD_TYPE && TREE_CODE(t) != UNION_TYPE) ||
 	    !COMPLETE_TYPE_P(t))
 		return;

@@ -20,3 +20,13 @@ say() {
 	echo "$1" >&3
 	line_after "$n"
 }
+
+# build_two CASE: CASE/v1 and CASE/v2 (main.c util.c common.h under $HERE) built with
+# -O2 -g and the plugin as v1/prog and v2/prog
+build_two() {
+	local v
+	for v in v1 v2; do
+		mkdir -p "$v" && cp "$HERE/$1/$v"/* "$v"/ || fail "copy $1/$v"
+		(cd "$v" && gcc -O2 -g -fplugin="$PLUGIN" -o prog main.c util.c) || fail "building $1/$v"
+	done
+}

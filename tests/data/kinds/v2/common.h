@@ -1,0 +1,2 @@
+extern long total;
+void bump_total(int x);
