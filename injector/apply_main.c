@@ -580,8 +580,8 @@ static int stop_without_writers(struct apply *a)
 		if (pt_now_ns() > end) {
 			da_busy_text(a->pid, &a->lp.vf, &st, what, sizeof(what));
 			return fail(a, PX_UNSAFE,
-				    "unsafe to update now: %s (waited %d ms for it to return)", what,
-				    DA_WAIT_MS);
+				    "unsafe to update now: %s (waited %d ms for it to return)",
+				    what, DA_WAIT_MS);
 		}
 		struct timespec ts = {0, 10000000L};
 		nanosleep(&ts, NULL);

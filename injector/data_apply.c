@@ -116,8 +116,7 @@ static int check_entry(const struct vf_data *d, uint64_t base, struct pt_thread 
 		return 0;
 	}
 	if (call_msg(t, memfd, base + d->check_addr, &m, &res, sub, sizeof(sub)))
-		return snprintf(err, errlen, "%s: %s failed: %s", name, d->check, sub),
-		       PX_INTERNAL;
+		return snprintf(err, errlen, "%s: %s failed: %s", name, d->check, sub), PX_INTERNAL;
 	if ((int)res == 0) {
 		*outcome = strdup("check clean");
 		return 0;
@@ -153,9 +152,8 @@ int da_run(const struct vf_patch *vf, uint64_t base, struct pt_thread *t, int me
 		const char *name = d->variable ? d->variable : d->check;
 		char *outcome = NULL;
 		long res, args[6] = {0};
-		if (d->variable &&
-		    rc_call(t, memfd, base + d->sync_old2new_addr, args, NULL, 0, &res, sub,
-			    sizeof(sub)))
+		if (d->variable && rc_call(t, memfd, base + d->sync_old2new_addr, args, NULL, 0,
+					   &res, sub, sizeof(sub)))
 			return snprintf(err, errlen, "%s: %s failed: %s", name, d->sync_old2new,
 					sub),
 			       PX_INTERNAL;
@@ -163,11 +161,11 @@ int da_run(const struct vf_patch *vf, uint64_t base, struct pt_thread *t, int me
 		if (rc)
 			return rc;
 		if (d->variable)
-			add_line(rep, xfmt("%s: synced old -> new (%s, %llu -> %llu bytes); %s",
-					   name, d->new_type ? d->new_type : "?",
-					   (unsigned long long)d->old_size,
-					   (unsigned long long)d->new_size,
-					   outcome ? outcome : "?"));
+			add_line(rep,
+				 xfmt("%s: synced old -> new (%s, %llu -> %llu bytes); %s", name,
+				      d->new_type ? d->new_type : "?",
+				      (unsigned long long)d->old_size,
+				      (unsigned long long)d->new_size, outcome ? outcome : "?"));
 		else
 			add_line(rep, xfmt("%s: %s", name, outcome ? outcome : "?"));
 		free(outcome);

@@ -46,7 +46,8 @@ static int run_to_return(struct pt_thread *t, long *ret, char *err, size_t errle
 		if ((rc = wait_stop(t->tid, deadline, &st)) == -ETIMEDOUT) {
 			ptrace(PTRACE_INTERRUPT, t->tid, 0, 0);
 			waitpid(t->tid, &st, __WALL);
-			snprintf(err, errlen, "the call did not return within %d ms", RC_TIMEOUT_MS);
+			snprintf(err, errlen, "the call did not return within %d ms",
+				 RC_TIMEOUT_MS);
 			return rc;
 		}
 		if (rc)

@@ -82,6 +82,19 @@ static void print_text(pid_t pid, const struct reg_patch *v, size_t n)
 	}
 }
 
+/* ],"KEY":[{"name":..,"SECOND":..},...  (the registry's live and data lines) */
+static void print_pairs(const char *key, const char *second, const struct reg_live *v, size_t n)
+{
+	printf("],\"%s\":[", key);
+	for (size_t k = 0; k < n; k++) {
+		printf("%s{\"name\":", k ? "," : "");
+		json_str(stdout, v[k].name);
+		printf(",\"%s\":", second);
+		json_str(stdout, v[k].how);
+		printf("}");
+	}
+}
+
 static void print_json(pid_t pid, const struct reg_patch *v, size_t n)
 {
 	char when[64];
@@ -108,22 +121,8 @@ static void print_json(pid_t pid, const struct reg_patch *v, size_t n)
 				printf("%02x", f->orig[b]);
 			printf("\"}");
 		}
-		printf("],\"live\":[");
-		for (size_t k = 0; k < v[i].nlive; k++) {
-			printf("%s{\"name\":", k ? "," : "");
-			json_str(stdout, v[i].live[k].name);
-			printf(",\"how\":");
-			json_str(stdout, v[i].live[k].how);
-			printf("}");
-		}
-		printf("],\"data\":[");
-		for (size_t k = 0; k < v[i].ndata; k++) {
-			printf("%s{\"name\":", k ? "," : "");
-			json_str(stdout, v[i].data[k].name);
-			printf(",\"what\":");
-			json_str(stdout, v[i].data[k].how);
-			printf("}");
-		}
+		print_pairs("live", "how", v[i].live, v[i].nlive);
+		print_pairs("data", "what", v[i].data, v[i].ndata);
 		printf("]}");
 	}
 	printf("]}\n");

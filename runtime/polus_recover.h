@@ -61,7 +61,7 @@ static inline void polus_putbits(void *base, unsigned long bitoff, unsigned bits
 
 /* Whether pointer P points into the LEN bytes at BASE (a pointer into the old copy would
  * dangle once the old copy is abandoned). */
-#define POLUS_POINTS_INTO(p, base, len)                                                           \
+#define POLUS_POINTS_INTO(p, base, len)                                                            \
 	((unsigned long)(p) >= (unsigned long)(base) &&                                            \
 	 (unsigned long)(p) < (unsigned long)(base) + (len))
 

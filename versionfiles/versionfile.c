@@ -214,8 +214,8 @@ static int one_data(struct ctx *c, yaml_node_t *m, void *out)
 	    get_fn(c, m, "sync-new2old", &d->sync_new2old, &d->sync_new2old_addr) ||
 	    get_fn(c, m, "check", &d->check, &d->check_addr) ||
 	    get_fn(c, m, "recover", &d->recover, &d->recover_addr) ||
-	    parse_seq(c, m, "writers", sizeof(struct vf_writer), (void **)&d->writers,
-		      &d->nwriters, one_writer))
+	    parse_seq(c, m, "writers", sizeof(struct vf_writer), (void **)&d->writers, &d->nwriters,
+		      one_writer))
 		return -1;
 	if (d->variable && !d->sync_old2new)
 		return fail(c, "version file: data %s: no sync-old2new", d->variable);
@@ -434,14 +434,13 @@ static int emit_data(yaml_document_t *d, const struct vf_data *x)
 	    put(d, m, "file", str_or_none(d, x->file)) ||
 	    put(d, m, "covers", str_or_none(d, x->covers)))
 		return -1;
-	if (x->variable &&
-	    (put(d, m, "old-type", str_or_none(d, x->old_type)) ||
-	     put(d, m, "old-size", num(d, x->old_size)) ||
-	     put(d, m, "new-type", str_or_none(d, x->new_type)) ||
-	     put(d, m, "new-size", num(d, x->new_size)) ||
-	     put(d, m, "new-symbol", str_or_none(d, x->new_symbol)) ||
-	     put(d, m, "new-addr", hex(d, x->new_addr)) ||
-	     put(d, m, "old-bind", str_or_none(d, x->old_bind))))
+	if (x->variable && (put(d, m, "old-type", str_or_none(d, x->old_type)) ||
+			    put(d, m, "old-size", num(d, x->old_size)) ||
+			    put(d, m, "new-type", str_or_none(d, x->new_type)) ||
+			    put(d, m, "new-size", num(d, x->new_size)) ||
+			    put(d, m, "new-symbol", str_or_none(d, x->new_symbol)) ||
+			    put(d, m, "new-addr", hex(d, x->new_addr)) ||
+			    put(d, m, "old-bind", str_or_none(d, x->old_bind))))
 		return -1;
 	if (put_fn(d, m, "sync-old2new", x->sync_old2new, x->sync_old2new_addr) ||
 	    put_fn(d, m, "sync-new2old", x->sync_new2old, x->sync_new2old_addr) ||
@@ -597,9 +596,9 @@ void vf_free(struct vf_patch *p)
 	free(p->live);
 	for (size_t i = 0; p->data && i < p->ndata; i++) {
 		struct vf_data *x = &p->data[i];
-		char *strs[] = {x->variable,   x->unit,		x->file,  x->covers,
-				x->old_type,   x->new_type,	x->new_symbol, x->old_bind,
-				x->sync_old2new, x->sync_new2old, x->check, x->recover};
+		char *strs[] = {x->variable,	 x->unit,	  x->file,	 x->covers,
+				x->old_type,	 x->new_type,	  x->new_symbol, x->old_bind,
+				x->sync_old2new, x->sync_new2old, x->check,	 x->recover};
 		for (size_t k = 0; k < sizeof(strs) / sizeof(strs[0]); k++)
 			free(strs[k]);
 		for (size_t k = 0; x->writers && k < x->nwriters; k++)

@@ -83,9 +83,10 @@ static int refuse_errors(struct data_build *db, const char *file, const char *lo
 	if (read_file(log, &buf, &len, e, sizeof(e)))
 		return 0;
 	for (char *l = strtok(buf, "\n"); l; l = strtok(NULL, "\n")) {
-		char *w = strstr(l, "#error ");
+		char *w = strstr(l, "error: #error ");
 		if (!w)
-			continue;
+			continue; /* the source line quoted below it holds #error too */
+		w += 7;
 		drefuse(db, xasprintf("%s: not complete: %s (fill it in, delete the #error line, "
 				      "then run polus-mkpatch again)",
 				      file, w + 7));
@@ -118,8 +119,9 @@ static int compile_file(struct data_build *db, const char *driver, const char *f
 	struct argv_buf a = {0};
 	pid_t pid;
 	char sub[512];
-	const char *args[] = {driver, "-O2", "-g", "-fPIC", "-fno-stack-protector",
-			      "-fno-builtin-malloc", "-Wall", "-I", db->dir, "-c", "-o", obj, file};
+	const char *args[] = {driver,	      "-O2",   "-g", "-fPIC", "-fno-stack-protector",
+			      "-fno-builtin", "-Wall", "-I", db->dir, "-c",
+			      "-o",	      obj,     file};
 	for (size_t i = 0; i < sizeof(args) / sizeof(args[0]); i++)
 		argv_add(&a, args[i]);
 	int rc = run_spawn(a.v, NULL, NULL, log, &pid, err, errlen);
@@ -252,8 +254,7 @@ void data_fill(const struct data_build *db, const struct plan *p, struct ef_file
 		struct vf_data *x = &vf->data[vf->ndata++];
 		x->covers = xasprintf("check %s of the patch", name);
 		fn_entry(patch, xstrdup(patch->syms[s].name), &x->check, &x->check_addr);
-		fn_entry(patch, xasprintf("polus_recover_%s", name), &x->recover,
-			 &x->recover_addr);
+		fn_entry(patch, xasprintf("polus_recover_%s", name), &x->recover, &x->recover_addr);
 	}
 }
 

@@ -17,7 +17,7 @@
 #include "versionfile.h"
 
 struct data_build {
-	char *dir; /* the sync/ folder */
+	char *dir;		 /* the sync/ folder */
 	struct sync_result *res; /* per plan.coexist */
 	char **files, **objs;	 /* every .c of dir and its object */
 	size_t nfiles, capfiles, nobjs, capobjs;

@@ -256,15 +256,16 @@ static int make_sync(struct pb *b)
 		dir = xstrdup(b->po->sync_dir);
 	} else {
 		char *copy = xstrdup(b->po->out);
-		dir = xasprintf("%s/sync", dirname(copy));
+		const char *d = dirname(copy);
+		dir = strcmp(d, ".") ? xasprintf("%s/sync", d) : xstrdup("sync");
 		free(copy);
 	}
 	if (b->plan.ncoexist && !(header = beside_me("polus_recover.h"))) {
 		msg(b->err, sizeof(b->err), "polus_recover.h not found next to polus-mkpatch");
 		rc = PX_INTERNAL;
 	}
-	if (!rc && data_generate(&b->db, &b->plan, b->ob, b->nb, dir, header, b->err,
-				 sizeof(b->err)))
+	if (!rc &&
+	    data_generate(&b->db, &b->plan, b->ob, b->nb, dir, header, b->err, sizeof(b->err)))
 		rc = PX_INTERNAL;
 	free(header);
 	free(dir);
@@ -1263,8 +1264,7 @@ int patch_build(const struct patch_opts *po, const struct meta_build *ob,
 	    (rc = make_sync(&b)))
 		goto out;
 	if ((rc = compile_units(&b)) || (rc = compile_sync(&b)) || (rc = link_patch(&b)) ||
-	    (rc = write_version_file(&b)) ||
-	    (rc = embed_and_publish(&b)))
+	    (rc = write_version_file(&b)) || (rc = embed_and_publish(&b)))
 		goto out;
 	progress(&b, 0, "done: %s (version file %s)", po->out, b.out_yaml);
 	if (!po->quiet)

@@ -824,7 +824,8 @@ static void find_writers(struct pctx *c, struct plan_coexist *cv)
 				const char *caller = meta_origin(u, u->inlines[i].a);
 				if (!caller)
 					caller = u->inlines[i].a;
-				if (smap_get(&w, u->inlines[i].b) >= 0 && smap_get(&w, caller) < 0) {
+				if (smap_get(&w, u->inlines[i].b) >= 0 &&
+				    smap_get(&w, caller) < 0) {
 					smap_put(&w, caller, 1);
 					more = 1;
 				}

@@ -64,9 +64,9 @@ struct plan_writer {
  * plan line `coexist`), synced from OLD's copy at the switch (mkpatch_sync). */
 struct plan_coexist {
 	const struct d_item *it;
-	char *id;	/* C identifier: sync/ID.c, polus_sync_ID_old2new... */
-	char *symbol;	/* __polus_v_N */
-	long oldbind;	/* index into plan.binds of OLD's copy */
+	char *id;     /* C identifier: sync/ID.c, polus_sync_ID_old2new... */
+	char *symbol; /* __polus_v_N */
+	long oldbind; /* index into plan.binds of OLD's copy */
 	struct plan_writer *writers;
 	size_t nwriters, capwriters;
 };

@@ -36,12 +36,12 @@ struct field {
 struct gen {
 	const struct meta_build *b[2]; /* OLD, NEW */
 	int unit[2];
-	FILE *acc;	   /* accessor macros */
-	FILE *fwd[2];	   /* sync bodies: [0] old2new, [1] new2old */
-	FILE *chk;	   /* check statements (pointers into the old copy) */
+	FILE *acc;    /* accessor macros */
+	FILE *fwd[2]; /* sync bodies: [0] old2new, [1] new2old */
+	FILE *chk;    /* check statements (pointers into the old copy) */
 	struct sync_result *r;
-	int depth;	   /* loop nesting: i0, i1... */
-	char *carried;	   /* summary lists */
+	int depth;     /* loop nesting: i0, i1... */
+	char *carried; /* summary lists */
 	char *added, *dropped;
 };
 
@@ -146,7 +146,7 @@ static void parse_node(const struct meta_build *b, int u, const char *text, long
 			n->ty = NULL;
 		if (n->size < 0)
 			n->size = 4;
-		n->ctype = xstrdup(n->size == 1 ? "signed char"
+		n->ctype = xstrdup(n->size == 1	  ? "signed char"
 				   : n->size == 2 ? "short int"
 				   : n->size == 8 ? "long int"
 						  : "int");
@@ -197,10 +197,10 @@ static void fields_free(struct field *v, size_t n)
 	free(v);
 }
 
-static const char *lock_names[] = {"pthread_mutex_t", "pthread_rwlock_t", "pthread_spinlock_t",
-				   "pthread_cond_t",  "pthread_barrier_t", "pthread_once_t",
-				   "sem_t",	      "struct __pthread_mutex_s",
-				   "struct __pthread_rwlock_arch_t"};
+static const char *lock_names[] = {
+    "pthread_mutex_t", "pthread_rwlock_t",	   "pthread_spinlock_t",
+    "pthread_cond_t",  "pthread_barrier_t",	   "pthread_once_t",
+    "sem_t",	       "struct __pthread_mutex_s", "struct __pthread_rwlock_arch_t"};
 
 static int is_lock(const char *text)
 {
@@ -289,11 +289,12 @@ static void stub(struct gen *g, const char *path, const char *why)
 	char *s = xasprintf("%s: %s", path, why);
 	VEC_PUSH(g->r->stubs, g->r->nstubs, g->r->capstubs, s);
 	fprintf(g->fwd[0],
-		"%*s/* %s: %s. Write its sync by hand, here and in the new -> old\n"
-		"%*s * direction below, then delete the #error line. */\n"
+		"%*s/* %s: %s.\n"
+		"%*s * Write its sync by hand, here and in the new -> old direction below,\n"
+		"%*s * then delete the #error line. */\n"
 		"%*s#error \"polus: the sync of %s is left to you (%s)\"\n",
-		4 + 4 * g->depth, "", path, why, 4 + 4 * g->depth, "", 4 + 4 * g->depth, "", path,
-		why);
+		4 + 4 * g->depth, "", path, why, 4 + 4 * g->depth, "", 4 + 4 * g->depth, "",
+		4 + 4 * g->depth, "", path, why);
 	fprintf(g->fwd[1], "%*s/* %s: %s: write its sync by hand (see above). */\n",
 		4 + 4 * g->depth, "", path, why);
 }
@@ -397,13 +398,13 @@ static void member(struct gen *g, int which, const struct side *s, const char *n
 		   struct side *m)
 {
 	memset(m, 0, sizeof(*m));
-	parse_node(g->b[which], g->unit[which], type, bitsize >= 0 && !(bitsize % 8) ? bitsize / 8
-										     : -1,
-		   &m->n);
+	parse_node(g->b[which], g->unit[which], type,
+		   bitsize >= 0 && !(bitsize % 8) ? bitsize / 8 : -1, &m->n);
 	if (index) {
 		m->acc = xstrdup(s->acc);
-		m->args = *s->args ? xasprintf("%.*s, %s)", (int)strlen(s->args) - 1, s->args, index)
-				   : xasprintf("(%s)", index);
+		m->args = *s->args
+			      ? xasprintf("%.*s, %s)", (int)strlen(s->args) - 1, s->args, index)
+			      : xasprintf("(%s)", index);
 		m->params = xstrdup(m->args);
 		m->off = xasprintf("%s + (%s) * %ld", s->off, index, esize);
 		m->bitpos = -1;
@@ -415,7 +416,8 @@ static void member(struct gen *g, int which, const struct side *s, const char *n
 	m->off = strcmp(s->off, "0") ? xasprintf("%s + %ld", s->off, bitpos / 8)
 				     : xasprintf("%ld", bitpos / 8);
 	m->bitpos = s->bitpos >= 0 && !*s->args ? s->bitpos + bitpos : -1;
-	if (m->n.k == L_INT && bitsize > 0 && (bitsize % 8 || bitpos % 8 || bitsize / 8 != m->n.size)) {
+	if (m->n.k == L_INT && bitsize > 0 &&
+	    (bitsize % 8 || bitpos % 8 || bitsize / 8 != m->n.size)) {
 		m->bits = bitsize;
 		m->isigned = !strstr(m->n.ctype, "unsigned") && strcmp(m->n.ctype, "_Bool");
 	}
@@ -450,10 +452,10 @@ static void match_structs(struct gen *g, const char *path, struct side *o, struc
 					  : "new: keeps its initializer");
 		} else {
 			struct side om, nm;
-			member(g, 0, o, of[i].name, of[i].type, of[i].bitpos, of[i].bitsize, NULL, 0,
-			       &om);
-			member(g, 1, n, nf[j].name, nf[j].type, nf[j].bitpos, nf[j].bitsize, NULL, 0,
-			       &nm);
+			member(g, 0, o, of[i].name, of[i].type, of[i].bitpos, of[i].bitsize, NULL,
+			       0, &om);
+			member(g, 1, n, nf[j].name, nf[j].type, nf[j].bitpos, nf[j].bitsize, NULL,
+			       0, &nm);
 			if ((om.bits || nm.bits) && (om.bitpos < 0 || nm.bitpos < 0))
 				stub(g, p, "a bit-field inside an array");
 			else
@@ -524,6 +526,47 @@ static void match_arrays(struct gen *g, const char *path, struct side *o, struct
 	free(idx);
 }
 
+/* The accessors of every leaf under side s (prefix OLD or NEW): what an author needs to
+ * write a sync no rule could. */
+static void define_tree(struct gen *g, int which, const char *prefix, const struct side *s)
+{
+	if (g->depth > 6)
+		return;
+	if ((is_scalar(s->n.k) || s->n.k == L_PTR) && (!s->bits || s->bitpos >= 0)) {
+		define_accessor(g, prefix, s);
+	} else if (s->n.k == L_STRUCT) {
+		size_t nf;
+		struct field *f = parse_fields(s->n.ty->layout, &nf);
+		for (size_t i = 0; i < nf; i++) {
+			struct side m;
+			member(g, which, s, f[i].name, f[i].type, f[i].bitpos, f[i].bitsize, NULL,
+			       0, &m);
+			define_tree(g, which, prefix, &m);
+			side_free(&m);
+		}
+		fields_free(f, nf);
+	} else if (s->n.k == L_ARRAY && s->n.count > 0 && s->n.size > 0) {
+		char *idx = xasprintf("i%d", g->depth);
+		long es = s->n.size / s->n.count;
+		struct side m;
+		member(g, which, s, NULL, s->n.elem, 0, es * 8, idx, es, &m);
+		g->depth++;
+		define_tree(g, which, prefix, &m);
+		g->depth--;
+		side_free(&m);
+		free(idx);
+	}
+}
+
+/* A field no rule carries: its accessors, and the #error the author replaces. */
+static void left_to_author(struct gen *g, const char *path, const struct side *o,
+			   const struct side *n, const char *why)
+{
+	define_tree(g, 0, "OLD", o);
+	define_tree(g, 1, "NEW", n);
+	stub(g, path, why);
+}
+
 static void match(struct gen *g, const char *path, struct side *o, struct side *n)
 {
 	enum lk ok = o->n.k, nk = n->n.k;
@@ -539,12 +582,25 @@ static void match(struct gen *g, const char *path, struct side *o, struct side *
 		match_structs(g, path, o, n);
 	} else if (ok == L_ARRAY && nk == L_ARRAY) {
 		match_arrays(g, path, o, n);
+	} else if (ok == L_UNION && nk == L_UNION && o->n.size == n->n.size &&
+		   !strcmp(o->n.ty->layout, n->n.ty->layout)) {
+		/* the same union on both sides: its bytes are its value */
+		for (int d = 0; d < 2; d++)
+			fprintf(g->fwd[d],
+				"%*sfor (long b = 0; b < %ld; b++) /* %s: the same union */\n"
+				"%*s    POLUS_AT(unsigned char, %s, %s + b) = "
+				"POLUS_AT(unsigned char, %s, %s + b);\n",
+				4 + 4 * g->depth, "", o->n.size, path, 4 + 4 * g->depth, "",
+				d ? "OLD" : "NEW", d ? o->off : n->off, d ? "NEW" : "OLD",
+				d ? n->off : o->off);
+		add_list(&g->carried, path);
 	} else if (ok == L_UNION || nk == L_UNION) {
-		stub(g, path, "a union: which member is live only the program knows");
+		left_to_author(g, path, o, n,
+			       "a union: which member is live only the program knows");
 	} else {
-		char *why = xasprintf("%s -> %s: no rule converts these types", o->n.text,
-				      n->n.text);
-		stub(g, path, why);
+		char *why =
+		    xasprintf("%s -> %s: no rule converts these types", o->n.text, n->n.text);
+		left_to_author(g, path, o, n, why);
 		free(why);
 	}
 }
@@ -661,10 +717,10 @@ int sync_write(const struct meta_build *ob, const struct meta_build *nb, const s
 		fprintf(stderr, "polus-mkpatch: out of memory\n");
 		exit(4);
 	}
-	struct side o = {.acc = xstrdup(""), .args = xstrdup(""), .params = xstrdup(""),
-			 .off = xstrdup("0")};
-	struct side n = {.acc = xstrdup(""), .args = xstrdup(""), .params = xstrdup(""),
-			 .off = xstrdup("0")};
+	struct side o = {
+	    .acc = xstrdup(""), .args = xstrdup(""), .params = xstrdup(""), .off = xstrdup("0")};
+	struct side n = {
+	    .acc = xstrdup(""), .args = xstrdup(""), .params = xstrdup(""), .off = xstrdup("0")};
 	parse_node(ob, sv->ou, sv->old->type, strtol(sv->old->size, NULL, 10), &o.n);
 	parse_node(nb, sv->nu, sv->new->type, strtol(sv->new->size, NULL, 10), &n.n);
 	/* a variable that is no struct is its own single field, named after it */
@@ -681,10 +737,10 @@ int sync_write(const struct meta_build *ob, const struct meta_build *nb, const s
 	side_free(&n);
 	char *acc = take(g.acc, &accb), *f0 = take(g.fwd[0], &fb[0]), *f1 = take(g.fwd[1], &fb[1]);
 	char *chk = take(g.chk, &cb);
-	r->covers = xasprintf("%s (%s, %s -> %s bytes): carried %s; added %s; dropped %s",
-			      sv->key, sv->new->type, sv->old->size, sv->new->size,
-			      g.carried ? g.carried : "-", g.added ? g.added : "-",
-			      g.dropped ? g.dropped : "-");
+	r->covers =
+	    xasprintf("%s (%s, %s -> %s bytes): carried %s; added %s; dropped %s", sv->key,
+		      sv->new->type, sv->old->size, sv->new->size, g.carried ? g.carried : "-",
+		      g.added ? g.added : "-", g.dropped ? g.dropped : "-");
 	int k = kept_matches(path, sv, fp);
 	if (k == 1) {
 		r->kept = 1;
@@ -728,12 +784,35 @@ void sync_result_free(struct sync_result *r)
 
 /* Functions a stub must not call while the program's threads are held. */
 static const char *forbidden[] = {
-    "malloc",	   "calloc",	     "realloc",	      "free",	       "posix_memalign",
-    "aligned_alloc", "strdup",	     "mmap",	      "printf",	       "fprintf",
-    "puts",	   "fputs",	     "fwrite",	      "fflush",	       "fopen",
-    "sleep",	   "usleep",	     "nanosleep",     "pthread_mutex_lock", "pthread_mutex_trylock",
-    "pthread_rwlock_rdlock", "pthread_rwlock_wrlock", "pthread_spin_lock", "pthread_cond_wait",
-    "sem_wait",	   "flockfile",	     "syslog",	      "pthread_join",  "dlopen",
+    "malloc",
+    "calloc",
+    "realloc",
+    "free",
+    "posix_memalign",
+    "aligned_alloc",
+    "strdup",
+    "mmap",
+    "printf",
+    "fprintf",
+    "puts",
+    "fputs",
+    "fwrite",
+    "fflush",
+    "fopen",
+    "sleep",
+    "usleep",
+    "nanosleep",
+    "pthread_mutex_lock",
+    "pthread_mutex_trylock",
+    "pthread_rwlock_rdlock",
+    "pthread_rwlock_wrlock",
+    "pthread_spin_lock",
+    "pthread_cond_wait",
+    "sem_wait",
+    "flockfile",
+    "syslog",
+    "pthread_join",
+    "dlopen",
 };
 
 char *sync_forbidden(const char *obj_path, char *err, size_t errlen, int *failed)
