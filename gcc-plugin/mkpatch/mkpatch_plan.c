@@ -897,31 +897,49 @@ static int keep_sees_type(const struct pctx *c, const struct plan_keep *k, const
 	return sees;
 }
 
+/* The changed functions whose new code sees type `tag` ("a, b, c"; malloc'd), or NULL. */
+static char *type_users(const struct pctx *c, const char *tag, size_t *n)
+{
+	char *users = NULL;
+	*n = 0;
+	for (size_t i = 0; i < c->p->nunits; i++)
+		for (size_t k = 0; k < c->p->units[i].nkeeps; k++) {
+			const struct plan_keep *kp = &c->p->units[i].keeps[k];
+			if (!keep_sees_type(c, kp, tag))
+				continue;
+			char *more = xasprintf("%s%s%s", users ? users : "", users ? ", " : "",
+					       kp->it->name);
+			free(users);
+			users = more;
+			(*n)++;
+		}
+	return users;
+}
+
 static void refuse_changed_layouts(struct pctx *c)
 {
 	for (size_t t = 0; t < c->d->ntypes; t++) {
 		const struct d_item *ty = &c->d->types[t];
+		size_t n;
 		if (ty->state != DS_CHANGED || smap_get(&c->refused_types, ty->name) >= 0 ||
 		    smap_get(&c->covered_types, ty->name) >= 0)
 			continue;
-		const struct d_item *user = NULL;
-		for (size_t i = 0; i < c->p->nunits && !user; i++)
-			for (size_t k = 0; k < c->p->units[i].nkeeps && !user; k++)
-				if (keep_sees_type(c, &c->p->units[i].keeps[k], ty->name))
-					user = c->p->units[i].keeps[k].it;
-		if (!user)
+		char *users = type_users(c, ty->name, &n);
+		if (!users)
 			continue;
 		if (layout_ok(c, ty->name))
-			pwarn(c->p, xasprintf("type %s changed layout (%s uses it): objects the "
+			pwarn(c->p, xasprintf("type %s changed layout (%s use%s it): objects the "
 					      "running program already holds keep the old layout "
 					      "and are not converted (--layout-ok %s)",
-					      ty->name, user->name, ty->name));
+					      ty->name, users, n == 1 ? "s" : "", ty->name));
 		else
-			refuse(c,
-			       xasprintf("type %s changed layout (%s uses it): objects the "
-					 "running program already holds have the old layout: not "
-					 "supported yet (--layout-ok %s if none can exist)",
-					 ty->name, user->name, ty->name));
+			refuse(c, xasprintf(
+				      "type %s changed layout (%s use%s it): objects the "
+				      "running program already holds have the old layout: not "
+				      "supported yet (--layout-ok %s if none can exist; or keep "
+				      "the type and attach the new fields with runtime/shadow.h)",
+				      ty->name, users, n == 1 ? "s" : "", ty->name));
+		free(users);
 	}
 }
 
