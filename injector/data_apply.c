@@ -150,6 +150,8 @@ int da_run(const struct vf_patch *vf, uint64_t base, struct pt_thread *t, int me
 	for (size_t i = 0; i < vf->ndata; i++) {
 		const struct vf_data *d = &vf->data[i];
 		const char *name = d->variable ? d->variable : d->check;
+		if (!d->variable && !strncmp(name, "polus_check_", 12))
+			name += 12; /* the patch's own check NAME */
 		char *outcome = NULL;
 		long res, args[6] = {0};
 		if (d->variable && rc_call(t, memfd, base + d->sync_old2new_addr, args, NULL, 0,

@@ -11,6 +11,8 @@
  *   PLAN_COEXIST   KEY SYMBOL   a variable whose type changed: the unit keeps its own
  *                               definition (the patch's new copy), exported as SYMBOL on
  *                               pages of its own; the running program keeps the old copy
+ *   PLAN_SYNC_STORE KEY FN      after each store of the unit's code to variable KEY, a call
+ *                               to the external FN (void (void)): the store's sync
  * Plain C that also compiles as C++ inside the GCC plugin.
  */
 #ifndef POLUS_PLAN_FORMAT_H
@@ -26,6 +28,7 @@
 #define PLAN_BIND_VAR "bind-var"
 #define PLAN_EXPECT "expect"
 #define PLAN_COEXIST "coexist"
+#define PLAN_SYNC_STORE "sync-store"
 /* The alignment of a PLAN_COEXIST variable: the new copy starts a page of its own. */
 #define PLAN_COEXIST_ALIGN 4096
 #define PLAN_TLS "tls" /* the optional last field of PLAN_BIND_VAR */

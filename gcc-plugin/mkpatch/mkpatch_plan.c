@@ -190,11 +190,40 @@ static const struct ef_sym *old_symbol(struct pctx *c, int ou, const char *asm_n
 static size_t bind_index(struct pctx *c, const char *name, const struct ef_sym *s, int is_fn);
 static int is_local_var(const struct meta_var *v);
 
+/* The first function of OLD or NEW (of the variable's own unit, for a static) whose
+ * body lets the variable's address escape (`use FN escape KEY`), or NULL. */
+static const char *escaped_in(const struct pctx *c, const struct d_item *it)
+{
+	const struct meta_build *bs[2] = {c->ob, c->nb};
+	const int own[2] = {it->ou, it->nu};
+	int local = is_local_var(it->new);
+	for (int b = 0; b < 2; b++)
+		for (size_t ui = 0; ui < bs[b]->nunits; ui++) {
+			const struct meta_unit *u = &bs[b]->units[ui];
+			if (local && (int)ui != own[b])
+				continue;
+			for (size_t i = 0; i < u->nuses; i++)
+				if (!strcmp(u->uses[i].kind, "escape") &&
+				    !strcmp(u->uses[i].target, it->key))
+					return u->uses[i].fn;
+		}
+	return NULL;
+}
+
 /*
  * A writable variable whose type changed: the patch defines a new copy, synced from the
  * running program's at the switch (mkpatch_sync). Refused when old and new code would
  * lock different copies (a lock or an atomic in it), or when OLD has no copy to sync.
  */
+/* A changed variable refused: its type, if it is the layout of one, is the root cause
+ * said here (no second refusal for the objects of that type). */
+static void refuse_var(struct pctx *c, const struct d_item *it, char *why)
+{
+	refuse(c, why);
+	if (layout_reason(it))
+		smap_put(&c->refused_types, layout_reason(it), 1);
+}
+
 static void plan_coexist(struct pctx *c, const struct d_item *it)
 {
 	const struct meta_var *ov = it->old, *nv = it->new;
@@ -202,20 +231,29 @@ static void plan_coexist(struct pctx *c, const struct d_item *it)
 	if (!lock)
 		lock = sync_lock_field(c->nb, it->nu, nv);
 	if (lock) {
-		refuse(c, xasprintf("variable %s (%s) changed type, and it holds a lock or an "
-				    "atomic (%s): old and new code would lock different copies; "
-				    "not supported",
-				    it->key, it->unit, lock));
+		refuse_var(c, it,
+			   xasprintf("variable %s (%s) changed type, and it holds a lock or an "
+				     "atomic (%s): old and new code would lock different copies; "
+				     "not supported",
+				     it->key, it->unit, lock));
 		free(lock);
-		if (layout_reason(it)) /* the root cause, said once */
-			smap_put(&c->refused_types, layout_reason(it), 1);
+		return;
+	}
+	const char *by = escaped_in(c, it);
+	if (by) {
+		refuse_var(c, it,
+			   xasprintf("variable %s (%s) changed type, and %s stores its address or "
+				     "passes it on (to another thread, the kernel...): writes made "
+				     "through it cannot be carried to the new copy; not supported",
+				     it->key, it->unit, by));
 		return;
 	}
 	const struct ef_sym *s = old_symbol(c, it->ou, ov->asm_name, is_local_var(ov), 0);
 	if (!s) {
-		refuse(c, xasprintf("variable %s (%s) changed type, and OLD's symbol table does "
-				    "not name its storage (%s): nothing to sync from",
-				    it->key, it->unit, ov->asm_name));
+		refuse_var(c, it,
+			   xasprintf("variable %s (%s) changed type, and OLD's symbol table does "
+				     "not name its storage (%s): nothing to sync from",
+				     it->key, it->unit, ov->asm_name));
 		return;
 	}
 	struct plan_coexist cv = {.it = it, .oldbind = -1};
@@ -1034,10 +1072,15 @@ int plan_write(const struct plan *p, const struct plan_unit *pu, const char *pat
 		fprintf(f, "%s\t%s\t%s%s\n", b->is_fn ? PLAN_BIND_FN : PLAN_BIND_VAR, b->name,
 			b->symbol, b->tls ? "\t" PLAN_TLS : "");
 	}
-	for (size_t i = 0; i < p->ncoexist; i++)
-		if (p->coexist[i].it->nu == pu->nu)
-			fprintf(f, PLAN_COEXIST "\t%s\t%s\n", p->coexist[i].it->key,
-				p->coexist[i].symbol);
+	for (size_t i = 0; i < p->ncoexist; i++) {
+		const struct plan_coexist *cv = &p->coexist[i];
+		if (cv->it->nu == pu->nu)
+			fprintf(f, PLAN_COEXIST "\t%s\t%s\n", cv->it->key, cv->symbol);
+		/* a global's stores in any unit; a static's only in its own */
+		if (cv->it->nu == pu->nu || !is_local_var(cv->it->new))
+			fprintf(f, PLAN_SYNC_STORE "\t%s\tpolus_sync_%s_store\n", cv->it->key,
+				cv->id);
+	}
 	/* every function whose body the patch compiles must still hash as NEW recorded
 	 * it: a source edited since NEW was built would patch in code nobody tested */
 	for (size_t i = 0; !pu->skip_expect && i < pu->u->nfns; i++)

@@ -671,6 +671,13 @@ static void functions(FILE *f, const struct sync_var *sv, const char *fwd[2], co
 		"__attribute__((used)) void polus_sync_%s_old2new(void)\n{\n%s}\n\n"
 		"/* NEW -> OLD: while old code still runs on the old copy, and for a rollback. */\n"
 		"__attribute__((used)) void polus_sync_%s_new2old(void)\n{\n%s}\n\n"
+		"/* Set while old code may still run on the old copy (write tracking of old\n"
+		" * code): each store of the new code is then carried to the old copy too. */\n"
+		"__attribute__((used)) volatile int polus_coexist_%s;\n\n"
+		"/* The patch's code calls this right after each of its stores to %s. */\n"
+		"__attribute__((used)) void polus_sync_%s_store(void)\n{\n"
+		"    if (__builtin_expect(polus_coexist_%s, 0))\n"
+		"        polus_sync_%s_new2old();\n}\n\n"
 		"/* Is the state the new code will see sound? 0 yes; else polus_say() why. */\n"
 		"__attribute__((used)) int polus_check_%s(struct polus_msg *m)\n{\n"
 		"    (void)m;\n%s"
@@ -679,7 +686,7 @@ static void functions(FILE *f, const struct sync_var *sv, const char *fwd[2], co
 		"__attribute__((used)) int polus_recover_%s(struct polus_msg *m)\n{\n"
 		"    (void)m;\n"
 		"    return 0;\n}\n",
-		id, fwd[0], id, fwd[1], id, chk, id);
+		id, fwd[0], id, fwd[1], id, sv->key, id, id, id, id, chk, id);
 }
 
 /* Whether path exists and was generated for the same layouts (-1: it does not exist). */

@@ -609,6 +609,70 @@ static void ctx_done(struct hctx *c, struct polus_hash3 *out)
 		out->h[i] = c->h[i];
 }
 
+/* Library functions that only read or write through a pointer argument while they run, on
+ * the calling thread: an address passed to them does not escape. */
+static const char *const no_escape_fns[] = {"memset",
+					    "memcpy",
+					    "memmove",
+					    "memcmp",
+					    "strlen",
+					    "strnlen",
+					    "strcmp",
+					    "strncmp",
+					    "strcpy",
+					    "strncpy",
+					    "strcat",
+					    "strncat",
+					    "strchr",
+					    "strrchr",
+					    "strstr",
+					    "printf",
+					    "fprintf",
+					    "sprintf",
+					    "snprintf",
+					    "vsnprintf",
+					    "sscanf",
+					    "puts",
+					    "fputs",
+					    "bzero",
+					    "__builtin_memset",
+					    "__builtin_memcpy",
+					    "__builtin_memmove",
+					    "__builtin_memcmp",
+					    "__builtin_strlen",
+					    "__memcpy_chk",
+					    "__memset_chk",
+					    "__strcpy_chk",
+					    "__snprintf_chk",
+					    "__sprintf_chk",
+					    "__printf_chk",
+					    "__fprintf_chk",
+					    "__memmove_chk",
+					    "__strncpy_chk"};
+
+/* `use FN escape KEY`: the address of global variable KEY (or of a part of it) leaves the
+ * statement as a value (stored, or passed to a function that may keep it, hand it to the
+ * kernel or to another thread): polus cannot follow writes made through it. */
+static void note_escape(struct hctx *c, tree op, tree callee)
+{
+	if (!op || TREE_CODE(op) != ADDR_EXPR)
+		return;
+	tree base = get_base_address(TREE_OPERAND(op, 0));
+	if (!base || TREE_CODE(base) != VAR_DECL || !is_global_var(base) || TREE_READONLY(base) ||
+	    !DECL_NAME(base))
+		return;
+	/* a function of this unit: its body is in the record, the address stays in the
+	 * program's own code (a store there is noted where it happens) */
+	if (callee && !DECL_EXTERNAL(callee) && cgraph_node::get(callee) &&
+	    cgraph_node::get(callee)->definition)
+		return;
+	const char *name = callee ? polus_decl_name(callee) : NULL;
+	for (size_t i = 0; name && i < sizeof(no_escape_fns) / sizeof(no_escape_fns[0]); i++)
+		if (!strcmp(name, no_escape_fns[i]))
+			return;
+	use(c, "escape", var_key_final(base));
+}
+
 static void hash_stmt(struct hctx *c, gimple *s)
 {
 	enum gimple_code gc = gimple_code(s);
@@ -621,6 +685,8 @@ static void hash_stmt(struct hctx *c, gimple *s)
 		hash_op(c, gimple_assign_lhs(s), M_WRITE);
 		for (unsigned i = 1; i < gimple_num_ops(s); i++)
 			hash_op(c, gimple_op(s, i), M_READ);
+		if (gimple_assign_rhs_code(s) == ADDR_EXPR)
+			note_escape(c, gimple_assign_rhs1(s), NULL);
 		if (gimple_clobber_p(s))
 			hmix(c, 77);
 		break;
@@ -640,6 +706,8 @@ static void hash_stmt(struct hctx *c, gimple *s)
 		for (unsigned i = 0; i < gimple_call_num_args(s); i++) {
 			c->arg_slot = true;
 			hash_op(c, gimple_call_arg(s, i), M_READ);
+			if (!gimple_call_internal_p(s))
+				note_escape(c, gimple_call_arg(s, i), fndecl);
 		}
 		hash_op(c, gimple_call_chain(s), M_READ);
 		hmix(c, gimple_call_tail_p(as_a<gcall *>(s)) * 2 +

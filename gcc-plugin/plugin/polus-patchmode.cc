@@ -19,6 +19,10 @@
  *                                stays (the patch's new copy), exported as SYMBOL
  *                                (default visibility, `used`), page-aligned, so
  *                                polus-mkpatch's sync code and polus-apply find it;
+ *   sync-store KEY FN            after each store of this unit's code to variable KEY (one
+ *                                in coexistence), a call to the external FN (void (void)),
+ *                                which carries the store to the old copy while old code
+ *                                may still use it;
  *   expect    NAME HASH          NEW's recorded HASH of function NAME in this unit: the
  *                                same hash is computed here (as record mode does, before
  *                                any rewriting) and a difference fails the compile, since
@@ -36,6 +40,7 @@
  * the C front end's redeclaration checks (static after non-static) out of the way. */
 #include "polus-common.h"
 #include "polus.h"
+#include "tree-cfg.h"
 
 struct plan_entry {
 	char *symbol;
@@ -45,7 +50,7 @@ struct plan_entry {
 };
 
 typedef hash_map<nofree_string_hash, plan_entry> plan_map;
-static plan_map *g_keep, *g_bind_fn, *g_bind_var, *g_coexist;
+static plan_map *g_keep, *g_bind_fn, *g_bind_var, *g_coexist, *g_sync_store;
 /* Kept FUNCTION_DECL -> the external ADDRSYM decl; used within one callback only (the
  * new decls are not GC roots until the IL refers to them). */
 static hash_map<tree, tree> *g_addr_of;
@@ -85,6 +90,7 @@ int polus_patch_load_plan(const char *path, char *err, size_t errlen)
 	g_bind_fn = new plan_map;
 	g_bind_var = new plan_map;
 	g_coexist = new plan_map;
+	g_sync_store = new plan_map;
 	g_addr_of = new hash_map<tree, tree>;
 	g_expect = new expect_map;
 	char line[4096];
@@ -136,6 +142,8 @@ int polus_patch_load_plan(const char *path, char *err, size_t errlen)
 			m = g_bind_var;
 		else if (!strcmp(fields[0], PLAN_COEXIST))
 			m = g_coexist;
+		else if (!strcmp(fields[0], PLAN_SYNC_STORE))
+			m = g_sync_store;
 		bool tls = nf == 4 && m == g_bind_var && !strcmp(fields[3], PLAN_TLS);
 		bool addr = nf == 4 && m == g_keep && fields[3][0];
 		if (!m || nf < 3 || (nf > 3 && !tls && !addr) || !fields[1][0] || !fields[2][0]) {
@@ -143,7 +151,8 @@ int polus_patch_load_plan(const char *path, char *err, size_t errlen)
 				 "%s:%d: bad plan line (want " PLAN_KEEP
 				 " NAME SYMBOL [ADDRSYM], " PLAN_BIND_FN
 				 " NAME SYMBOL, " PLAN_BIND_VAR " KEY SYMBOL "
-				 "[" PLAN_TLS "] or " PLAN_COEXIST " KEY SYMBOL)",
+				 "[" PLAN_TLS "], " PLAN_COEXIST " KEY SYMBOL or " PLAN_SYNC_STORE
+				 " KEY FN)",
 				 path, lineno);
 			rc = -1;
 			break;
@@ -250,6 +259,62 @@ static void coexist_variable(varpool_node *node, const char *symbol)
 	DECL_USER_ALIGN(decl) = 1;
 	set_name(decl, symbol);
 }
+
+/* ---- sync-store KEY FN: a call to FN after each store to the variable ---- */
+
+/* The external declaration of FN, void (void); one per name (the IL keeps it alive). */
+static tree store_fn(const char *name)
+{
+	static hash_map<nofree_string_hash, tree> *decls;
+	if (!decls)
+		decls = new hash_map<nofree_string_hash, tree>;
+	if (tree *d = decls->get(name))
+		return *d;
+	tree d = build_fn_decl(name, build_function_type_list(void_type_node, NULL_TREE));
+	DECL_EXTERNAL(d) = 1;
+	DECL_ARTIFICIAL(d) = 1;
+	make_default_visibility(d);
+	decls->put(xstrdup(name), d);
+	return d;
+}
+
+static const pass_data sync_store_pass_data = {
+    GIMPLE_PASS, "polus_sync_store", OPTGROUP_NONE, TV_NONE, PROP_cfg, 0, 0, 0, 0,
+};
+
+/* Right after `cfg`, before any inlining: every copy of the code carries the calls. */
+struct sync_store_pass : gimple_opt_pass {
+	sync_store_pass(gcc::context *ctx) : gimple_opt_pass(sync_store_pass_data, ctx)
+	{
+	}
+	bool gate(function *) final override
+	{
+		return !g_sync_store->is_empty();
+	}
+	unsigned int execute(function *fun) final override
+	{
+		basic_block bb;
+		FOR_EACH_BB_FN(bb, fun)
+		{
+			for (gimple_stmt_iterator gsi = gsi_start_bb(bb); !gsi_end_p(gsi);
+			     gsi_next(&gsi)) {
+				gimple *st = gsi_stmt(gsi);
+				tree lhs = gimple_store_p(st) ? gimple_get_lhs(st) : NULL_TREE;
+				tree base = lhs ? get_base_address(lhs) : NULL_TREE;
+				if (!base || TREE_CODE(base) != VAR_DECL || !is_global_var(base) ||
+				    !DECL_NAME(base) || stmt_ends_bb_p(st))
+					continue;
+				plan_entry *e = g_sync_store->get(polus_var_key_final(base));
+				if (!e)
+					continue;
+				gcall *call = gimple_build_call(store_fn(e->symbol), 0);
+				gimple_set_location(call, gimple_location(st));
+				gsi_insert_after(&gsi, call, GSI_NEW_STMT);
+			}
+		}
+		return 0;
+	}
+};
 
 /* ---- addresses of kept functions (keep NAME SYMBOL ADDRSYM) ---- */
 
@@ -551,6 +616,10 @@ static void on_start_unit(void *, void *)
 void polus_patch_register(const char *plugin_name)
 {
 	register_callback(plugin_name, PLUGIN_START_UNIT, on_start_unit, NULL);
+	/* each pass goes right after cfg: the one registered last runs first, so the
+	 * stores' sync calls come after polus_expect's hash of the body as written */
+	struct register_pass_info sp = {new sync_store_pass(g), "cfg", 1, PASS_POS_INSERT_AFTER};
+	register_callback(plugin_name, PLUGIN_PASS_MANAGER_SETUP, NULL, &sp);
 	struct register_pass_info xp = {new expect_pass(g), "cfg", 1, PASS_POS_INSERT_AFTER};
 	register_callback(plugin_name, PLUGIN_PASS_MANAGER_SETUP, NULL, &xp);
 	register_callback(plugin_name, PLUGIN_FINISH_DECL, on_finish_decl, NULL);

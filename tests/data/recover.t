@@ -3,8 +3,9 @@
 # no owner. The author writes the check and the recover in sync/pool.c: with a recover
 # that repairs nothing, polus-apply abandons the update (exit 2, the check's message, the
 # process exactly as it was); with a real one, the check finds the taint, the recover
-# repairs it and the fixed code goes on from sound state. A recover that calls printf is
-# refused at build time (it runs while the program's threads are held).
+# repairs it and the fixed code goes on from sound state; a check of the patch's own (a
+# file of its own in the sync folder) runs too. A recover that calls printf is refused at
+# build time (it runs while the program's threads are held).
 : "${POLUS_TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$POLUS_TOP/tests/lib.sh" || exit 1
 . "$(dirname "$0")/lib-data.sh" || exit 1
@@ -18,6 +19,15 @@ for d in noop good printf; do
 done
 "$HERE/author.py" noop/pool.c recover-noop && "$HERE/author.py" good/pool.c recover &&
 	"$HERE/author.py" printf/pool.c recover-printf || fail "author: recover"
+# a check of the patch's own, of state that is no changed variable
+cat > good/limits.c <<'C'
+#include "polus_recover.h"
+int polus_check_limits(struct polus_msg *m)
+{
+    (void)m;
+    return 0;
+}
+C
 for d in noop good; do
 	"$MK" -q --sync-dir $d v1/prog v2/prog -o $d.so 2> $d.err || fail "$d: $(cat $d.err)"
 	cmp -s $d/pool.c sync/pool.c && fail "$d/pool.c was overwritten"
@@ -44,6 +54,7 @@ grep -qx 'pool: synced old -> new (struct pool, 20 -> 24 bytes); check found tai
 	fail "apply: $(cat apply.txt)"
 "$POLUS_BUILD/polus-status" "$pid" | grep -q '^  data pool: synced old -> new (struct pool, 20 -> 24 bytes); check found taint (pool.slot\[1\] names no owner), recovered$' ||
 	fail "status: $("$POLUS_BUILD/polus-status" "$pid")"
+grep -qx 'limits: check clean' apply.txt || fail "the patch's own check did not run: $(cat apply.txt)"
 ask 's' 'used=1 slots=1000 takes=0'
 ask 'g 2' 'used=1 slots=1000 takes=0'
 ask 't 2 3' 'used=2 slots=1030 takes=1'
