@@ -51,6 +51,7 @@
 #include "session.h"
 #include "symresolve.h"
 #include "target.h"
+#include "test_kill.h"
 #include "thread_frames.h"
 #include "thread_scan.h"
 #include "undo_log.h"
@@ -151,6 +152,7 @@ __attribute__((format(printf, 1, 2))) static void step(const char *fmt, ...)
  */
 static int test_fail(struct apply *a, const char *where)
 {
+	tk_step(where); /* a phase boundary: POLUS_TEST_KILL_AT counts it */
 	if (fail_at && strcmp(fail_at, where) == 0)
 		return fail(a, PX_INTERNAL, "test failure injected after %s (POLUS_TEST_FAIL_AT)",
 			    where);
@@ -461,6 +463,17 @@ static int hijack(struct apply *a)
 	return choose_thread(a);
 }
 
+/* Descriptors an apply that died left open in the target are closed first. */
+static int close_strays(struct apply *a)
+{
+	unsigned n = 0;
+	int rc = rl_close_strays(&a->rl, &n);
+	if (!rc && n)
+		step("closed %u descriptor%s left by a polus-apply that died", n,
+		     n == 1 ? "" : "s");
+	return rc;
+}
+
 static void release(struct apply *a)
 {
 	a->hijacked = 0;
@@ -725,7 +738,7 @@ static int live_phases(struct apply *a)
 		a->map_addr = a->again->load_addr;
 		step("reusing %s at 0x%llx (mapped since its rollback)", a->again->name,
 		     (unsigned long long)a->map_addr);
-	} else if ((rc = hijack(a)) || (rc = load_patch(a)) || (rc = test_fail(a, "load")) ||
+	} else if ((rc = hijack(a)) || (rc = close_strays(a)) || (rc = load_patch(a)) || (rc = test_fail(a, "load")) ||
 		   (rc = ri_ensure(&a->reg, &a->rl, a->reg_absent)) ||
 		   (rc = test_fail(a, "registry"))) {
 		undo(a);

@@ -1,5 +1,5 @@
 # injector: polus-apply and polus-status (C; ptrace, libelf, capstone).
-INJ_BASE_OBJS := $(patsubst %,$(BUILD)/obj/injector/%.o,procfs target) \
+INJ_BASE_OBJS := $(patsubst %,$(BUILD)/obj/injector/%.o,procfs target test_kill) \
 	$(BUILD)/obj/runtime/registry.o
 INJ_APPLY_OBJS := $(patsubst %,$(BUILD)/obj/injector/%.o,apply_main ptrace_ctl remote_syscall \
 	seccomp_eval loader symresolve ifunc_self patch_site placement remote_load registry_io \
@@ -22,7 +22,7 @@ INSTALL_BIN += $(BUILD)/polus-apply $(BUILD)/polus-status
 # Unit test of symresolve's IFUNC choice on a real process (tests/inject/symresolve.t).
 $(BUILD)/obj/tests/unit/symresolve_test.o: CFLAGS_POLUS += -Iinjector
 $(BUILD)/tests/symresolve-test: $(BUILD)/obj/tests/unit/symresolve_test.o \
-	$(patsubst %,$(BUILD)/obj/injector/%.o,symresolve ifunc_self procfs) $(COMMON_LIB)
+	$(patsubst %,$(BUILD)/obj/injector/%.o,symresolve ifunc_self procfs test_kill) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_POLUS) -o $@ $^ -lelf
 tools: $(BUILD)/tests/symresolve-test
@@ -37,3 +37,11 @@ $(BUILD)/polus-rollback: $(INJ_ROLLBACK_OBJS)
 	$(CC) $(LDFLAGS_POLUS) -o $@ $^ -lelf -lcapstone -lyaml
 tools: $(BUILD)/polus-rollback
 INSTALL_BIN += $(BUILD)/polus-rollback
+
+# rs_fncall driven by hand on a fixture process (tests/txn/fncall.t).
+$(BUILD)/obj/tests/unit/rs_probe.o: CFLAGS_POLUS += -Iinjector
+$(BUILD)/tests/rs-probe: $(BUILD)/obj/tests/unit/rs_probe.o \
+	$(patsubst %,$(BUILD)/obj/injector/%.o,remote_syscall ptrace_ctl procfs test_kill) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_POLUS) -o $@ $^
+tools: $(BUILD)/tests/rs-probe

@@ -20,6 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 
+/* remote_syscall tells system call stops from signals by SIGTRAP | 0x80 */
+#define SEIZE_OPTS PTRACE_O_TRACESYSGOOD
+
 uint64_t pt_now_ns(void)
 {
 	struct timespec ts;
@@ -174,7 +177,8 @@ int pt_stop_all(pid_t pid, struct pt_group *g, int timeout_ms, char *err, size_t
 			struct pt_thread *t;
 			if (find(g, tids[i]))
 				continue;
-			if (ptrace(PTRACE_SEIZE, tids[i], 0, PTRACE_O_TRACECLONE) != 0) {
+			if (ptrace(PTRACE_SEIZE, tids[i], 0, SEIZE_OPTS | PTRACE_O_TRACECLONE) !=
+			    0) {
 				int e = errno;
 				if (e == ESRCH)
 					continue; /* exited since the listing */
@@ -250,7 +254,7 @@ int pt_stop_one(pid_t pid, pid_t tid, struct pt_group *g, int timeout_ms, char *
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	if (ptrace(PTRACE_SEIZE, tid, 0, 0) != 0) {
+	if (ptrace(PTRACE_SEIZE, tid, 0, SEIZE_OPTS) != 0) {
 		int e = errno;
 		char tp[32] = "0";
 		pf_status_field(pid, tid, "TracerPid", tp, sizeof(tp));
@@ -344,10 +348,15 @@ void pt_release(struct pt_group *g, uint64_t *max_pause_ns)
 		if (t->state != PT_STOPPED)
 			continue;
 		rewind_eintr(t);
-		ptrace(PTRACE_DETACH, t->tid, 0, (void *)(long)sig);
+		/* a PTRACE_EVENT_STOP (a thread remote_syscall used) drops a detach signal:
+		 * send them all again, to the same thread, pending until it runs untraced */
+		int first = t->event == PTRACE_EVENT_STOP ? 0 : 1;
+		for (int k = first ? t->nsignals : 0; k < t->nsignals; k++)
+			syscall(SYS_tgkill, g->pid, t->tid, t->signals[k]);
+		ptrace(PTRACE_DETACH, t->tid, 0, (void *)(long)(first ? sig : 0));
 		t->t_resume_ns = pt_now_ns();
 		/* more than one signal: the others are sent again, to the same thread */
-		for (int k = 1; k < t->nsignals; k++)
+		for (int k = 1; first && k < t->nsignals; k++)
 			syscall(SYS_tgkill, g->pid, t->tid, t->signals[k]);
 		if (t->t_resume_ns - t->t_stop_ns > maxp)
 			maxp = t->t_resume_ns - t->t_stop_ns;

@@ -166,6 +166,34 @@ static long next_fd(pid_t pid)
 	return fd;
 }
 
+int rl_close_strays(struct rl_ctx *c, unsigned *nclosed)
+{
+	char path[64], link[256];
+	struct dirent *d;
+	int rc = 0;
+	*nclosed = 0;
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)c->pid);
+	DIR *dir = opendir(path);
+	while (dir && !rc && (d = readdir(dir))) {
+		char fp[320];
+		long res;
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(fp, sizeof(fp), "%s/%s", path, d->d_name);
+		ssize_t n = readlink(fp, link, sizeof(link) - 1);
+		if (n <= 0)
+			continue;
+		link[n] = 0;
+		if (strncmp(link, "/memfd:" POLUS_MEMFD_PREFIX, 7 + strlen(POLUS_MEMFD_PREFIX)))
+			continue;
+		if ((rc = issue(c, call_close(atol(d->d_name)), &res)) == 0 && res == 0)
+			++*nclosed;
+	}
+	if (dir)
+		closedir(dir);
+	return rc;
+}
+
 struct prot_run {
 	uint64_t off, len;
 	int prot;
@@ -209,6 +237,8 @@ size_t rl_calls(const struct rl_ctx *c, const struct rl_job *j, int with_registr
 	size_t n = 0;
 	if (prot_runs_of(j->lp, &runs) != 0)
 		runs.n = 0;
+	/* remote_syscall's own: the thread returns to its code through rt_sigreturn */
+	put(out, max, &n, (struct sc_call){"rt_sigreturn", SYS_rt_sigreturn, {0}});
 	put(out, max, &n, call_memfd(0, IMAGE_MFD_FLAGS));
 	put(out, max, &n, call_memfd(0, 0));
 	if (!c->use_pidfd)

@@ -71,6 +71,13 @@ int rl_load(struct rl_ctx *c, const struct rl_job *j, struct ld_image *img, uint
 /* Creates the registry mapping (REG_MAP_SIZE bytes, zero-filled) at *addr. */
 int rl_create_registry(struct rl_ctx *c, uint64_t *addr);
 
+/*
+ * Closes every descriptor of the target that names a polus memfd: polus keeps none open
+ * once an apply is done, so each is left by a polus-apply that died between creating
+ * and closing it. *nclosed gets how many. PX_* code.
+ */
+int rl_close_strays(struct rl_ctx *c, unsigned *nclosed);
+
 int rl_unmap(struct rl_ctx *c, uint64_t addr, uint64_t len);
 int rl_close(struct rl_ctx *c, long fd);
 

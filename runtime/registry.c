@@ -212,6 +212,10 @@ int reg_decode(const char *text, size_t len, struct reg_patch **out, size_t *n, 
 	*n = 0;
 	if (!copy)
 		return -1;
+	if (!*copy) { /* created, no record written yet (that apply died or failed): empty */
+		free(copy);
+		return 0;
+	}
 	if (strncmp(copy, REG_MAGIC, strlen(REG_MAGIC)) != 0) {
 		snprintf(err, errlen,
 			 "registry: bad header (not a polus registry, or another version)");
