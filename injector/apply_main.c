@@ -738,7 +738,8 @@ static int live_phases(struct apply *a)
 		a->map_addr = a->again->load_addr;
 		step("reusing %s at 0x%llx (mapped since its rollback)", a->again->name,
 		     (unsigned long long)a->map_addr);
-	} else if ((rc = hijack(a)) || (rc = close_strays(a)) || (rc = load_patch(a)) || (rc = test_fail(a, "load")) ||
+	} else if ((rc = hijack(a)) || (rc = close_strays(a)) || (rc = load_patch(a)) ||
+		   (rc = test_fail(a, "load")) ||
 		   (rc = ri_ensure(&a->reg, &a->rl, a->reg_absent)) ||
 		   (rc = test_fail(a, "registry"))) {
 		undo(a);

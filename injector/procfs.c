@@ -2,7 +2,6 @@
  * procfs — /proc readers for the injector (see procfs.h).
  */
 #include "procfs.h"
-#include "test_kill.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -166,7 +165,6 @@ int pf_mem_write(int memfd, uint64_t addr, const void *buf, size_t len)
 			return r < 0 ? -errno : -EIO;
 		done += (size_t)r;
 	}
-	tk_step("memory write");
 	return 0;
 }
 

@@ -4,6 +4,7 @@
 #include "registry_io.h"
 #include "errmsg.h"
 #include "exitcodes.h"
+#include "test_kill.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -140,6 +141,7 @@ static int write_text(struct ri_ctx *r, const char *text, size_t len, int logged
 	if (logged && (rc = log_bytes(r, at, n, &e)))
 		return rc;
 	rc = pf_mem_write(r->memfd, at, text + first, n);
+	tk_step("registry write");
 	if (rc) {
 		if (e) /* maybe written in part: the undo writes the old bytes back */
 			e->made = 1;
