@@ -39,6 +39,17 @@ _polus_status() {
 	fi
 }
 
+_polus_rollback() {
+	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
+	COMPREPLY=()
+	[ "$prev" = --to ] && return
+	if [[ $cur == -* ]]; then
+		COMPREPLY=($(compgen -W "--all --to --check --no-log --quiet --json --version --help" -- "$cur"))
+	else
+		_polus_pids "$cur"
+	fi
+}
+
 _polus_mkpatch() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
 	COMPREPLY=()
@@ -92,6 +103,7 @@ _polus_release() {
 
 complete -F _polus_apply polus-apply
 complete -F _polus_status polus-status
+complete -F _polus_rollback polus-rollback
 complete -o filenames -F _polus_mkpatch polus-mkpatch
 complete -o filenames -F _polus_sign polus-sign
 complete -o filenames -F _polus_release polus-release

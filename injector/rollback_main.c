@@ -21,9 +21,12 @@
  * have escaped, and an apply of the same patch again reuses them. Exit codes:
  * common/exitcodes.h.
  */
+#include "cli.h"
+#include "dryrun.h"
 #include "errmsg.h"
 #include "exitcodes.h"
 #include "jsonout.h"
+#include "oplog.h"
 #include "procfs.h"
 #include "ptrace_ctl.h"
 #include "registry_io.h"
@@ -43,6 +46,7 @@
 #include <unistd.h>
 
 #define STOP_TIMEOUT_MS 3000
+#define TOOL "polus-rollback"
 
 struct rollback {
 	pid_t pid;
@@ -61,7 +65,7 @@ struct rollback {
 	char err[1024];
 };
 
-static int quiet, json;
+static int quiet, json, check_only;
 /* POLUS_TEST_FAIL_AT=step:N (tests only): fail after the Nth change, as polus-apply does */
 static unsigned fail_step;
 
@@ -82,9 +86,9 @@ __attribute__((format(printf, 1, 2))) static void step(const char *fmt, ...)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: polus-rollback [--quiet] [--json] PID [NAME]\n"
-		"       polus-rollback [--quiet] [--json] --all PID\n"
-		"       polus-rollback [--quiet] [--json] --to NAME PID\n"
+		"usage: polus-rollback [--quiet] [--json] [--check] [--no-log] PID [NAME]\n"
+		"       polus-rollback [--quiet] [--json] [--check] [--no-log] --all PID\n"
+		"       polus-rollback [--quiet] [--json] [--check] [--no-log] --to NAME PID\n"
 		"       polus-rollback --version\n"
 		"Undoes polus patches in the running process PID, live: the original code comes\n"
 		"back at every function a patch redirected, all threads stopped briefly. Without\n"
@@ -95,6 +99,10 @@ static void usage(FILE *f)
 		"                 process started as\n"
 		"  -t, --to NAME  undo the patches applied after NAME: back to the state right\n"
 		"                 after NAME\n"
+		"  -c, --check    run every check of the rollback and change nothing: exit 0\n"
+		"                 when it would roll back, else the code it would give\n"
+		"  -L, --no-log   do not log the rollback or refusal to the system log (also\n"
+		"                 POLUS_NO_SYSLOG=1)\n"
 		"  -q, --quiet    print nothing but errors\n"
 		"  -j, --json     print one JSON object describing the result\n"
 		"  -V, --version  polus's version, its formats, the GCC of its plugin\n"
@@ -223,6 +231,22 @@ static int live_phases(struct rollback *r)
 	return rc;
 }
 
+/* --check: every thread held for a moment as the restore would hold it, none inside a
+ * site it would write (dryrun); nothing written. */
+static int check_live(struct rollback *r)
+{
+	struct dr_result d;
+	int rc = dr_hold_check(r->pid, r->rb.sites, r->rb.nsites, r->memfd, STOP_TIMEOUT_MS, &d,
+			       r->err, sizeof(r->err));
+	if (rc)
+		return rc;
+	r->nthreads = d.nthreads;
+	r->pause_ns = d.pause_ns;
+	step("check: %zu thread%s held %.2f ms, none in a site; nothing changed", d.nthreads,
+	     d.nthreads == 1 ? "" : "s", (double)d.pause_ns / 1e6);
+	return 0;
+}
+
 static int run(struct rollback *r)
 {
 	int rc;
@@ -245,6 +269,8 @@ static int run(struct rollback *r)
 	if ((rc = rb_sites(&r->rb)))
 		return rc;
 	say_plan(r);
+	if (check_only)
+		return check_live(r);
 	if ((rc = live_phases(r)))
 		return rc;
 	step("pause %.2f ms (max over %zu thread%s)", (double)r->pause_ns / 1e6, r->nthreads,
@@ -253,10 +279,22 @@ static int run(struct rollback *r)
 	return 0;
 }
 
+/* The rollback or its refusal in the system log (oplog): one entry per process. */
+static void log_rollback(const struct rollback *r, int rc)
+{
+	const char *name = r->rb.nundo ? r->rb.v[r->rb.undo[0]].name : NULL;
+	struct ol_entry e = {"rollback", r->pid,      r->have_tg ? r->tg.exe_path : NULL,
+			     NULL,	 name,	      rc,
+			     r->err,	 r->pause_ns, "rolled-back",
+			     NULL};
+	ol_log(TOOL, &e);
+}
+
 static void print_json(const struct rollback *r)
 {
-	printf("{\"pid\":%d,\"threads\":%zu,\"pause_ns\":%llu,\"rolled_back\":[", (int)r->pid,
-	       r->nthreads, (unsigned long long)r->pause_ns);
+	printf("{\"pid\":%d,%s\"threads\":%zu,\"pause_ns\":%llu,\"rolled_back\":[", (int)r->pid,
+	       check_only ? "\"check\":\"would-roll-back\"," : "", r->nthreads,
+	       (unsigned long long)r->pause_ns);
 	for (size_t u = 0; u < r->rb.nundo; u++) {
 		const struct reg_patch *p = &r->rb.v[r->rb.undo[u]];
 		printf("%s{\"name\":", u ? "," : "");
@@ -281,13 +319,15 @@ static int parse_args(int argc, char **argv, struct rollback *r)
 					     {"to", required_argument, 0, 't'},
 					     {"quiet", no_argument, 0, 'q'},
 					     {"json", no_argument, 0, 'j'},
+					     {"check", no_argument, 0, 'c'},
+					     {"no-log", no_argument, 0, 'L'},
 					     {"help", no_argument, 0, 'h'},
 					     {"version", no_argument, 0, 'V'},
 					     {0, 0, 0, 0}};
 	int c, nmodes = 0;
 	char *end;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "at:qjhV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "at:qjcLhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
 			r->mode = RB_ALL;
@@ -304,6 +344,12 @@ static int parse_args(int argc, char **argv, struct rollback *r)
 		case 'j':
 			json = 1;
 			break;
+		case 'c':
+			check_only = 1;
+			break;
+		case 'L':
+			ol_disable();
+			break;
 		case 'h':
 			usage(stdout);
 			return -1;
@@ -312,27 +358,28 @@ static int parse_args(int argc, char **argv, struct rollback *r)
 			return -1;
 		default: /* opterr = 0: this one line, not getopt's and then ours */
 			if (optopt == 't')
-				fprintf(stderr,
-					"polus-rollback: --to needs a patch name (see --help)\n");
+				cli_fail(TOOL, json, PX_INPUT,
+					 "--to needs a patch name (see --help)");
 			else if (optopt)
-				fprintf(stderr, "polus-rollback: unknown option -%c (see --help)\n",
-					optopt);
+				cli_fail(TOOL, json, PX_INPUT, "unknown option -%c (see --help)",
+					 optopt);
 			else
-				fprintf(stderr, "polus-rollback: unknown option %s (see --help)\n",
-					argv[optind - 1]);
+				cli_fail(TOOL, json, PX_INPUT, "unknown option %s (see --help)",
+					 argv[optind - 1]);
 			return PX_INPUT;
 		}
 	}
 	int npos = argc - optind;
 	if (nmodes > 1 || npos < 1 || npos > 2 || (nmodes && npos != 1)) {
-		fprintf(stderr, "polus-rollback: expected PID [NAME], --all PID or --to NAME PID "
-				"(see --help)\n");
-		return PX_INPUT;
+		char many[512];
+		if (npos > 1 && cli_several_pids(argv + optind, npos, "", many, sizeof(many)))
+			return cli_fail(TOOL, json, PX_INPUT, "%s", many);
+		return cli_fail(TOOL, json, PX_INPUT,
+				"expected PID [NAME], --all PID or --to NAME PID (see --help)");
 	}
 	long pid = strtol(argv[optind], &end, 10);
 	if (*end || pid <= 0 || pid > 0x7fffffff) {
-		fprintf(stderr, "polus-rollback: not a process id: %s\n", argv[optind]);
-		return PX_INPUT;
+		return cli_fail(TOOL, json, PX_INPUT, "not a process id: %s", argv[optind]);
 	}
 	r->pid = (pid_t)pid;
 	if (npos == 2) {
@@ -354,8 +401,10 @@ int main(int argc, char **argv)
 	if (at && strncmp(at, "step:", 5) == 0)
 		fail_step = (unsigned)strtoul(at + 5, NULL, 10);
 	rc = run(&r);
+	if (!check_only)
+		log_rollback(&r, rc);
 	if (rc)
-		fprintf(stderr, "polus-rollback: %s\n", r.err[0] ? r.err : "failed");
+		cli_fail(TOOL, json, rc, "%s", r.err[0] ? r.err : "failed");
 	else if (json)
 		print_json(&r);
 	rb_free(&r.rb);

@@ -4,6 +4,7 @@
 # daemon, notice when done, warning when refused. A private log socket stands for
 # /dev/log (POLUS_SYSLOG_SOCKET): a small listener here records each datagram. --no-log
 # and POLUS_NO_SYSLOG=1 turn it off; --check logs nothing; no listener changes nothing.
+# polus-rollback logs its rollbacks and refusals the same way.
 : "${POLUS_TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$POLUS_TOP/tests/lib.sh" || exit 1
 . "$POLUS_TOP/tests/inject/lib-inject.sh"
@@ -77,3 +78,18 @@ logged 4
 tail -n 1 "$LOG" | grep -q "patch=$FX/p2.so .*result=refused exit=2 error=\"patch p2 .* is already applied" ||
 	fail "line 4 is not the second p2: $(tail -n 1 "$LOG")"
 ok "no listener: applied, nothing logged"
+
+# polus-rollback: the rollback and its refusal, the same way; --check logs nothing
+ROLLBACK=$POLUS_BUILD/polus-rollback
+"$ROLLBACK" --check "$TPID" >/dev/null || fail "rollback --check"
+"$ROLLBACK" -q "$TPID" || fail "rollback"
+logged 5
+tail -n 1 "$LOG" | grep -Eq "^<29>.* polus-rollback\[[0-9]+\]: rollback pid=$TPID exe=$FX/target name=p2 result=rolled-back exit=0 pause-ms=[0-9]+\.[0-9]{2} uid=$(id -u) login=$login$" ||
+	fail "the rollback's line: $(tail -n 1 "$LOG")"
+"$ROLLBACK" -q "$TPID" nosuchpatch 2>/dev/null && fail "a rollback of no such patch went through"
+logged 6
+tail -n 1 "$LOG" | grep -Eq "^<28>.* rollback pid=$TPID exe=$FX/target .*result=refused exit=2 error=\".*nosuchpatch" ||
+	fail "the rollback refusal's line: $(tail -n 1 "$LOG")"
+"$ROLLBACK" --no-log -q "$TPID" nosuchpatch 2>/dev/null
+logged 6
+ok "rollbacks and their refusals logged; --check and --no-log log nothing"
