@@ -54,7 +54,8 @@ regs_ok() {
 	no_eintr
 }
 # same BEFORE AFTER WHAT: equal, but a blocked call may have become restart_syscall at
-# the same stack and program counter.
+# the same stack and program counter, and a thread looping over a short sleep may be seen
+# running in one and asleep in the other.
 same() {
 	python3 - "$1" "$2" <<'PY' || fail "$3 changed the target: $(diff "$1" "$2")"
 import sys
@@ -64,7 +65,12 @@ for x, y in zip(a, b):
     if x == y:
         continue
     xs, ys = x.split(), y.split()
-    assert ys[1:2] == ["restart"] and xs[0] == ys[0] and xs[-2:] == ys[-2:], (x, y)
+    assert xs[0] == ys[0], (x, y)
+    # a thread that loops over a short sleep: running or asleep depending on the instant
+    naps = ("230", "35", "restart", "running")
+    if xs[1] in naps and ys[1] in naps and "running" in (xs[1], ys[1]):
+        continue
+    assert ys[1:2] == ["restart"] and xs[-2:] == ys[-2:], (x, y)
 PY
 	ok "$3 left the target as it was"
 }
