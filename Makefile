@@ -48,6 +48,7 @@ include injector/build.mk
 include tools/build.mk
 include examples/build.mk
 include tests/unit/build.mk
+include tests/track/build.mk
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -90,7 +91,8 @@ install: all
 # The project's own sources; test fixtures and example releases are data whose line
 # positions the tests depend on.
 FORMAT_FILES = $(shell git ls-files 'gcc-plugin/*.c' 'gcc-plugin/*.cc' 'gcc-plugin/*.h' \
-	'common/*.[ch]' 'injector/*.[ch]' 'runtime/*.[ch]' 'versionfiles/*.[ch]' 'examples/client/*.[ch]' 'tests/unit/*.[ch]' 'tools/*.[ch]')
+	'common/*.[ch]' 'injector/*.[ch]' 'runtime/*.[ch]' 'versionfiles/*.[ch]' 'examples/client/*.[ch]' 'tests/unit/*.[ch]' 'tools/*.[ch]' \
+	'tests/track/*.[ch]')
 format-check:
 	clang-format --dry-run --Werror $(FORMAT_FILES)
 

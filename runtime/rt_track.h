@@ -1,0 +1,86 @@
+/*
+ * rt_track — write tracking of old code during data coexistence (docs/coexistence.md).
+ * Runtime module: it runs inside the target (libc only, no malloc after arming; the
+ * SIGSEGV handler and the return trampoline are async-signal-safe).
+ *
+ * While old functions that write a variable whose type changed are still active, the
+ * pages of the variable's old copy are read-only. An old write faults; the handler finds
+ * the instruction in the store table (versionfiles/track_format.h, built by polus-mkpatch),
+ * computes what it stores from the signal context, writes it through /proc/self/mem (a
+ * second, writable path to the same private memory), calls the variable's sync, and
+ * skips the instruction, all under one lock. Each active old-writer frame's saved return
+ * address is swapped for a trampoline; when the last one returns, protection is lifted:
+ * coexistence is over and the old copy is left unused.
+ *
+ * Sequence (the injector's, or an in-process test's):
+ *   polus_rt_track_arm()    handler installed, pages protected; faulting writers wait
+ *   (initialize the new copy from the old one, switch the code)
+ *   polus_rt_track_start()  waiting writers go on: each write completes and syncs
+ *   ... ends by itself when the last frame returns, or polus_rt_track_end()
+ * Every function returns 0 or a negative errno. One coexistence at a time (-EBUSY).
+ */
+#ifndef POLUS_RT_TRACK_H
+#define POLUS_RT_TRACK_H
+#include <stddef.h>
+#include <stdint.h>
+#include <signal.h>
+#include <sys/types.h>
+
+#define POLUS_EXPORT __attribute__((visibility("default")))
+
+/* A variable in coexistence: its old copy, and how a write to it reaches the new copy. */
+struct polus_rt_track_var {
+	uintptr_t addr; /* run-time address of the old copy */
+	size_t size;
+	/* Carries bytes [off, off+len) of the old copy, just written, to the new copy. Runs in
+	 * the SIGSEGV handler with every signal blocked: no lock, no malloc. */
+	void (*sync)(void *ctx, size_t off, size_t len);
+	void *ctx;
+};
+
+enum polus_rt_track_state {
+	POLUS_TRACK_IDLE = 0,
+	POLUS_TRACK_ARMING, /* protected; writers wait for start */
+	POLUS_TRACK_ACTIVE, /* writes complete and sync */
+	POLUS_TRACK_ENDED
+};
+
+struct polus_rt_track_status {
+	uint32_t size; /* the caller sets sizeof(struct polus_rt_track_status) */
+	int32_t state; /* enum polus_rt_track_state */
+	uint32_t nvars, frames, frames_left;
+	pid_t blocked_tid;	   /* after -EDEADLK: a thread that blocks SIGSEGV */
+	uint64_t stores;	   /* old-code writes completed by the handler */
+	uint64_t chained;	   /* faults passed to the program's own handler */
+	uint64_t start_ns, end_ns; /* CLOCK_MONOTONIC at start and at the end of coexistence */
+	uint64_t last_return_ns;   /* when the last frame entered the trampoline */
+};
+
+/*
+ * Arms tracking. `table` (track_format.h; kept mapped by the caller until the end) lists
+ * the stores of the image loaded at `load_base`; `frames` are the addresses of the saved
+ * return addresses of every active old-writer frame (0 frames: coexistence ends at
+ * start). The frames must not return while arm runs (the injector holds the threads).
+ * -EDEADLK: a thread blocks SIGSEGV (status's blocked_tid); -EINVAL: a bad table or
+ * argument; -E2BIG: over the limits; -EBUSY: already armed; else what open or mprotect
+ * said. On error nothing has changed.
+ */
+POLUS_EXPORT int polus_rt_track_arm(const void *table, size_t table_len, uintptr_t load_base,
+				    const struct polus_rt_track_var *vars, unsigned nvars,
+				    const uintptr_t *frames, unsigned nframes);
+/* The new copy is initialized: writers waiting since arm go on. */
+POLUS_EXPORT int polus_rt_track_start(void);
+/* Ends coexistence now: return addresses not yet used are put back (the caller holds the
+ * threads), protection lifted. Idempotent. */
+POLUS_EXPORT int polus_rt_track_end(void);
+POLUS_EXPORT int polus_rt_track_status(struct polus_rt_track_status *st);
+/*
+ * What libc's sigaction does once tracking is armed (its entry jumps here): the
+ * runtime stays the kernel's SIGSEGV handler and the program's own handler, set before
+ * or after arming, is the one it passes foreign faults to; other signals go to the kernel
+ * as libc would send them.
+ */
+POLUS_EXPORT int polus_rt_track_sigaction(int sig, const struct sigaction *act,
+					  struct sigaction *oact);
+
+#endif
