@@ -489,11 +489,17 @@ static void chain(int sig, siginfo_t *si, void *uc)
 		p.sa_handler(sig);
 }
 
+/* A write fault on the protected pages while armed. Just after the end, one that raced
+ * with it is ours too (handle() lets it retry); a second later the pages are plainly the
+ * program's again, whatever it does with them. */
 static int own_fault(const siginfo_t *si)
 {
 	uintptr_t a = (uintptr_t)si->si_addr;
-	return si->si_code == SEGV_ACCERR && a >= S.lo && a < S.hi &&
-	       __atomic_load_n(&S.state, __ATOMIC_ACQUIRE) != POLUS_TRACK_IDLE;
+	if (si->si_code != SEGV_ACCERR || a < S.lo || a >= S.hi)
+		return 0;
+	int st = __atomic_load_n(&S.state, __ATOMIC_ACQUIRE);
+	return st == POLUS_TRACK_ARMING || st == POLUS_TRACK_ACTIVE ||
+	       (st == POLUS_TRACK_ENDED && now_ns() - S.end_ns < 1000000000u);
 }
 
 static void on_segv(int sig, siginfo_t *si, void *uc)
@@ -664,21 +670,22 @@ static int parse_hex_mask(const char *p, uint64_t *m)
 	return 0;
 }
 
-/* The tid of a thread that blocks SIGSEGV (0: none). Syscalls only: arm may run on a
- * thread hijacked inside malloc. */
+/* The tid of a thread but the caller that blocks SIGSEGV (0: none). The caller's own mask
+ * may be the injector's while it runs an injected call: the injector checks that thread's
+ * real mask itself. Syscalls only: arm may run on a thread hijacked inside malloc. */
 static pid_t thread_blocking_segv(void)
 {
 	char buf[4096], path[64], st[2048];
 	int dir = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	long n;
-	pid_t found = 0;
+	pid_t found = 0, self = (pid_t)syscall(SYS_gettid);
 	if (dir < 0)
 		return 0;
 	while (!found && (n = syscall(SYS_getdents64, dir, buf, sizeof(buf))) > 0) {
 		for (long off = 0; off < n && !found;) {
 			const char *name = buf + off + 19; /* d_name in struct linux_dirent64 */
 			off += *(unsigned short *)(buf + off + 16);
-			if (*name < '0' || *name > '9' || strlen(name) > 20)
+			if (*name < '0' || *name > '9' || strlen(name) > 20 || atoi(name) == self)
 				continue;
 			strcpy(path, "/proc/self/task/");
 			strcat(strcat(path, name), "/status");

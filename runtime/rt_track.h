@@ -61,9 +61,11 @@ struct polus_rt_track_status {
  * the stores of the image loaded at `load_base`; `frames` are the addresses of the saved
  * return addresses of every active old-writer frame (0 frames: coexistence ends at
  * start). The frames must not return while arm runs (the injector holds the threads).
- * -EDEADLK: a thread blocks SIGSEGV (status's blocked_tid); -EINVAL: a bad table or
+ * -EDEADLK: another thread blocks SIGSEGV (status's blocked_tid; the caller checks its
+ * own thread's mask, which an injected call may have changed); -EINVAL: a bad table or
  * argument; -E2BIG: over the limits; -EBUSY: already armed; else what open or mprotect
- * said. On error nothing has changed.
+ * said. On error the pages and frames are untouched (a handler installed stays: it passes
+ * on every fault that is not its own).
  */
 POLUS_EXPORT int polus_rt_track_arm(const void *table, size_t table_len, uintptr_t load_base,
 				    const struct polus_rt_track_var *vars, unsigned nvars,
