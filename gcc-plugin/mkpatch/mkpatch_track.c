@@ -273,14 +273,9 @@ int trk_scan_code(const uint8_t *code, size_t len, uint64_t addr, uint64_t link_
 	return 0;
 }
 
-int trk_scan_fn(struct ef_file *f, const char *name, const char *file,
-		const struct trk_range *ranges, size_t nranges, int indirect, struct trk_table *t,
-		char *err, size_t errlen)
+int trk_scan_sym(struct ef_file *f, const struct ef_sym *s, const struct trk_range *ranges,
+		 size_t nranges, int indirect, struct trk_table *t, char *err, size_t errlen)
 {
-	const struct ef_sym *s = ef_find(f, name, file, file != NULL);
-	if (!s || s == &ef_ambiguous)
-		return msg(err, errlen, "%s: function %s %s", f->path, name,
-			   s ? "is ambiguous" : "not found");
 	uint64_t base;
 	if (ef_link_base(f, &base) < 0)
 		return msg(err, errlen, "%s: no loadable segment", f->path);
@@ -291,6 +286,101 @@ int trk_scan_fn(struct ef_file *f, const char *name, const char *file,
 				   errlen);
 	free(code);
 	return rc < 0 ? -1 : 0;
+}
+
+int trk_scan_fn(struct ef_file *f, const char *name, const char *file,
+		const struct trk_range *ranges, size_t nranges, int indirect, struct trk_table *t,
+		char *err, size_t errlen)
+{
+	const struct ef_sym *s = ef_find(f, name, file, file != NULL);
+	if (!s || s == &ef_ambiguous)
+		return msg(err, errlen, "%s: function %s %s", f->path, name,
+			   s ? "is ambiguous" : "not found");
+	return trk_scan_sym(f, s, ranges, nranges, indirect, t, err, errlen);
+}
+
+/* Every function of f, for RIP-relative stores into `ranges` only. */
+int trk_scan_all(struct ef_file *f, const struct trk_range *ranges, size_t nranges,
+		 struct trk_table *t, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < f->nsyms; i++) {
+		const struct ef_sym *s = &f->syms[i];
+		if (s->type == STT_FUNC && s->defined && s->size &&
+		    trk_scan_sym(f, s, ranges, nranges, 0, t, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The variable record of KEY in unit u, or NULL. */
+static const struct meta_var *var_named(const struct meta_unit *u, const char *key)
+{
+	for (size_t i = 0; i < u->nvars; i++)
+		if (!strcmp(u->vars[i].key, key))
+			return &u->vars[i];
+	return NULL;
+}
+
+/* Adds to `w` (source or emitted names of u) every function writing `key` and every body
+ * one of them was inlined into, until nothing changes. */
+static void writers_of(const struct meta_unit *u, const char *key, struct smap *w)
+{
+	for (size_t i = 0; i < u->nuses; i++)
+		if (!strcmp(u->uses[i].kind, "write") && !strcmp(u->uses[i].target, key))
+			smap_put(w, u->uses[i].fn, 1);
+	for (size_t grew = 1; grew;) {
+		grew = 0;
+		for (size_t i = 0; i < u->ninlines; i++)
+			if (smap_get(w, u->inlines[i].b) >= 0 && smap_get(w, u->inlines[i].a) < 0) {
+				smap_put(w, u->inlines[i].a, 1);
+				grew = 1;
+			}
+	}
+}
+
+/* Scans every emitted body of u that is a writer or a clone of one. */
+static int scan_writers(struct ef_file *old, const struct meta_unit *u, const struct smap *w,
+			const struct trk_range *pages, struct trk_table *t, char *err,
+			size_t errlen)
+{
+	for (size_t i = 0; i < u->nemits; i++) {
+		const char *asm_name = u->emits[i].a, *origin = u->emits[i].b;
+		if (smap_get(w, asm_name) < 0 && smap_get(w, origin) < 0)
+			continue;
+		const struct meta_fn *fn = meta_fn_named(u, origin, 0);
+		int local = (fn && fn->is_static) || strcmp(asm_name, origin) != 0;
+		if (trk_scan_fn(old, asm_name, local ? u->src : NULL, pages, 1, 1, t, err, errlen) <
+		    0)
+			return -1;
+	}
+	return 0;
+}
+
+int trk_scan_var(struct ef_file *old, const struct meta_build *b, size_t unit, const char *key,
+		 struct trk_range *pages, struct trk_table *t, char *err, size_t errlen)
+{
+	const struct meta_var *v = unit < b->nunits ? var_named(&b->units[unit], key) : NULL;
+	if (!v || !strcmp(v->asm_name, "-"))
+		return msg(err, errlen, "variable %s has no storage in OLD's record", key);
+	int global = !strcmp(v->scope, "global");
+	const struct ef_sym *s =
+	    ef_find(old, v->asm_name, global ? NULL : b->units[unit].src, !global);
+	if (!s || s == &ef_ambiguous)
+		return msg(err, errlen, "%s: symbol %s of variable %s %s", old->path, v->asm_name,
+			   key, s ? "is ambiguous" : "not found");
+	pages->lo = s->value & ~4095ULL;
+	pages->hi = (s->value + s->size + 4095) & ~4095ULL;
+	for (size_t i = 0; i < b->nunits; i++) {
+		if (!global && i != unit)
+			continue;
+		struct smap w = {0};
+		writers_of(&b->units[i], key, &w);
+		int rc = scan_writers(old, &b->units[i], &w, pages, t, err, errlen);
+		smap_free(&w);
+		if (rc < 0)
+			return -1;
+	}
+	return trk_scan_all(old, pages, 1, t, err, errlen);
 }
 
 static int by_off(const void *a, const void *b)

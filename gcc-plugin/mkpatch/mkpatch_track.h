@@ -16,6 +16,7 @@
 #ifndef POLUS_MKPATCH_TRACK_H
 #define POLUS_MKPATCH_TRACK_H
 #include "elffile.h"
+#include "meta.h"
 #include "track_format.h"
 #include <stddef.h>
 #include <stdint.h>
@@ -40,6 +41,23 @@ int trk_scan_code(const uint8_t *code, size_t len, uint64_t addr, uint64_t link_
 int trk_scan_fn(struct ef_file *f, const char *name, const char *file,
 		const struct trk_range *ranges, size_t nranges, int indirect, struct trk_table *t,
 		char *err, size_t errlen);
+/* The same for the symbol s of f. */
+int trk_scan_sym(struct ef_file *f, const struct ef_sym *s, const struct trk_range *ranges,
+		 size_t nranges, int indirect, struct trk_table *t, char *err, size_t errlen);
+/* Every function symbol of f (symbols loaded), for RIP-relative stores only. */
+int trk_scan_all(struct ef_file *f, const struct trk_range *ranges, size_t nranges,
+		 struct trk_table *t, char *err, size_t errlen);
+/*
+ * The whole table for variable KEY of unit `unit` of OLD's record `b`: its writers are the
+ * functions whose source writes it (`use FN write KEY`; every unit's for a global, its own
+ * unit's for a static), the bodies they were inlined into (transitively) and their clones;
+ * each emitted body among them is scanned with `indirect`. Every function of OLD is
+ * scanned for RIP-relative stores into the variable's pages, so the writers of variables
+ * sharing those pages are listed too (the pages are all write-protected). *pages gets the
+ * page range (link-time). -1 + message when KEY or a writer's symbol is not in OLD.
+ */
+int trk_scan_var(struct ef_file *old, const struct meta_build *b, size_t unit, const char *key,
+		 struct trk_range *pages, struct trk_table *t, char *err, size_t errlen);
 /* Sorts by offset (one entry per instruction) and encodes header + entries into a
  * malloc'd *buf. 0, or -1 (out of memory). */
 int trk_encode(struct trk_table *t, uint8_t **buf, size_t *len);

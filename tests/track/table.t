@@ -57,3 +57,32 @@ expect "$bin" w_not_a '^0x[0-9a-f]+ not 8 en'
 expect "$bin" w_dec_zero '^0x[0-9a-f]+ (sub 4 ie-|dec 4 e-)'
 expect "$bin" w_set_flag '^0x[0-9a-f]+ setcc 1 en 5 20'
 ok "O2 read-modify-write forms"
+
+# From the record: polus-mkpatch's writers of `stats` are the functions whose source writes
+# it and the bodies those were inlined into; every function is scanned for RIP-relative
+# stores into its pages. Built with the plugin at -O0 and -O2.
+need_plugin
+printf '#include "writers.h"\nint main(void) { w_inline_caller(1); return (int)stats.a; }\n' \
+	>"$TMP/main.c"
+for o in O0 O2; do
+	gcc -$o -fplugin="$PLUGIN" -I"$POLUS_TOP/tests/track/fixtures" -o "$TMP/rec-$o" \
+		"$TMP/main.c" "$POLUS_TOP/tests/track/fixtures/writers.c" || fail "build rec-$o"
+	rec=$("$T" "$TMP/rec-$o" record:stats) || fail "$o: record:stats"
+	grep -qx "unsupported 0" <<<"$rec" || fail "$o: unsupported stores:"$'\n'"$rec"
+	# every store the writers hold, listed function by function, is in the record's table
+	hand=$("$T" "$TMP/rec-$o" stats $(nm "$TMP/rec-$o" |
+		awk '$3 ~ /^w_/ && $3 != "w_inline_caller" {printf " -w %s", $3}'))
+	missing=$(comm -23 <(awk '/^0x/ {print $1}' <<<"$hand" | sort -u) \
+		<(awk '/^0x/ {print $1}' <<<"$rec" | sort -u))
+	[ -z "$missing" ] || fail "$o: stores not in the record's table: $missing"
+	ok "$o: the record's table holds every writer's stores"
+done
+# -O2 inlined bump_inl into w_inline_caller: its indexed store is listed through the
+# inline fact (w_inline_caller's own source writes nothing)
+read -r lo size < <(nm -S "$TMP/rec-O2" | awk '$4 == "w_inline_caller" {print $1, $2}')
+"$T" "$TMP/rec-O2" record:stats | awk -v lo=$((16#$lo)) -v hi=$((16#$lo + 16#$size)) '
+	/^0x.* -$/ { split($1, h, "x"); v = 0; n = length(h[2])
+		for (i = 1; i <= n; i++) v = v * 16 + index("0123456789abcdef", substr(h[2], i, 1)) - 1
+		if (v >= lo && v < hi) found = 1 }
+	END { exit !found }' || fail "the inlined writer's store is not listed"
+ok "a writer inlined into its caller"

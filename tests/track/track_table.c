@@ -2,6 +2,7 @@
  * track-table — the store table of write tracking (gcc-plugin/mkpatch/mkpatch_track) on
  * any binary, for the tests: prints it as text and writes it in the runtime's format.
  *   track-table BINARY VAR[,VAR...] [-w FN]... [-s FN]... [-a] [-o TABLE]
+ *   track-table BINARY record:KEY     (BINARY's own record names the writers of KEY)
  * -w FN: a writer of VAR (every store through a register counts, TRK_F_EXACT or not);
  * -s FN: scanned for RIP-relative stores only; -a: every function of BINARY, as -s.
  * VAR and FN are symbol names (NAME@FILE for a static of unit FILE). One line per entry:
@@ -10,6 +11,7 @@
  * then "unsupported N", "addr-taken N". Exit 0, or 1 with a message.
  */
 #include "mkpatch_track.h"
+#include "formats.h"
 #include "mkpatch_util.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,16 +59,26 @@ static int write_table(struct trk_table *t, const char *path)
 	return fclose(o) == 0 && ok ? 0 : -1;
 }
 
-static int scan_all(struct ef_file *f, struct trk_range *r, size_t nr, struct trk_table *t,
-		    char *err, size_t errlen)
+/* record:KEY: the table mkpatch builds from BINARY's own record for variable KEY. */
+static int scan_record(struct ef_file *f, const char *key, struct trk_table *t, char *err,
+		       size_t errlen)
 {
-	for (size_t i = 0; i < f->nsyms; i++) {
-		const struct ef_sym *s = &f->syms[i];
-		if (s->type == STT_FUNC && s->defined && s->size &&
-		    trk_scan_fn(f, s->name, s->file, r, nr, 0, t, err, errlen) < 0)
-			return -1;
-	}
-	return 0;
+	char *buf;
+	size_t len;
+	struct meta_build b = {0};
+	struct trk_range pages;
+	if (ef_section_copy(f, POLUS_META_SECTION, &buf, &len, err, errlen) < 0 ||
+	    meta_parse(buf, len, &b, err, errlen) < 0)
+		return -1;
+	size_t u = 0;
+	for (; u < b.nunits; u++)
+		for (size_t i = 0; i < b.units[u].nvars; i++)
+			if (!strcmp(b.units[u].vars[i].key, key))
+				goto found;
+found:;
+	int rc = trk_scan_var(f, &b, u, key, &pages, t, err, errlen);
+	meta_free(&b);
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -80,6 +92,19 @@ int main(int argc, char **argv)
 	    ef_load_symbols(&f, err, sizeof(err)) < 0) {
 		fprintf(stderr, "track-table: %s\n", *err ? err : "usage: BINARY VAR[,VAR] ...");
 		return 1;
+	}
+	if (!strncmp(argv[2], "record:", 7)) {
+		int rc = scan_record(&f, argv[2] + 7, &t, err, sizeof(err));
+		uint8_t *buf;
+		size_t len;
+		if (rc == 0 && trk_encode(&t, &buf, &len) == 0) { /* sorted, one per instruction */
+			print_table(&t);
+			free(buf);
+		} else
+			fprintf(stderr, "track-table: %s\n", err);
+		trk_free(&t);
+		ef_close(&f);
+		return rc < 0;
 	}
 	for (char *v = strtok(argv[2], ","); v && nr < 16; v = strtok(NULL, ",")) {
 		const struct ef_sym *s = lookup(&f, v);
@@ -95,7 +120,7 @@ int main(int argc, char **argv)
 		if (opt == 'o')
 			out = optarg;
 		else if (opt == 'a')
-			rc = scan_all(&f, r, nr, &t, err, sizeof(err));
+			rc = trk_scan_all(&f, r, nr, &t, err, sizeof(err));
 		else if (opt == 'w' || opt == 's') {
 			char *at = strchr(optarg, '@');
 			if (at)
