@@ -19,14 +19,53 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <ucontext.h>
-#include <unistd.h>
+
+/* Freestanding, as the rest of polus-rt.so: headers for constants and types only, raw
+ * system calls, no libc function. errno is the program's: reached through libc's
+ * __errno_location when the process has it (a weak reference). */
+extern int *__errno_location(void) __attribute__((weak));
+
+static long sys6(long nr, long a, long b, long c, long d, long e, long f)
+{
+	long ret;
+	register long r10 __asm__("r10") = d;
+	register long r8 __asm__("r8") = e;
+	register long r9 __asm__("r9") = f;
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+			 : "rcx", "r11", "memory");
+	return ret;
+}
+#define sys(nr, a, b, c) sys6(nr, (long)(a), (long)(b), (long)(c), 0, 0, 0)
+#define sys4(nr, a, b, c, d) sys6(nr, (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
+
+static size_t str_len(const char *s)
+{
+	size_t n = 0;
+	while (s[n])
+		n++;
+	return n;
+}
+
+/* Byte copy that the compiler cannot turn into a memcpy call (no libc here). */
+static void copy(void *dst, const void *src, size_t n)
+{
+	volatile unsigned char *d = dst;
+	const unsigned char *p = src;
+	while (n--)
+		*d++ = *p++;
+}
+
+static long tid(void)
+{
+	return sys(SYS_gettid, 0, 0, 0);
+}
 
 #define MAX_VARS 64
 #define MAX_FRAMES 1024
@@ -62,18 +101,19 @@ static struct {
 	unsigned nframes;
 	int left;		  /* frames not returned yet */
 	struct sigaction prev;	  /* the program's own SIGSEGV action */
-	void *restorer;		  /* libc's signal return stub, for other signals */
 	unsigned char hooked[12]; /* the bytes of libc's sigaction the hook replaced */
+	uintptr_t hook_at;	  /* libc's sigaction entry, once redirected */
 	uint64_t stores, chained, start_ns, end_ns, last_return_ns;
 } S = {.memfd = -1};
 
 void rt_track_tramp(void);
+void rt_track_restorer(void);
 
 /* ---- lock and waiting (futexes: async-signal-safe) ---- */
 
 static long futex(int *w, int op, int val)
 {
-	return syscall(SYS_futex, w, op, val, NULL, NULL, 0);
+	return sys6(SYS_futex, (long)w, op, val, 0, 0, 0);
 }
 
 static void lock(void)
@@ -107,26 +147,25 @@ static void set_state(int st)
 static void block_all(uint64_t *old)
 {
 	uint64_t all = ~0ULL;
-	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, old, 8);
+	sys4(SYS_rt_sigprocmask, SIG_SETMASK, &all, old, 8);
 }
 
 static void restore_mask(const uint64_t *old)
 {
-	syscall(SYS_rt_sigprocmask, SIG_SETMASK, old, NULL, 8);
+	sys4(SYS_rt_sigprocmask, SIG_SETMASK, old, 0, 8);
 }
 
 static uint64_t now_ns(void)
 {
 	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
+	sys(SYS_clock_gettime, CLOCK_MONOTONIC, &t, 0);
 	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
 static void say(const char *a, const char *b)
 {
-	ssize_t r = write(2, a, strlen(a));
-	r += write(2, b, strlen(b));
-	(void)r;
+	sys(SYS_write, 2, a, str_len(a));
+	sys(SYS_write, 2, b, str_len(b));
 }
 
 /* ---- the writable path ---- */
@@ -134,14 +173,14 @@ static void say(const char *a, const char *b)
 /* /proc/self/mem on a high descriptor, out of the way of a program's own numbering. */
 static int open_mem(void)
 {
-	int fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+	int fd = (int)sys4(SYS_openat, AT_FDCWD, "/proc/self/mem", O_RDWR | O_CLOEXEC, 0);
 	struct rlimit rl;
-	if (fd < 0 || getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur < 64)
-		return fd < 0 ? -errno : fd;
-	int hi = fcntl(fd, F_DUPFD_CLOEXEC, (int)(rl.rlim_cur > 4096 ? 4000 : rl.rlim_cur - 32));
+	if (fd < 0 || sys4(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, &rl) < 0 || rl.rlim_cur < 64)
+		return fd;
+	long hi = sys(SYS_fcntl, fd, F_DUPFD_CLOEXEC, rl.rlim_cur > 4096 ? 4000 : rl.rlim_cur - 32);
 	if (hi >= 0) {
-		close(fd);
-		fd = hi;
+		sys(SYS_close, fd, 0, 0);
+		fd = (int)hi;
 	}
 	return fd;
 }
@@ -150,13 +189,14 @@ static int mem_write(uintptr_t ea, const void *buf, size_t len)
 {
 	for (int tries = 0; tries < 2; tries++) {
 		if (!*S.alive) { /* a fork child: its own memory, its own descriptor */
-			close(S.memfd);
+			sys(SYS_close, S.memfd, 0, 0);
 			S.memfd = open_mem();
 			*S.alive = 1;
 		}
-		if (pwrite(S.memfd, buf, len, (off_t)ea) == (ssize_t)len)
+		long w = sys4(SYS_pwrite64, S.memfd, buf, len, ea);
+		if (w == (long)len)
 			return 0;
-		if (errno != EBADF) /* the program closed it: reopen once */
+		if (w != -EBADF) /* the program closed it: reopen once */
 			return -1;
 		S.memfd = open_mem();
 	}
@@ -419,7 +459,7 @@ static void fatal_store(const char *why)
 {
 	say("polus: write tracking cannot complete an old-code store: ", why);
 	struct ksigaction k = {.handler = SIG_DFL};
-	syscall(SYS_rt_sigaction, SIGSEGV, &k, NULL, 8);
+	sys4(SYS_rt_sigaction, SIGSEGV, &k, 0, 8);
 }
 
 /* Our fault: a write to a protected page. Returns with the instruction done or to retry. */
@@ -462,7 +502,7 @@ static void chain(int sig, siginfo_t *si, void *uc)
 {
 	struct sigaction p;
 	lock();
-	p = S.prev;
+	copy(&p, &S.prev, sizeof(p));
 	if (p.sa_flags & SA_RESETHAND)
 		S.prev.sa_handler = SIG_DFL;
 	S.chained++;
@@ -472,9 +512,9 @@ static void chain(int sig, siginfo_t *si, void *uc)
 	if (p.sa_handler == SIG_DFL || p.sa_handler == SIG_IGN) {
 		/* default action: a fault re-executes and kills, a kill() is sent again */
 		struct ksigaction k = {.handler = SIG_DFL};
-		syscall(SYS_rt_sigaction, SIGSEGV, &k, NULL, 8);
+		sys4(SYS_rt_sigaction, SIGSEGV, &k, 0, 8);
 		if (si->si_code <= 0)
-			syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), SIGSEGV);
+			sys(SYS_tgkill, sys(SYS_getpid, 0, 0, 0), tid(), SIGSEGV);
 		return;
 	}
 	/* the mask the program's handler asked for, as the kernel would have set it */
@@ -482,7 +522,7 @@ static void chain(int sig, siginfo_t *si, void *uc)
 	uint64_t want = mask | ((const uint64_t *)&p.sa_mask)[0];
 	if (!(p.sa_flags & SA_NODEFER))
 		want |= 1ULL << (SIGSEGV - 1);
-	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &want, NULL, 8);
+	sys4(SYS_rt_sigprocmask, SIG_SETMASK, &want, 0, 8);
 	if (p.sa_flags & SA_SIGINFO)
 		p.sa_sigaction(sig, si, uc);
 	else
@@ -504,18 +544,41 @@ static int own_fault(const siginfo_t *si)
 
 static void on_segv(int sig, siginfo_t *si, void *uc)
 {
-	int saved = errno;
+	int *err = __errno_location ? __errno_location() : NULL, saved = err ? *err : 0;
 	if (own_fault(si))
 		handle(uc);
 	else
 		chain(sig, si, uc);
-	errno = saved;
+	if (err)
+		*err = saved;
+}
+
+/* libc's struct sigaction to the kernel's, with our signal return stub (the same bytes
+ * as libc's __restore_rt, which unwinders recognize). */
+static void to_kernel(const struct sigaction *a, struct ksigaction *k)
+{
+	k->handler = (void *)a->sa_handler;
+	k->flags = (unsigned long)a->sa_flags | 0x04000000 /* SA_RESTORER */;
+	k->restorer = (void *)rt_track_restorer;
+	copy(&k->mask, &a->sa_mask, 8);
+}
+
+static void from_kernel(const struct ksigaction *k, struct sigaction *a)
+{
+	volatile unsigned char *p = (volatile unsigned char *)a;
+	for (size_t i = 0; i < sizeof(*a); i++)
+		p[i] = 0;
+	a->sa_handler = (void (*)(int))k->handler;
+	a->sa_flags = (int)k->flags;
+	a->sa_restorer = (void (*)(void))k->restorer;
+	copy(&a->sa_mask, &k->mask, 8);
 }
 
 int polus_rt_track_sigaction(int sig, const struct sigaction *act, struct sigaction *oact)
 {
 	if (sig <= 0 || sig >= 65 || sig == 32 || sig == 33) { /* as glibc: its own signals */
-		errno = EINVAL;
+		if (__errno_location)
+			*__errno_location() = EINVAL;
 		return -1;
 	}
 	if (sig == SIGSEGV) { /* the program's view; the kernel keeps ours */
@@ -523,70 +586,60 @@ int polus_rt_track_sigaction(int sig, const struct sigaction *act, struct sigact
 		block_all(&m);
 		lock();
 		if (oact)
-			*oact = S.prev;
+			copy(oact, &S.prev, sizeof(*oact));
 		if (act)
-			S.prev = *act;
+			copy(&S.prev, act, sizeof(*act));
 		unlock();
 		restore_mask(&m);
 		return 0;
 	}
 	struct ksigaction k, ko;
-	if (act) {
-		k.handler = (void *)act->sa_handler;
-		k.flags = (unsigned long)act->sa_flags | 0x04000000 /* SA_RESTORER */;
-		k.restorer = S.restorer;
-		memcpy(&k.mask, &act->sa_mask, 8);
-	}
-	long r = syscall(SYS_rt_sigaction, sig, act ? &k : NULL, oact ? &ko : NULL, 8);
-	if (r == 0 && oact) {
-		memset(oact, 0, sizeof(*oact));
-		oact->sa_handler = (void (*)(int))ko.handler;
-		oact->sa_flags = (int)ko.flags;
-		oact->sa_restorer = (void (*)(void))ko.restorer;
-		memcpy(&oact->sa_mask, &ko.mask, 8);
-	}
+	if (act)
+		to_kernel(act, &k);
+	long r = sys4(SYS_rt_sigaction, sig, act ? &k : NULL, oact ? &ko : NULL, 8);
+	if (r == 0 && oact)
+		from_kernel(&ko, oact);
+	if (r < 0 && __errno_location)
+		*__errno_location() = (int)-r;
 	return r < 0 ? -1 : 0;
 }
 
 /* libc's sigaction entry jumps to polus_rt_track_sigaction from now on (movabs; jmp
  * *%rax: %rax carries no argument of sigaction), so the program's own SIGSEGV handler,
  * installed before or after arming, is recorded as the one to chain to and ours stays. */
-static int hook_libc_sigaction(void)
+static int hook_libc_sigaction(uintptr_t at)
 {
-	unsigned char *p = (unsigned char *)(uintptr_t)&sigaction;
+	unsigned char *p = (unsigned char *)at;
 	uintptr_t to = (uintptr_t)&polus_rt_track_sigaction;
-	uintptr_t pg = (uintptr_t)p & ~(PAGE - 1);
-	size_t span = ((uintptr_t)p + 12 - pg + PAGE - 1) & ~(PAGE - 1);
-	if (mprotect((void *)pg, span, PROT_READ | PROT_WRITE | PROT_EXEC) < 0)
-		return -errno;
+	uintptr_t pg = at & ~(PAGE - 1);
+	size_t span = (at + 12 - pg + PAGE - 1) & ~(PAGE - 1);
+	long rc = sys(SYS_mprotect, pg, span, PROT_READ | PROT_WRITE | PROT_EXEC);
+	if (rc < 0)
+		return (int)rc;
 	unsigned char jmp[12] = {0x48, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xe0};
-	memcpy(jmp + 2, &to, 8);
-	memcpy(S.hooked, p, 12);
-	memcpy(p, jmp, 12);
-	__builtin___clear_cache((char *)p, (char *)p + 12);
-	return mprotect((void *)pg, span, PROT_READ | PROT_EXEC) < 0 ? -errno : 0;
+	copy(jmp + 2, &to, 8);
+	copy(S.hooked, p, 12);
+	copy(p, jmp, 12);
+	S.hook_at = at;
+	return (int)sys(SYS_mprotect, pg, span, PROT_READ | PROT_EXEC);
 }
 
-/* Installs our handler once; it stays (it passes on whatever is not its own). */
-static int install(void)
+/* Installs our handler once; it stays (it passes on whatever is not its own). Every
+ * signal is blocked while it runs: nothing runs in between while it holds the lock. */
+static int install(uintptr_t libc_sigaction)
 {
 	if (S.installed)
 		return 0;
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = on_segv;
-	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
-	sigfillset(&sa.sa_mask); /* nothing runs in between while we hold the lock */
-	if (sigaction(SIGSEGV, &sa, &S.prev) < 0)
-		return -errno;
-	struct ksigaction k;
-	if (syscall(SYS_rt_sigaction, SIGSEGV, NULL, &k, 8) < 0)
-		return -errno;
-	S.restorer = k.restorer;
-	int rc = hook_libc_sigaction();
-	if (rc < 0) {
-		sigaction(SIGSEGV, &S.prev, NULL);
-		return rc;
+	struct ksigaction k = {(void *)on_segv, SA_SIGINFO | SA_ONSTACK | SA_RESTART | 0x04000000,
+			       (void *)rt_track_restorer, ~0ULL},
+			  ko;
+	long rc = sys4(SYS_rt_sigaction, SIGSEGV, &k, &ko, 8);
+	if (rc < 0)
+		return (int)rc;
+	from_kernel(&ko, &S.prev);
+	if (libc_sigaction && (rc = hook_libc_sigaction(libc_sigaction)) < 0) {
+		sys4(SYS_rt_sigaction, SIGSEGV, &ko, 0, 8);
+		return (int)rc;
 	}
 	S.installed = 1;
 	return 0;
@@ -598,7 +651,7 @@ static void end_locked(void)
 {
 	if (S.state == POLUS_TRACK_ENDED || S.state == POLUS_TRACK_IDLE)
 		return;
-	mprotect((void *)S.lo, S.hi - S.lo, PROT_READ | PROT_WRITE);
+	sys(SYS_mprotect, S.lo, S.hi - S.lo, PROT_READ | PROT_WRITE);
 	S.end_ns = now_ns();
 	set_state(POLUS_TRACK_ENDED);
 }
@@ -622,9 +675,10 @@ __attribute__((visibility("hidden"), used)) void *rt_track_returned(void **slot)
 	}
 	unlock();
 	restore_mask(&m);
-	if (!ra) {
+	if (!ra) { /* nowhere to return to: die as abort() would */
 		say("polus: a tracked frame returned through an unknown slot", "\n");
-		abort();
+		sys(SYS_tgkill, sys(SYS_getpid, 0, 0, 0), tid(), SIGABRT);
+		sys(SYS_exit_group, 134, 0, 0);
 	}
 	return ra;
 }
@@ -652,7 +706,15 @@ __asm__(".text\n"
 	"	pop %rdx\n"
 	"	pop %rax\n"
 	"	ret\n"
-	".size rt_track_tramp, .-rt_track_tramp\n");
+	".size rt_track_tramp, .-rt_track_tramp\n"
+	/* signal return, the bytes of libc's __restore_rt */
+	".globl rt_track_restorer\n"
+	".hidden rt_track_restorer\n"
+	".type rt_track_restorer, @function\n"
+	"rt_track_restorer:\n"
+	"	movq $15, %rax\n"
+	"	syscall\n"
+	".size rt_track_restorer, .-rt_track_restorer\n");
 
 /* ---- arming ---- */
 
@@ -670,39 +732,70 @@ static int parse_hex_mask(const char *p, uint64_t *m)
 	return 0;
 }
 
+static long to_num(const char *p)
+{
+	long n = 0;
+	for (; *p >= '0' && *p <= '9'; p++)
+		n = n * 10 + (*p - '0');
+	return n;
+}
+
+/* The SigBlk mask in the text of a /proc status file, or -1. */
+static int sigblk(const char *st, uint64_t *m)
+{
+	static const char key[] = "SigBlk:\t";
+	for (const char *p = st; *p; p++) {
+		size_t i = 0;
+		while (key[i] && p[i] == key[i])
+			i++;
+		if (!key[i])
+			return parse_hex_mask(p + i, m);
+	}
+	return -1;
+}
+
+/* Whether thread `name` (a /proc/self/task entry) blocks SIGSEGV. */
+static int task_blocks_segv(const char *name)
+{
+	char path[64] = "/proc/self/task/", st[2048];
+	size_t n = str_len(path), l = str_len(name);
+	if (l > 20)
+		return 0;
+	copy(path + n, name, l);
+	copy(path + n + l, "/status", 8);
+	long fd = sys4(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+	long r = fd < 0 ? -1 : sys(SYS_read, fd, st, sizeof(st) - 1);
+	if (fd >= 0)
+		sys(SYS_close, fd, 0, 0);
+	if (r <= 0)
+		return 0;
+	st[r] = 0;
+	uint64_t m;
+	return sigblk(st, &m) == 0 && (m & (1ULL << (SIGSEGV - 1)));
+}
+
 /* The tid of a thread but the caller that blocks SIGSEGV (0: none). The caller's own mask
  * may be the injector's while it runs an injected call: the injector checks that thread's
- * real mask itself. Syscalls only: arm may run on a thread hijacked inside malloc. */
+ * real mask itself. */
 static pid_t thread_blocking_segv(void)
 {
-	char buf[4096], path[64], st[2048];
-	int dir = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	long n;
-	pid_t found = 0, self = (pid_t)syscall(SYS_gettid);
+	char buf[4096];
+	long dir = sys4(SYS_openat, AT_FDCWD, "/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+			0),
+	     n, self = tid();
+	pid_t found = 0;
 	if (dir < 0)
 		return 0;
-	while (!found && (n = syscall(SYS_getdents64, dir, buf, sizeof(buf))) > 0) {
+	while (!found && (n = sys(SYS_getdents64, dir, buf, sizeof(buf))) > 0) {
 		for (long off = 0; off < n && !found;) {
 			const char *name = buf + off + 19; /* d_name in struct linux_dirent64 */
 			off += *(unsigned short *)(buf + off + 16);
-			if (*name < '0' || *name > '9' || strlen(name) > 20 || atoi(name) == self)
-				continue;
-			strcpy(path, "/proc/self/task/");
-			strcat(strcat(path, name), "/status");
-			int fd = open(path, O_RDONLY | O_CLOEXEC);
-			ssize_t r = fd < 0 ? -1 : read(fd, st, sizeof(st) - 1);
-			if (fd >= 0)
-				close(fd);
-			if (r <= 0)
-				continue;
-			st[r] = 0;
-			const char *b = strstr(st, "SigBlk:\t");
-			uint64_t m;
-			if (b && parse_hex_mask(b + 8, &m) == 0 && (m & (1ULL << (SIGSEGV - 1))))
-				found = (pid_t)atoi(name);
+			if (*name >= '0' && *name <= '9' && to_num(name) != self &&
+			    task_blocks_segv(name))
+				found = (pid_t)to_num(name);
 		}
 	}
-	close(dir);
+	sys(SYS_close, dir, 0, 0);
 	return found;
 }
 
@@ -736,20 +829,20 @@ static int prepare(const struct polus_rt_track_var *vars, unsigned nvars)
 	S.lo = lo & ~(PAGE - 1);
 	S.hi = (hi + PAGE - 1) & ~(PAGE - 1);
 	if (!S.alive) {
-		void *p =
-		    mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (p == MAP_FAILED)
-			return -errno;
-		if (madvise(p, PAGE, MADV_WIPEONFORK) < 0) {
-			int e = errno;
-			munmap(p, PAGE);
-			return -e;
+		long p = sys6(SYS_mmap, 0, PAGE, PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p < 0 && p > -4096)
+			return (int)p;
+		long rc = sys(SYS_madvise, p, PAGE, MADV_WIPEONFORK);
+		if (rc < 0) {
+			sys(SYS_munmap, p, PAGE, 0);
+			return (int)rc;
 		}
-		S.alive = p;
+		S.alive = (volatile int *)p;
 	}
 	if (S.memfd < 0 || !*S.alive) {
 		if (S.memfd >= 0)
-			close(S.memfd);
+			sys(SYS_close, S.memfd, 0, 0);
 		S.memfd = open_mem();
 		if (S.memfd < 0)
 			return S.memfd;
@@ -769,39 +862,36 @@ static void swap_frames(const uintptr_t *frames, unsigned nframes)
 	S.left = (int)nframes;
 }
 
-int polus_rt_track_arm(const void *table, size_t table_len, uintptr_t load_base,
-		       const struct polus_rt_track_var *vars, unsigned nvars,
-		       const uintptr_t *frames, unsigned nframes)
+int polus_rt_track_arm(const struct polus_rt_track_args *a)
 {
 	int rc;
-	if (!vars || nvars == 0 || (nframes && !frames))
+	if (!a || a->size < sizeof(*a) || !a->vars || a->nvars == 0 || (a->nframes && !a->frames))
 		return -EINVAL;
-	if (nvars > MAX_VARS || nframes > MAX_FRAMES)
+	if (a->nvars > MAX_VARS || a->nframes > MAX_FRAMES)
 		return -E2BIG;
-	if ((rc = check_table(table, table_len)) < 0)
+	if ((rc = check_table(a->table, a->table_len)) < 0)
 		return rc;
 	if (S.state == POLUS_TRACK_ARMING || S.state == POLUS_TRACK_ACTIVE)
 		return -EBUSY;
 	if ((blocked_tid = thread_blocking_segv()) != 0)
 		return -EDEADLK;
-	if ((rc = prepare(vars, nvars)) < 0 || (rc = install()) < 0)
+	if ((rc = prepare(a->vars, a->nvars)) < 0 || (rc = install(a->libc_sigaction)) < 0)
 		return rc;
 	uint64_t m;
 	block_all(&m);
 	lock();
-	S.e = (const struct trk_entry *)((const struct trk_header *)table + 1);
-	S.n = ((const struct trk_header *)table)->nentries;
-	S.base = load_base;
-	memcpy(S.vars, vars, nvars * sizeof(*vars));
-	S.nvars = nvars;
+	S.e = (const struct trk_entry *)((const struct trk_header *)a->table + 1);
+	S.n = ((const struct trk_header *)a->table)->nentries;
+	S.base = a->load_base;
+	copy(S.vars, a->vars, a->nvars * sizeof(*a->vars));
+	S.nvars = a->nvars;
 	S.stores = S.chained = S.start_ns = S.end_ns = S.last_return_ns = 0;
 	__atomic_store_n(&S.state, POLUS_TRACK_ARMING, __ATOMIC_RELEASE);
-	if (mprotect((void *)S.lo, S.hi - S.lo, PROT_READ) < 0) {
-		rc = -errno;
+	rc = (int)sys(SYS_mprotect, S.lo, S.hi - S.lo, PROT_READ);
+	if (rc < 0)
 		__atomic_store_n(&S.state, POLUS_TRACK_IDLE, __ATOMIC_RELEASE);
-	} else {
-		swap_frames(frames, nframes);
-	}
+	else
+		swap_frames(a->frames, a->nframes);
 	unlock();
 	restore_mask(&m);
 	return rc;
@@ -850,19 +940,17 @@ int polus_rt_track_status(struct polus_rt_track_status *st)
 	uint64_t m;
 	block_all(&m);
 	lock();
-	*st = (struct polus_rt_track_status){
-	    .size = sizeof(*st),
-	    .state = S.state,
-	    .nvars = S.nvars,
-	    .frames = S.nframes,
-	    .frames_left = (uint32_t)S.left,
-	    .blocked_tid = blocked_tid,
-	    .stores = S.stores,
-	    .chained = S.chained,
-	    .start_ns = S.start_ns,
-	    .end_ns = S.end_ns,
-	    .last_return_ns = S.last_return_ns,
-	};
+	st->size = sizeof(*st);
+	st->state = S.state;
+	st->nvars = S.nvars;
+	st->frames = S.nframes;
+	st->frames_left = (uint32_t)S.left;
+	st->blocked_tid = blocked_tid;
+	st->stores = S.stores;
+	st->chained = S.chained;
+	st->start_ns = S.start_ns;
+	st->end_ns = S.end_ns;
+	st->last_return_ns = S.last_return_ns;
 	unlock();
 	restore_mask(&m);
 	return 0;

@@ -1,7 +1,8 @@
 /*
  * rt_track — write tracking of old code during data coexistence (docs/coexistence.md).
- * Runtime module: it runs inside the target (libc only, no malloc after arming; the
- * SIGSEGV handler and the return trampoline are async-signal-safe).
+ * Runtime module: it runs inside the target (freestanding: raw system calls, no libc
+ * call, no allocation; the SIGSEGV handler and the return trampoline are
+ * async-signal-safe).
  *
  * While old functions that write a variable whose type changed are still active, the
  * pages of the variable's old copy are read-only. An old write faults; the handler finds
@@ -56,20 +57,30 @@ struct polus_rt_track_status {
 	uint64_t last_return_ns;   /* when the last frame entered the trampoline */
 };
 
+/* What arm takes (one pointer: an injected call passes at most six arguments). */
+struct polus_rt_track_args {
+	uint32_t size; /* sizeof(struct polus_rt_track_args) */
+	uint32_t nvars, nframes, pad;
+	const void *table; /* track_format.h; kept mapped by the caller until the end */
+	uint64_t table_len;
+	uintptr_t load_base; /* where the image the table describes is loaded */
+	const struct polus_rt_track_var *vars;
+	const uintptr_t *frames;  /* addresses of the saved return addresses of the active
+				   * old-writer frames (0 frames: coexistence ends at start) */
+	uintptr_t libc_sigaction; /* the program's libc sigaction entry, redirected to
+				   * polus_rt_track_sigaction (0: not redirected) */
+};
+
 /*
- * Arms tracking. `table` (track_format.h; kept mapped by the caller until the end) lists
- * the stores of the image loaded at `load_base`; `frames` are the addresses of the saved
- * return addresses of every active old-writer frame (0 frames: coexistence ends at
- * start). The frames must not return while arm runs (the injector holds the threads).
+ * Arms tracking (vars and frames are copied). The frames must not return while arm runs
+ * (the injector holds the threads).
  * -EDEADLK: another thread blocks SIGSEGV (status's blocked_tid; the caller checks its
  * own thread's mask, which an injected call may have changed); -EINVAL: a bad table or
  * argument; -E2BIG: over the limits; -EBUSY: already armed; else what open or mprotect
  * said. On error the pages and frames are untouched (a handler installed stays: it passes
  * on every fault that is not its own).
  */
-POLUS_EXPORT int polus_rt_track_arm(const void *table, size_t table_len, uintptr_t load_base,
-				    const struct polus_rt_track_var *vars, unsigned nvars,
-				    const uintptr_t *frames, unsigned nframes);
+POLUS_EXPORT int polus_rt_track_arm(const struct polus_rt_track_args *args);
 /* The new copy is initialized: writers waiting since arm go on. */
 POLUS_EXPORT int polus_rt_track_start(void);
 /* Ends coexistence now: return addresses not yet used are put back (the caller holds the
@@ -77,7 +88,8 @@ POLUS_EXPORT int polus_rt_track_start(void);
 POLUS_EXPORT int polus_rt_track_end(void);
 POLUS_EXPORT int polus_rt_track_status(struct polus_rt_track_status *st);
 /*
- * What libc's sigaction does once tracking is armed (its entry jumps here): the
+ * What libc's sigaction does once tracking is armed (its entry jumps here when arm was
+ * given libc_sigaction): the
  * runtime stays the kernel's SIGSEGV handler and the program's own handler, set before
  * or after arming, is the one it passes foreign faults to; other signals go to the kernel
  * as libc would send them.

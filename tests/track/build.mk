@@ -24,3 +24,13 @@ $(BUILD)/tests/track-rt-O%: $(TRACK_OBJ)/rt_test.o $(TRACK_OBJ)/writers-O%.o $(B
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_POLUS) -pthread -o $@ $^
 tools: $(BUILD)/tests/track-rt-O0 $(BUILD)/tests/track-rt-O2
+
+# rt_track built as polus-rt.so builds its modules (freestanding, no sanitizer: it runs in
+# someone else's process): rt.t checks it imports nothing but the weak errno accessor.
+RT_FREE_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -fPIC -ffreestanding -fno-builtin \
+	-fno-stack-protector -fvisibility=hidden -fno-tree-loop-distribute-patterns -D_GNU_SOURCE \
+	-Iruntime -Iversionfiles
+$(BUILD)/tests/rt-track-free.so: runtime/rt_track.c runtime/rt_track.h versionfiles/track_format.h
+	@mkdir -p $(dir $@)
+	$(CC) $(RT_FREE_CFLAGS) -shared -nostdlib -Wl,-z,defs -o $@ runtime/rt_track.c
+tools: $(BUILD)/tests/rt-track-free.so

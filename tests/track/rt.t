@@ -11,6 +11,13 @@
 #   end             coexistence ends when the last old-writer frame returns
 . "$POLUS_TOP/tests/lib.sh"
 T=$POLUS_BUILD/tests/track-table
+# freestanding, as it will live in polus-rt.so: no import but the weak errno accessor
+so=$POLUS_BUILD/tests/rt-track-free.so
+need_built "$so"
+imports=$(nm -D --undefined-only "$so" | awk '{print $NF}' | sort -u | tr '\n' ' ')
+[ "$imports" = "__errno_location " ] || fail "rt_track imports: $imports"
+nm -D "$so" | grep -q ' w __errno_location' || fail "__errno_location is not weak"
+ok "rt_track is freestanding"
 for o in O0 O2; do
 	bin=$POLUS_BUILD/tests/track-rt-$o
 	need_built "$T" "$bin"

@@ -68,10 +68,25 @@ static uint64_t now_ns(void)
 	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
+/* arm's arguments as the injector gives them: libc's sigaction redirected */
+static int arm_only(const uintptr_t *frames, unsigned n)
+{
+	struct polus_rt_track_args a = {.size = sizeof(a),
+					.nvars = 1,
+					.nframes = n,
+					.table = table,
+					.table_len = table_len,
+					.load_base = base,
+					.vars = &var,
+					.frames = frames,
+					.libc_sigaction = (uintptr_t)&sigaction};
+	return polus_rt_track_arm(&a);
+}
+
 static int arm(const uintptr_t *frames, unsigned n)
 {
 	memcpy(&mirror, &stats, sizeof(stats)); /* (the patch's sync, between arm and start) */
-	int rc = polus_rt_track_arm(table, table_len, base, &var, 1, frames, n);
+	int rc = arm_only(frames, n);
 	if (rc == 0)
 		rc = polus_rt_track_start();
 	return rc;
@@ -226,7 +241,7 @@ static void case_wait(void)
 	pthread_create(&t, NULL, inc_a_tracked, NULL);
 	while (!ready[0])
 		;
-	CHECK(polus_rt_track_arm(table, table_len, base, &var, 1, slots, 1) == 0);
+	CHECK(arm_only(slots, 1) == 0);
 	go = 1;
 	/* the writer faults and waits: give it time to get there, then the new copy is made */
 	struct timespec d = {0, 50 * 1000 * 1000};
@@ -357,7 +372,7 @@ static void case_blocked(void)
 		;
 	struct sigaction before, now;
 	sigaction(SIGSEGV, NULL, &before);
-	CHECK(polus_rt_track_arm(table, table_len, base, &var, 1, NULL, 0) == -EDEADLK);
+	CHECK(arm_only(NULL, 0) == -EDEADLK);
 	CHECK(status().blocked_tid == blocker_tid);
 	CHECK(status().state == POLUS_TRACK_IDLE);
 	sigaction(SIGSEGV, NULL, &now);
