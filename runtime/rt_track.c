@@ -25,25 +25,12 @@
 #include <time.h>
 #include <ucontext.h>
 
+#include "rt_sys.h"
+
 /* Freestanding, as the rest of polus-rt.so: headers for constants and types only, raw
  * system calls, no libc function. errno is the program's: reached through libc's
  * __errno_location when the process has it (a weak reference). */
 extern int *__errno_location(void) __attribute__((weak));
-
-static long sys6(long nr, long a, long b, long c, long d, long e, long f)
-{
-	long ret;
-	register long r10 __asm__("r10") = d;
-	register long r8 __asm__("r8") = e;
-	register long r9 __asm__("r9") = f;
-	__asm__ volatile("syscall"
-			 : "=a"(ret)
-			 : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
-			 : "rcx", "r11", "memory");
-	return ret;
-}
-#define sys(nr, a, b, c) sys6(nr, (long)(a), (long)(b), (long)(c), 0, 0, 0)
-#define sys4(nr, a, b, c, d) sys6(nr, (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
 
 static size_t str_len(const char *s)
 {
@@ -64,7 +51,7 @@ static void copy(void *dst, const void *src, size_t n)
 
 static long tid(void)
 {
-	return sys(SYS_gettid, 0, 0, 0);
+	return rt_sys3(SYS_gettid, 0, 0, 0);
 }
 
 #define MAX_VARS 64
@@ -113,7 +100,7 @@ void rt_track_restorer(void);
 
 static long futex(int *w, int op, int val)
 {
-	return sys6(SYS_futex, (long)w, op, val, 0, 0, 0);
+	return rt_sys6(SYS_futex, (long)w, op, val, 0, 0, 0);
 }
 
 static void lock(void)
@@ -147,25 +134,25 @@ static void set_state(int st)
 static void block_all(uint64_t *old)
 {
 	uint64_t all = ~0ULL;
-	sys4(SYS_rt_sigprocmask, SIG_SETMASK, &all, old, 8);
+	rt_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &all, old, 8);
 }
 
 static void restore_mask(const uint64_t *old)
 {
-	sys4(SYS_rt_sigprocmask, SIG_SETMASK, old, 0, 8);
+	rt_sys4(SYS_rt_sigprocmask, SIG_SETMASK, old, 0, 8);
 }
 
 static uint64_t now_ns(void)
 {
 	struct timespec t;
-	sys(SYS_clock_gettime, CLOCK_MONOTONIC, &t, 0);
+	rt_sys3(SYS_clock_gettime, CLOCK_MONOTONIC, &t, 0);
 	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
 static void say(const char *a, const char *b)
 {
-	sys(SYS_write, 2, a, str_len(a));
-	sys(SYS_write, 2, b, str_len(b));
+	rt_sys3(SYS_write, 2, a, str_len(a));
+	rt_sys3(SYS_write, 2, b, str_len(b));
 }
 
 /* ---- the writable path ---- */
@@ -173,13 +160,14 @@ static void say(const char *a, const char *b)
 /* /proc/self/mem on a high descriptor, out of the way of a program's own numbering. */
 static int open_mem(void)
 {
-	int fd = (int)sys4(SYS_openat, AT_FDCWD, "/proc/self/mem", O_RDWR | O_CLOEXEC, 0);
+	int fd = (int)rt_sys4(SYS_openat, AT_FDCWD, "/proc/self/mem", O_RDWR | O_CLOEXEC, 0);
 	struct rlimit rl;
-	if (fd < 0 || sys4(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, &rl) < 0 || rl.rlim_cur < 64)
+	if (fd < 0 || rt_sys4(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, &rl) < 0 || rl.rlim_cur < 64)
 		return fd;
-	long hi = sys(SYS_fcntl, fd, F_DUPFD_CLOEXEC, rl.rlim_cur > 4096 ? 4000 : rl.rlim_cur - 32);
+	long hi =
+	    rt_sys3(SYS_fcntl, fd, F_DUPFD_CLOEXEC, rl.rlim_cur > 4096 ? 4000 : rl.rlim_cur - 32);
 	if (hi >= 0) {
-		sys(SYS_close, fd, 0, 0);
+		rt_sys3(SYS_close, fd, 0, 0);
 		fd = (int)hi;
 	}
 	return fd;
@@ -189,11 +177,11 @@ static int mem_write(uintptr_t ea, const void *buf, size_t len)
 {
 	for (int tries = 0; tries < 2; tries++) {
 		if (!*S.alive) { /* a fork child: its own memory, its own descriptor */
-			sys(SYS_close, S.memfd, 0, 0);
+			rt_sys3(SYS_close, S.memfd, 0, 0);
 			S.memfd = open_mem();
 			*S.alive = 1;
 		}
-		long w = sys4(SYS_pwrite64, S.memfd, buf, len, ea);
+		long w = rt_sys4(SYS_pwrite64, S.memfd, buf, len, ea);
 		if (w == (long)len)
 			return 0;
 		if (w != -EBADF) /* the program closed it: reopen once */
@@ -459,7 +447,7 @@ static void fatal_store(const char *why)
 {
 	say("polus: write tracking cannot complete an old-code store: ", why);
 	struct ksigaction k = {.handler = SIG_DFL};
-	sys4(SYS_rt_sigaction, SIGSEGV, &k, 0, 8);
+	rt_sys4(SYS_rt_sigaction, SIGSEGV, &k, 0, 8);
 }
 
 /* Our fault: a write to a protected page. Returns with the instruction done or to retry. */
@@ -512,9 +500,9 @@ static void chain(int sig, siginfo_t *si, void *uc)
 	if (p.sa_handler == SIG_DFL || p.sa_handler == SIG_IGN) {
 		/* default action: a fault re-executes and kills, a kill() is sent again */
 		struct ksigaction k = {.handler = SIG_DFL};
-		sys4(SYS_rt_sigaction, SIGSEGV, &k, 0, 8);
+		rt_sys4(SYS_rt_sigaction, SIGSEGV, &k, 0, 8);
 		if (si->si_code <= 0)
-			sys(SYS_tgkill, sys(SYS_getpid, 0, 0, 0), tid(), SIGSEGV);
+			rt_sys3(SYS_tgkill, rt_sys3(SYS_getpid, 0, 0, 0), tid(), SIGSEGV);
 		return;
 	}
 	/* the mask the program's handler asked for, as the kernel would have set it */
@@ -522,7 +510,7 @@ static void chain(int sig, siginfo_t *si, void *uc)
 	uint64_t want = mask | ((const uint64_t *)&p.sa_mask)[0];
 	if (!(p.sa_flags & SA_NODEFER))
 		want |= 1ULL << (SIGSEGV - 1);
-	sys4(SYS_rt_sigprocmask, SIG_SETMASK, &want, 0, 8);
+	rt_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &want, 0, 8);
 	if (p.sa_flags & SA_SIGINFO)
 		p.sa_sigaction(sig, si, uc);
 	else
@@ -596,7 +584,7 @@ int polus_rt_track_sigaction(int sig, const struct sigaction *act, struct sigact
 	struct ksigaction k, ko;
 	if (act)
 		to_kernel(act, &k);
-	long r = sys4(SYS_rt_sigaction, sig, act ? &k : NULL, oact ? &ko : NULL, 8);
+	long r = rt_sys4(SYS_rt_sigaction, sig, act ? &k : NULL, oact ? &ko : NULL, 8);
 	if (r == 0 && oact)
 		from_kernel(&ko, oact);
 	if (r < 0 && __errno_location)
@@ -613,7 +601,7 @@ static int hook_libc_sigaction(uintptr_t at)
 	uintptr_t to = (uintptr_t)&polus_rt_track_sigaction;
 	uintptr_t pg = at & ~(PAGE - 1);
 	size_t span = (at + 12 - pg + PAGE - 1) & ~(PAGE - 1);
-	long rc = sys(SYS_mprotect, pg, span, PROT_READ | PROT_WRITE | PROT_EXEC);
+	long rc = rt_sys3(SYS_mprotect, pg, span, PROT_READ | PROT_WRITE | PROT_EXEC);
 	if (rc < 0)
 		return (int)rc;
 	unsigned char jmp[12] = {0x48, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xe0};
@@ -621,7 +609,7 @@ static int hook_libc_sigaction(uintptr_t at)
 	copy(S.hooked, p, 12);
 	copy(p, jmp, 12);
 	S.hook_at = at;
-	return (int)sys(SYS_mprotect, pg, span, PROT_READ | PROT_EXEC);
+	return (int)rt_sys3(SYS_mprotect, pg, span, PROT_READ | PROT_EXEC);
 }
 
 /* Installs our handler once; it stays (it passes on whatever is not its own). Every
@@ -633,12 +621,12 @@ static int install(uintptr_t libc_sigaction)
 	struct ksigaction k = {(void *)on_segv, SA_SIGINFO | SA_ONSTACK | SA_RESTART | 0x04000000,
 			       (void *)rt_track_restorer, ~0ULL},
 			  ko;
-	long rc = sys4(SYS_rt_sigaction, SIGSEGV, &k, &ko, 8);
+	long rc = rt_sys4(SYS_rt_sigaction, SIGSEGV, &k, &ko, 8);
 	if (rc < 0)
 		return (int)rc;
 	from_kernel(&ko, &S.prev);
 	if (libc_sigaction && (rc = hook_libc_sigaction(libc_sigaction)) < 0) {
-		sys4(SYS_rt_sigaction, SIGSEGV, &ko, 0, 8);
+		rt_sys4(SYS_rt_sigaction, SIGSEGV, &ko, 0, 8);
 		return (int)rc;
 	}
 	S.installed = 1;
@@ -651,7 +639,7 @@ static void end_locked(void)
 {
 	if (S.state == POLUS_TRACK_ENDED || S.state == POLUS_TRACK_IDLE)
 		return;
-	sys(SYS_mprotect, S.lo, S.hi - S.lo, PROT_READ | PROT_WRITE);
+	rt_sys3(SYS_mprotect, S.lo, S.hi - S.lo, PROT_READ | PROT_WRITE);
 	S.end_ns = now_ns();
 	set_state(POLUS_TRACK_ENDED);
 }
@@ -677,8 +665,8 @@ __attribute__((visibility("hidden"), used)) void *rt_track_returned(void **slot)
 	restore_mask(&m);
 	if (!ra) { /* nowhere to return to: die as abort() would */
 		say("polus: a tracked frame returned through an unknown slot", "\n");
-		sys(SYS_tgkill, sys(SYS_getpid, 0, 0, 0), tid(), SIGABRT);
-		sys(SYS_exit_group, 134, 0, 0);
+		rt_sys3(SYS_tgkill, rt_sys3(SYS_getpid, 0, 0, 0), tid(), SIGABRT);
+		rt_sys3(SYS_exit_group, 134, 0, 0);
 	}
 	return ra;
 }
@@ -763,10 +751,10 @@ static int task_blocks_segv(const char *name)
 		return 0;
 	copy(path + n, name, l);
 	copy(path + n + l, "/status", 8);
-	long fd = sys4(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
-	long r = fd < 0 ? -1 : sys(SYS_read, fd, st, sizeof(st) - 1);
+	long fd = rt_sys4(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+	long r = fd < 0 ? -1 : rt_sys3(SYS_read, fd, st, sizeof(st) - 1);
 	if (fd >= 0)
-		sys(SYS_close, fd, 0, 0);
+		rt_sys3(SYS_close, fd, 0, 0);
 	if (r <= 0)
 		return 0;
 	st[r] = 0;
@@ -780,13 +768,13 @@ static int task_blocks_segv(const char *name)
 static pid_t thread_blocking_segv(void)
 {
 	char buf[4096];
-	long dir = sys4(SYS_openat, AT_FDCWD, "/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC,
-			0),
+	long dir = rt_sys4(SYS_openat, AT_FDCWD, "/proc/self/task",
+			   O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0),
 	     n, self = tid();
 	pid_t found = 0;
 	if (dir < 0)
 		return 0;
-	while (!found && (n = sys(SYS_getdents64, dir, buf, sizeof(buf))) > 0) {
+	while (!found && (n = rt_sys3(SYS_getdents64, dir, buf, sizeof(buf))) > 0) {
 		for (long off = 0; off < n && !found;) {
 			const char *name = buf + off + 19; /* d_name in struct linux_dirent64 */
 			off += *(unsigned short *)(buf + off + 16);
@@ -795,7 +783,7 @@ static pid_t thread_blocking_segv(void)
 				found = (pid_t)to_num(name);
 		}
 	}
-	sys(SYS_close, dir, 0, 0);
+	rt_sys3(SYS_close, dir, 0, 0);
 	return found;
 }
 
@@ -829,20 +817,20 @@ static int prepare(const struct polus_rt_track_var *vars, unsigned nvars)
 	S.lo = lo & ~(PAGE - 1);
 	S.hi = (hi + PAGE - 1) & ~(PAGE - 1);
 	if (!S.alive) {
-		long p = sys6(SYS_mmap, 0, PAGE, PROT_READ | PROT_WRITE,
-			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		long p = rt_sys6(SYS_mmap, 0, PAGE, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (p < 0 && p > -4096)
 			return (int)p;
-		long rc = sys(SYS_madvise, p, PAGE, MADV_WIPEONFORK);
+		long rc = rt_sys3(SYS_madvise, p, PAGE, MADV_WIPEONFORK);
 		if (rc < 0) {
-			sys(SYS_munmap, p, PAGE, 0);
+			rt_sys3(SYS_munmap, p, PAGE, 0);
 			return (int)rc;
 		}
 		S.alive = (volatile int *)p;
 	}
 	if (S.memfd < 0 || !*S.alive) {
 		if (S.memfd >= 0)
-			sys(SYS_close, S.memfd, 0, 0);
+			rt_sys3(SYS_close, S.memfd, 0, 0);
 		S.memfd = open_mem();
 		if (S.memfd < 0)
 			return S.memfd;
@@ -887,7 +875,7 @@ int polus_rt_track_arm(const struct polus_rt_track_args *a)
 	S.nvars = a->nvars;
 	S.stores = S.chained = S.start_ns = S.end_ns = S.last_return_ns = 0;
 	__atomic_store_n(&S.state, POLUS_TRACK_ARMING, __ATOMIC_RELEASE);
-	rc = (int)sys(SYS_mprotect, S.lo, S.hi - S.lo, PROT_READ);
+	rc = (int)rt_sys3(SYS_mprotect, S.lo, S.hi - S.lo, PROT_READ);
 	if (rc < 0)
 		__atomic_store_n(&S.state, POLUS_TRACK_IDLE, __ATOMIC_RELEASE);
 	else

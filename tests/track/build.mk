@@ -30,7 +30,7 @@ tools: $(BUILD)/tests/track-rt-O0 $(BUILD)/tests/track-rt-O2
 RT_FREE_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -fPIC -ffreestanding -fno-builtin \
 	-fno-stack-protector -fvisibility=hidden -fno-tree-loop-distribute-patterns -D_GNU_SOURCE \
 	-Iruntime -Iversionfiles
-$(BUILD)/tests/rt-track-free.so: runtime/rt_track.c runtime/rt_track.h versionfiles/track_format.h
+$(BUILD)/tests/rt-track-free.so: runtime/rt_track.c runtime/rt_track.h runtime/rt_sys.h versionfiles/track_format.h
 	@mkdir -p $(dir $@)
 	$(CC) $(RT_FREE_CFLAGS) -shared -nostdlib -Wl,-z,defs -o $@ runtime/rt_track.c
 tools: $(BUILD)/tests/rt-track-free.so
