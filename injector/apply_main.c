@@ -46,6 +46,7 @@
 #include "registry_io.h"
 #include "reuse.h"
 #include "remote_load.h"
+#include "runtime_io.h"
 #include "seal.h"
 #include "seccomp_eval.h"
 #include "session.h"
@@ -55,6 +56,7 @@
 #include "thread_frames.h"
 #include "thread_scan.h"
 #include "undo_log.h"
+#include "update_lock.h"
 #include "version.h"
 
 #include <errno.h>
@@ -94,6 +96,8 @@ struct apply {
 	struct ul_log log;	/* every change made to the process, until the switch is done */
 	struct rl_ctx rl;
 	struct ri_ctx reg;
+	struct rt_ctx rt;	 /* the runtime: its file, and where it is in the target */
+	struct lk_lock lock;	 /* one updater at a time (update_lock) */
 	struct reg_patch *below; /* the registry's records when checked (check_chain) */
 	size_t nbelow;
 	int reg_absent; /* no registry when checked: its creation is among the seccomp calls */
@@ -112,6 +116,7 @@ struct apply {
 
 static int quiet, json, trace, check_only;
 static const char *trusted_keys; /* --require-signature DIR */
+static int wait_ms;		 /* --wait: for another updater of the process */
 static uint64_t trace_t0;
 /* POLUS_TEST_FAIL_AT: tests only (see test_fail) */
 static const char *fail_at;
@@ -175,7 +180,7 @@ static int test_fail_undo(void *ctx, const struct ul_entry *e)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: polus-apply [--quiet] [--json] [--check] [--no-log]\n"
+		"usage: polus-apply [--quiet] [--json] [--check] [--no-log] [--wait SECS]\n"
 		"                   [--require-signature DIR] PID PATCH.so\n"
 		"       polus-apply [options] --all BINARY | --tree PID  PATCH.so\n"
 		"       polus-apply [options] --store DIR  --all BINARY | --tree PID | PID\n"
@@ -189,6 +194,8 @@ static void usage(FILE *f)
 		"                    (docs/patch-store.md), in chain order; with --all,\n"
 		"                    also BINARY's path at other releases\n"
 		"  --deadline SECS   for --all/--tree/--store: stop retrying after SECS (30)\n"
+		"  -w, --wait SECS   another polus-apply or polus-rollback is updating PID:\n"
+		"                    wait up to SECS for it (default: refuse at once, exit 3)\n"
 		"  -q, --quiet   print nothing but errors and warnings\n"
 		"  -n, --check   run every check of an apply and change nothing: exit 0 if\n"
 		"                the patch would apply now, else the code the apply would give\n"
@@ -206,6 +213,25 @@ static void usage(FILE *f)
 static int check_process(struct apply *a)
 {
 	return ss_check_process(a->pid, &a->tg, &a->have_tg, a->err, sizeof(a->err));
+}
+
+/*
+ * One updater at a time: another one holding the process is waited for (--wait) or
+ * named. Other failures are left to check_process and the stops, which say why.
+ */
+static int take_lock(struct apply *a)
+{
+	pid_t holder;
+	char comm[64];
+	if (lk_acquire(&a->lock, a->pid, wait_ms, &holder, comm, sizeof(comm)) != -EBUSY)
+		return 0;
+	if (strncmp(comm, "polus-", 6) == 0)
+		return fail(a, PX_UNSAFE,
+			    "process %d is being updated by process %d (%s): try again, or "
+			    "--wait SECONDS",
+			    (int)a->pid, (int)holder, comm);
+	return fail(a, PX_UNSAFE, "process %d is already traced by process %d (a debugger?)",
+		    (int)a->pid, (int)holder);
 }
 
 static int open_patch(struct apply *a)
@@ -463,14 +489,32 @@ static int hijack(struct apply *a)
 	return choose_thread(a);
 }
 
-/* Descriptors an apply that died left open in the target are closed first. */
-static int close_strays(struct apply *a)
+/*
+ * What an apply that died left in the target goes first: descriptors of polus memfds,
+ * images and runtimes it mapped and never published (docs/transactions.md).
+ */
+static int clean_leftovers(struct apply *a)
 {
-	unsigned n = 0;
-	int rc = rl_close_strays(&a->rl, &n);
-	if (!rc && n)
-		step("closed %u descriptor%s left by a polus-apply that died", n,
-		     n == 1 ? "" : "s");
+	unsigned nfd = 0, nmap = 0;
+	uint64_t *keep = NULL;
+	size_t nkeep = 0;
+	int rc = rl_close_strays(&a->rl, &nfd);
+	if (!rc && (rc = ri_published(&a->reg, &keep, &nkeep)) != 0)
+		rc = fail(a, PX_INTERNAL, "cannot read the registry of process %d: %s", (int)a->pid,
+			  strerror(-rc));
+	char sc[32];
+	/* munmap of these addresses is not among the calls a seccomp filter was checked for */
+	int filtered = pf_status_field(a->pid, a->rl.rs.t->tid, "Seccomp", sc, sizeof(sc)) == 0 &&
+		       atoi(sc) == 2;
+	if (!rc && !filtered)
+		rc = rl_unmap_orphans(&a->rl, &a->tg.maps, keep, nkeep, &nmap);
+	free(keep);
+	if (!rc && nfd)
+		step("closed %u descriptor%s left by a polus-apply that died", nfd,
+		     nfd == 1 ? "" : "s");
+	if (!rc && nmap)
+		step("unmapped %u mapping%s a polus-apply that died loaded and never used", nmap,
+		     nmap == 1 ? "" : "s");
 	return rc;
 }
 
@@ -674,24 +718,6 @@ static int write_code(struct apply *a, uint64_t addr, const void *buf, size_t le
 	return pf_mem_write(a->memfd, addr, buf, len);
 }
 
-/* The jump at site s, logged with the bytes it replaces and where it leads. */
-static int write_jump(struct apply *a, const struct ps_site *s)
-{
-	struct ul_entry *e =
-	    ul_add(&a->log, UL_BYTES, s->site, s->norig, s->orig, "the jump in %s", s->name);
-	int rc;
-	if (!e)
-		return fail(a, PX_INTERNAL, "out of memory");
-	e->leads_to = s->target;
-	uint8_t j[PS_JMP_LEN];
-	if ((rc = ps_encode(s, j)) != 0 || (rc = write_code(a, s->site, j, sizeof(j))) != 0) {
-		e->made = 1; /* maybe written in part: the undo writes the old bytes back */
-		return fail(a, PX_INTERNAL, "cannot write the jump in %s: %s", s->name,
-			    strerror(-rc));
-	}
-	return ul_made(&a->log, e, a->err, sizeof(a->err));
-}
-
 /* The functions the sites redirect: a chain's patch may jump from several copies of one. */
 static size_t distinct_functions(const struct apply *a)
 {
@@ -708,13 +734,16 @@ static size_t distinct_functions(const struct apply *a)
 static int switch_funcs(struct apply *a)
 {
 	int rc;
+	a->reg.prefix = a->rt.fresh ? a->rt.line : NULL;
 	if ((rc = ri_read(&a->reg)) || (rc = fill_record(a)) ||
 	    (rc = ri_write_record(&a->reg, &a->rec, 1)) || (rc = test_fail(a, "record")))
 		return rc;
-	for (size_t i = 0; i < a->nsites; i++)
-		if ((rc = write_jump(a, &a->sites[i])))
-			return rc;
-	if ((rc = test_fail(a, "switch")))
+	/* every jump and the record's publication in one call in the target (runtime_io) */
+	struct rt_commit_job j = {a->sites,	  a->nsites,
+				  a->reg.publish, a->reg.publish_byte,
+				  a->reg.journal, a->reg.journal_room};
+	if ((rc = choose_thread(a)) || (rc = rt_commit(&a->rt, &a->rl, &a->tg, &j)) ||
+	    (rc = test_fail(a, "switch")))
 		return rc;
 	ul_commit(&a->log); /* switched: never undone (pointers to the new code escape) */
 	size_t nfn = distinct_functions(a);
@@ -730,18 +759,29 @@ static int switch_funcs(struct apply *a)
 	return 0;
 }
 
+/* The patch's image: loaded now, or the one still mapped since its rollback (reuse.h). */
+static int reuse_or_load(struct apply *a)
+{
+	if (!a->again)
+		return load_patch(a);
+	a->map_addr = a->again->load_addr;
+	step("reusing %s at 0x%llx (mapped since its rollback)", a->again->name,
+	     (unsigned long long)a->map_addr);
+	return 0;
+}
+
 /* The phases that touch the process; every exit leaves its threads running. */
 static int live_phases(struct apply *a)
 {
-	int rc;
-	if (a->again) {
-		a->map_addr = a->again->load_addr;
-		step("reusing %s at 0x%llx (mapped since its rollback)", a->again->name,
-		     (unsigned long long)a->map_addr);
-	} else if ((rc = hijack(a)) || (rc = close_strays(a)) || (rc = load_patch(a)) ||
-		   (rc = test_fail(a, "load")) ||
-		   (rc = ri_ensure(&a->reg, &a->rl, a->reg_absent)) ||
-		   (rc = test_fail(a, "registry"))) {
+	int rc = 0;
+	int found = 0;
+	if (a->again) /* the runtime is needed too: without it, one thread hijacked to load it */
+		rc = rt_find(&a->rt, &a->tg, a->memfd, &found);
+	if (rc || (!found && ((rc = hijack(a)) || (rc = clean_leftovers(a)))) ||
+	    (rc = reuse_or_load(a)) ||
+	    (rc = rt_ensure(&a->rt, &a->rl, &a->tg, a->memfd, ld_target_of(a))) ||
+	    (rc = test_fail(a, "load")) || (rc = ri_ensure(&a->reg, &a->rl, a->reg_absent)) ||
+	    (rc = test_fail(a, "registry"))) {
 		undo(a);
 		release(a);
 		return rc;
@@ -806,7 +846,8 @@ static int check_live(struct apply *a)
 static int run(struct apply *a)
 {
 	int rc;
-	if ((rc = check_process(a)) || (rc = open_patch(a)))
+	if ((rc = take_lock(a)) || (rc = check_process(a)) || (rc = open_patch(a)) ||
+	    (rc = rt_open(&a->rt, a->err, sizeof(a->err))))
 		return rc;
 	if ((a->memfd = pf_mem_open(a->pid, 1)) < 0)
 		return fail(a, a->memfd == -EACCES || a->memfd == -EPERM ? PX_INPUT : PX_INTERNAL,
@@ -924,13 +965,14 @@ int main(int argc, char **argv)
 					     {"check", no_argument, 0, 'n'},
 					     {"no-log", no_argument, 0, 'L'},
 					     {"require-signature", required_argument, 0, 'S'},
+					     {"wait", required_argument, 0, 'w'},
 					     {0, 0, 0, 0}};
 	struct ma_opts mo = {MA_ONE, NULL, 0, NULL, NULL, 30000, 5, "/proc/self/exe"};
 	struct apply a;
 	int c, rc;
 	char *end;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "qjha:t:s:Vn", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "qjha:t:s:Vnw:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
 			mo.mode = MA_ALL;
@@ -947,6 +989,9 @@ int main(int argc, char **argv)
 			break;
 		case 'D':
 			mo.deadline_ms = (unsigned)(strtod(optarg, NULL) * 1000);
+			break;
+		case 'w':
+			wait_ms = (int)(strtod(optarg, NULL) * 1000);
 			break;
 		case 'q':
 			quiet = 1;
@@ -1036,6 +1081,8 @@ int main(int argc, char **argv)
 	ul_free(&a.log);
 	free(a.sites);
 	ld_image_free(&a.img);
+	rt_close(&a.rt);
+	lk_release(&a.lock);
 	sr_close(&a.sr);
 	if (a.have_lp)
 		ld_close(&a.lp);

@@ -160,11 +160,10 @@ static int collect_segments(struct ld_patch *p, char *err, size_t errlen)
 	return 0;
 }
 
-int ld_open(const char *path, struct ld_patch *p, char *err, size_t errlen)
+/* The ELF part of ld_open: read, checked, segments collected. 0 or LD_EBADFILE. */
+static int open_elf(const char *path, struct ld_patch *p, char *err, size_t errlen)
 {
 	int rc;
-	GElf_Shdr sh;
-	Elf_Data *d;
 	char verr[256];
 	memset(p, 0, sizeof(*p));
 	p->ef.fd = -1;
@@ -188,6 +187,27 @@ int ld_open(const char *path, struct ld_patch *p, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", path, verr);
 		goto bad;
 	}
+	if (ef_build_id(&p->ef, p->build_id, sizeof(p->build_id), NULL, 0) != 0)
+		p->build_id[0] = 0;
+	return 0;
+bad:
+	ld_close(p);
+	return LD_EBADFILE;
+}
+
+int ld_open_runtime(const char *path, struct ld_patch *p, char *err, size_t errlen)
+{
+	return open_elf(path, p, err, errlen);
+}
+
+int ld_open(const char *path, struct ld_patch *p, char *err, size_t errlen)
+{
+	GElf_Shdr sh;
+	Elf_Data *d;
+	char verr[256];
+	int rc = open_elf(path, p, err, errlen);
+	if (rc)
+		return rc;
 	if (ef_section(&p->ef, POLUS_VERSION_SECTION, &sh, &d) != 0 || !d->d_size) {
 		snprintf(err, errlen,
 			 "%s: not a polus patch (no " POLUS_VERSION_SECTION " section)", path);
@@ -240,12 +260,7 @@ int ld_open(const char *path, struct ld_patch *p, char *err, size_t errlen)
 			return LD_EBADVERSION;
 		}
 	}
-	if (ef_build_id(&p->ef, p->build_id, sizeof(p->build_id), NULL, 0) != 0)
-		p->build_id[0] = 0;
 	return 0;
-bad:
-	ld_close(p);
-	return LD_EBADFILE;
 }
 
 void ld_image_free(struct ld_image *img)

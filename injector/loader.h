@@ -39,6 +39,8 @@ struct ld_patch {
 #define LD_EBADVERSION (-1003) /* the version file does not parse or validate */
 
 int ld_open(const char *path, struct ld_patch *p, char *err, size_t errlen);
+/* The same for the runtime (build/polus-rt.so): no version file (p->vf stays empty). */
+int ld_open_runtime(const char *path, struct ld_patch *p, char *err, size_t errlen);
 void ld_close(struct ld_patch *p);
 
 /* Where the base executable is in the target, for binds. */

@@ -23,6 +23,14 @@
 /* remote_syscall tells system call stops from signals by SIGTRAP | 0x80 */
 #define SEIZE_OPTS PTRACE_O_TRACESYSGOOD
 
+/* The thread update_lock holds seized for the whole operation (0: none). */
+static pid_t held_tid;
+
+void pt_set_held(pid_t tid)
+{
+	held_tid = tid;
+}
+
 uint64_t pt_now_ns(void)
 {
 	struct timespec ts;
@@ -183,11 +191,14 @@ int pt_stop_all(pid_t pid, struct pt_group *g, int timeout_ms, char *err, size_t
 				if (e == ESRCH)
 					continue; /* exited since the listing */
 				if (e == EPERM && tracer_is_me(pid, tids[i])) {
-					/* attached with its parent's clone; its stop is coming */
+					/* attached with its parent's clone (its stop is coming), or
+					 * the thread the update lock holds (it must be stopped) */
 					if (!(t = add(g, tids[i])))
 						goto oom;
 					t->t_stop_ns = pt_now_ns();
 					fresh = 1;
+					if (tids[i] == held_tid)
+						ptrace(PTRACE_INTERRUPT, tids[i], 0, 0);
 					continue;
 				}
 				char tp[32] = "0";
@@ -254,7 +265,7 @@ int pt_stop_one(pid_t pid, pid_t tid, struct pt_group *g, int timeout_ms, char *
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	if (ptrace(PTRACE_SEIZE, tid, 0, SEIZE_OPTS) != 0) {
+	if (tid != held_tid && ptrace(PTRACE_SEIZE, tid, 0, SEIZE_OPTS) != 0) {
 		int e = errno;
 		char tp[32] = "0";
 		pf_status_field(pid, tid, "TracerPid", tp, sizeof(tp));
@@ -333,6 +344,31 @@ static void rewind_eintr(struct pt_thread *t)
 	ptrace(PTRACE_SETREGS, t->tid, 0, &r);
 }
 
+/* Lets t go with its signals: sig (the first) as the detach's. */
+static void detach(struct pt_group *g, struct pt_thread *t, int sig)
+{
+	/* a PTRACE_EVENT_STOP (a thread remote_syscall used) drops a detach signal: send
+	 * them all again, to the same thread, pending until it runs untraced */
+	int first = t->event == PTRACE_EVENT_STOP ? 0 : 1;
+	for (int k = first ? t->nsignals : 0; k < t->nsignals; k++)
+		syscall(SYS_tgkill, g->pid, t->tid, t->signals[k]);
+	ptrace(PTRACE_DETACH, t->tid, 0, (void *)(long)(first ? sig : 0));
+	t->t_resume_ns = pt_now_ns();
+	/* more than one signal: the others are sent again, to the same thread */
+	for (int k = 1; first && k < t->nsignals; k++)
+		syscall(SYS_tgkill, g->pid, t->tid, t->signals[k]);
+}
+
+/* The held thread resumes still seized; its signals are given back. */
+static void release_held(struct pt_group *g, struct pt_thread *t)
+{
+	int sig = t->event == 0 && t->nsignals ? t->signals[0] : 0;
+	for (int k = sig ? 1 : 0; k < t->nsignals; k++)
+		syscall(SYS_tgkill, g->pid, t->tid, t->signals[k]);
+	ptrace(PTRACE_CONT, t->tid, 0, (void *)(long)sig);
+	t->t_resume_ns = pt_now_ns();
+}
+
 void pt_release(struct pt_group *g, uint64_t *max_pause_ns)
 {
 	uint64_t maxp = 0;
@@ -348,16 +384,10 @@ void pt_release(struct pt_group *g, uint64_t *max_pause_ns)
 		if (t->state != PT_STOPPED)
 			continue;
 		rewind_eintr(t);
-		/* a PTRACE_EVENT_STOP (a thread remote_syscall used) drops a detach signal:
-		 * send them all again, to the same thread, pending until it runs untraced */
-		int first = t->event == PTRACE_EVENT_STOP ? 0 : 1;
-		for (int k = first ? t->nsignals : 0; k < t->nsignals; k++)
-			syscall(SYS_tgkill, g->pid, t->tid, t->signals[k]);
-		ptrace(PTRACE_DETACH, t->tid, 0, (void *)(long)(first ? sig : 0));
-		t->t_resume_ns = pt_now_ns();
-		/* more than one signal: the others are sent again, to the same thread */
-		for (int k = 1; first && k < t->nsignals; k++)
-			syscall(SYS_tgkill, g->pid, t->tid, t->signals[k]);
+		if (t->tid == held_tid) /* the lock: it runs on, still ours */
+			release_held(g, t);
+		else
+			detach(g, t, sig);
 		if (t->t_resume_ns - t->t_stop_ns > maxp)
 			maxp = t->t_resume_ns - t->t_stop_ns;
 	}

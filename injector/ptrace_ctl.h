@@ -66,4 +66,10 @@ void pt_release(struct pt_group *g, uint64_t *max_pause_ns);
 
 uint64_t pt_now_ns(void);
 
+/*
+ * Thread tid is held seized by update_lock (0: none): pt_stop_one/pt_stop_all interrupt
+ * it without seizing it again, pt_release lets it run without detaching it.
+ */
+void pt_set_held(pid_t tid);
+
 #endif

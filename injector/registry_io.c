@@ -51,6 +51,41 @@ int ri_list(struct ri_ctx *r, struct reg_patch **v, size_t *n)
 	return 0;
 }
 
+int ri_published(struct ri_ctx *r, uint64_t **addrs, size_t *n)
+{
+	char *text;
+	size_t used, k = 0;
+	uint64_t start;
+	*addrs = NULL;
+	*n = 0;
+	int rc = tg_refresh_maps(r->tg);
+	if (!rc && (rc = tg_registry_read(r->memfd, &r->tg->maps, &text, &used, &start)) != 0)
+		return rc == -ENOENT ? 0 : rc;
+	if (rc)
+		return rc;
+	struct reg_patch *v = NULL;
+	size_t nv = 0;
+	char derr[256];
+	if (reg_decode(text, used, &v, &nv, derr, sizeof(derr)) != 0)
+		nv = 0;
+	size_t lines = 1;
+	for (const char *p = text; *p; p++)
+		lines += *p == '\n';
+	if ((*addrs = calloc(nv + lines, sizeof(**addrs)))) {
+		for (size_t i = 0; i < nv; i++)
+			(*addrs)[k++] = v[i].load_addr;
+		for (const char *l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+			unsigned long long a;
+			if (sscanf(l, REG_LINE_RUNTIME "\t%llx", &a) == 1)
+				(*addrs)[k++] = a;
+		}
+	}
+	*n = k;
+	reg_free(v, nv);
+	free(text);
+	return *addrs || !(nv + lines) ? 0 : -ENOMEM;
+}
+
 int ri_ensure(struct ri_ctx *r, struct rl_ctx *rl, int may_create)
 {
 	uint64_t end;
@@ -151,6 +186,45 @@ static int write_text(struct ri_ctx *r, const char *text, size_t len, int logged
 	return e ? ul_made(r->log, e, r->err, r->errlen) : 0;
 }
 
+/*
+ * Appends the n bytes from `tail` (with their NUL) after the text read, all but the first:
+ * the text still ends at that byte, which polus_rt_commit writes (rt_abi.h). Logged.
+ */
+static int write_unpublished(struct ri_ctx *r, const char *tail, size_t n)
+{
+	uint64_t at = r->addr + r->old_len;
+	struct ul_entry *e = NULL;
+	int rc = log_bytes(r, at, n, &e);
+	if (rc)
+		return rc;
+	r->publish = at;
+	r->publish_byte = (uint8_t)tail[0];
+	r->journal = (at + n + 15) & ~(uint64_t)15;
+	r->journal_room = r->addr + REG_MAP_SIZE - r->journal;
+	rc = pf_mem_write(r->memfd, at + 1, tail + 1, n - 1);
+	tk_step("registry write");
+	if (rc) {
+		e->made = 1; /* maybe written in part: the undo writes the old bytes back */
+		return fail(r, PX_INTERNAL, "cannot write the registry of process %d: %s",
+			    (int)r->tg->pid, strerror(-rc));
+	}
+	return ul_made(r->log, e, r->err, r->errlen);
+}
+
+/* The text read, then the prefix line (a fresh runtime's), in a buffer of its own. */
+static char *with_prefix(const struct ri_ctx *r, size_t *len)
+{
+	const char *head = r->old ? r->old : REG_MAGIC, *pre = r->prefix ? r->prefix : "";
+	size_t hl = r->old ? r->old_len : strlen(REG_MAGIC), pl = strlen(pre);
+	char *buf = malloc(hl + pl + 1);
+	if (!buf)
+		return NULL;
+	memcpy(buf, head, hl);
+	memcpy(buf + hl, pre, pl + 1);
+	*len = hl + pl;
+	return buf;
+}
+
 /* The index of the rolled-back record of rec's image (build and address) in text, or -1. */
 static long rolled_back_record(const char *text, size_t len, const struct reg_patch *rec)
 {
@@ -173,16 +247,23 @@ int ri_write_record(struct ri_ctx *r, const struct reg_patch *rec, int logged)
 {
 	char *buf = NULL;
 	size_t len = r->old_len;
-	int rc;
-	if (r->old && !(buf = strdup(r->old)))
+	long again;
+	int rc = 0;
+	if ((r->old || r->prefix) && !(buf = with_prefix(r, &len)))
 		return fail(r, PX_INTERNAL, "out of memory");
-	long again = rolled_back_record(buf, len, rec);
-	if ((again >= 0 && reg_text_remove(&buf, &len, (size_t)again) != 0) ||
-	    reg_encode(rec, &buf, &len) != 0) {
+	/* the record of a done apply replaces the rolled-back one of its image (reuse.h) */
+	while (!logged && !rc && (again = rolled_back_record(buf, len, rec)) >= 0)
+		rc = reg_text_remove(&buf, &len, (size_t)again);
+	if (rc || reg_encode(rec, &buf, &len) != 0) {
 		free(buf);
 		return fail(r, PX_INTERNAL, "out of memory");
 	}
-	rc = write_text(r, buf, len, logged);
+	if (!logged)
+		rc = write_text(r, buf, len, 0);
+	else if (len >= REG_MAP_SIZE)
+		rc = fail(r, PX_NOTAPPLY, "the registry of process %d is full", (int)r->tg->pid);
+	else
+		rc = write_unpublished(r, buf + r->old_len, len - r->old_len + 1);
 	free(buf);
 	return rc;
 }

@@ -18,6 +18,12 @@ struct ri_ctx {
 	uint64_t addr; /* of the registry mapping */
 	char *old;     /* its text before our record (NULL: empty) */
 	size_t old_len;
+	const char *prefix; /* a line written before the record (a fresh runtime's), or NULL */
+	/* after a logged ri_write_record: the record's first byte is held back there (the
+	 * text still ends at it) for the commit to publish, and room after the record */
+	uint64_t publish;
+	uint8_t publish_byte;
+	uint64_t journal, journal_room;
 	char *err;
 	size_t errlen;
 };
@@ -30,6 +36,12 @@ void ri_free(struct ri_ctx *r);
 int ri_list(struct ri_ctx *r, struct reg_patch **v, size_t *n);
 
 /*
+ * Where each object the registry records starts in the process (each patch's load
+ * address, each runtime's), malloc'd in *addrs; none without a registry. 0 or -errno.
+ */
+int ri_published(struct ri_ctx *r, uint64_t **addrs, size_t *n);
+
+/*
  * Makes sure the registry exists, creating it through rl (a thread hijacked) if it may:
  * may_create = 0 when the seccomp check did not cover the calls (it existed then).
  */
@@ -39,12 +51,13 @@ int ri_ensure(struct ri_ctx *r, struct rl_ctx *rl, int may_create);
 int ri_read(struct ri_ctx *r);
 
 /*
- * Writes `rec` as the newest record: after the text read by ri_read, with the rolled-back
- * record of the same image (build and address: reuse.h) taken out, and the
- * terminating NUL (the text ends there even if a failed apply left bytes after it).
- * logged: the bytes it overwrites go in the log first; 0 to rewrite the record of a
- * done apply in place (its pause filled in). Every write compares with the text there
- * now and writes from the first byte that differs.
+ * Writes `rec` (after r->prefix if set) as the newest record, after the text read by
+ * ri_read, with its terminating NUL (the text ends there even if a failed apply left
+ * bytes after it). logged: its bytes go in the log first, and its first byte is held
+ * back (the record stays unpublished until polus_rt_commit writes r->publish_byte at
+ * r->publish). 0 to rewrite the record of a done apply in place (its pause filled in),
+ * taking out the rolled-back record of the same image (build and address: reuse.h);
+ * that write compares with the text there now and writes from the first byte that differs.
  */
 int ri_write_record(struct ri_ctx *r, const struct reg_patch *rec, int logged);
 

@@ -147,7 +147,7 @@ static int local_fd(struct rl_ctx *c, long fd)
 }
 
 /* The lowest descriptor the target has free: what its next memfd_create returns. */
-static long next_fd(pid_t pid)
+long rl_next_fd(pid_t pid)
 {
 	char path[64];
 	unsigned char used[1024] = {0};
@@ -194,6 +194,42 @@ int rl_close_strays(struct rl_ctx *c, unsigned *nclosed)
 	return rc;
 }
 
+/* Whether mapping m of a polus memfd belongs to an object starting at one of keep. */
+static int kept(const struct pf_maps *maps, const struct pf_map *m, const uint64_t *keep,
+		size_t nkeep)
+{
+	uint64_t base = m->start;
+	for (size_t i = 0; i < maps->n; i++) /* the object's lowest mapping */
+		if (maps->v[i].inode == m->inode && maps->v[i].start < base &&
+		    strcmp(maps->v[i].path, m->path) == 0)
+			base = maps->v[i].start;
+	for (size_t i = 0; i < nkeep; i++)
+		if (keep[i] == base)
+			return 1;
+	return 0;
+}
+
+int rl_unmap_orphans(struct rl_ctx *c, const struct pf_maps *maps, const uint64_t *keep,
+		     size_t nkeep, unsigned *nunmapped)
+{
+	static const char pre[] = "/memfd:" POLUS_MEMFD_PREFIX;
+	*nunmapped = 0;
+	for (size_t i = 0; i < maps->n; i++) {
+		const struct pf_map *m = &maps->v[i];
+		long res;
+		int rc;
+		if (strncmp(m->path, pre, sizeof(pre) - 1) != 0 ||
+		    strncmp(m->path + sizeof(pre) - 1, "registry ", 9) == 0 ||
+		    kept(maps, m, keep, nkeep))
+			continue;
+		if ((rc = issue(c, call_munmap(m->start, m->end - m->start), &res)))
+			return rc;
+		if (res == 0)
+			++*nunmapped;
+	}
+	return 0;
+}
+
 struct prot_run {
 	uint64_t off, len;
 	int prot;
@@ -233,7 +269,7 @@ size_t rl_calls(const struct rl_ctx *c, const struct rl_job *j, int with_registr
 {
 	struct prot_runs runs;
 	uint64_t span = j->lp->span_hi - j->lp->span_lo;
-	long fd = next_fd(c->pid);
+	long fd = rl_next_fd(c->pid);
 	size_t n = 0;
 	if (prot_runs_of(j->lp, &runs) != 0)
 		runs.n = 0;

@@ -78,6 +78,18 @@ int rl_create_registry(struct rl_ctx *c, uint64_t *addr);
  */
 int rl_close_strays(struct rl_ctx *c, unsigned *nclosed);
 
+/*
+ * Unmaps every mapping of a polus memfd (but the registry) whose object does not start
+ * at one of keep[0..nkeep) (registry_io's ri_published): an image or runtime an apply that
+ * died loaded and never published. No jump leads into one (the jumps are written with
+ * the publication, in one call): nothing runs there. *nunmapped gets how many. PX_* code.
+ */
+int rl_unmap_orphans(struct rl_ctx *c, const struct pf_maps *maps, const uint64_t *keep,
+		     size_t nkeep, unsigned *nunmapped);
+
+/* The lowest descriptor the target has free: what its next open or memfd_create returns. */
+long rl_next_fd(pid_t pid);
+
 int rl_unmap(struct rl_ctx *c, uint64_t addr, uint64_t len);
 int rl_close(struct rl_ctx *c, long fd);
 

@@ -17,7 +17,8 @@ int ss_check_process(pid_t pid, struct tg_info *t, int *have_tg, char *err, size
 	if (rc)
 		return rc == -ESRCH || rc == -EACCES ? PX_INPUT : PX_INTERNAL;
 	*have_tg = 1;
-	if (pf_status_field(pid, 0, "TracerPid", buf, sizeof(buf)) == 0 && atoi(buf) != 0)
+	if (pf_status_field(pid, 0, "TracerPid", buf, sizeof(buf)) == 0 && atoi(buf) != 0 &&
+	    atoi(buf) != getpid()) /* ours: the update lock (update_lock.h) */
 		return px_err(err, errlen, PX_UNSAFE,
 			      "process %d is already traced by process %s (a debugger?)", (int)pid,
 			      buf);

@@ -1,5 +1,17 @@
-# runtime: the registry layout shared by the injector's tools (runtime/registry.c).
-# libpolus-rt.so is added here once code of ours runs inside targets.
+# runtime: the registry layout shared by the injector's tools (runtime/registry.c), and
+# build/polus-rt.so, the code polus-apply loads into each target it patches (its own
+# loader; freestanding: PIC, no libc call yet, hidden but for polus_rt_*, no stack
+# protector, never sanitized: it runs in someone else's process).
+RT_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -fPIC -ffreestanding -fno-builtin \
+	-fno-stack-protector -fvisibility=hidden -fno-tree-loop-distribute-patterns -Iruntime
+RT_SRCS := runtime/rt_commit.c runtime/rt_trampoline.S
+
+$(BUILD)/polus-rt.so: $(RT_SRCS) runtime/rt_abi.h
+	@mkdir -p $(dir $@)
+	$(CC) $(RT_CFLAGS) -shared -nostdlib -Wl,-z,defs -Wl,--build-id -o $@ $(RT_SRCS)
+
+tools: $(BUILD)/polus-rt.so
+INSTALL_BIN += $(BUILD)/polus-rt.so
 
 # tests/stopfree/rt-switch.t: runtime/rt_switch in-process, switching padded functions of
 # the test program itself (built with the build profile's padding), also after endbr64.

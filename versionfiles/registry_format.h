@@ -10,6 +10,9 @@
  * zero-filled).
  *
  *   polus-registry<TAB>1
+ *   runtime<TAB>LOAD-ADDR<TAB>BUILD-ID   polus's runtime (build/polus-rt.so) loaded there;
+ *                              written with the record of the apply that loaded it; the
+ *                              newest line with the running polus's build-id is used
  *   patch<TAB>NAME<TAB>BUILD-ID<TAB>APPLIED-UNIX-NS<TAB>PAUSE-NS<TAB>LOAD-ADDR<TAB>STATE
  *   fn<TAB>NAME<TAB>OLD-ADDR<TAB>NEW-ADDR<TAB>ORIG-BYTES-HEX
  *   live<TAB>NAME<TAB>HOW      how a changed function goes live (the version file's `live`
@@ -34,13 +37,27 @@
  * only then). Unknown line kinds are ignored so the format can grow, and an edit of the
  * text (registry.c's reg_text_*) keeps lines it does not know where they are.
  *
- * History: one `history` line per apply and rollback, oldest first, after the records
- * (ACTION REG_ACT_APPLY or REG_ACT_ROLLBACK; NAME, BUILD-ID: the patch's; UNIX-NS: when
- * it went live or was undone; UID: the real uid of the tool that did it; PAUSE-NS: the
- * longest time a thread was held; RESULT REG_RESULT_OK: done — results of later checks
- * join this field once recovery exists). At most REG_HISTORY_MAX lines are kept: the
- * oldest go first, and the `history-dropped` line counts them, so the registry stays
- * within its size however many cycles a process sees.
+ * History: one `history` line per apply and rollback, oldest first, appended as they
+ * happen, between records (ACTION REG_ACT_APPLY or REG_ACT_ROLLBACK; NAME, BUILD-ID: the patch's;
+ * UNIX-NS: when it went live or was undone; UID: the real uid of the tool that did it; PAUSE-NS:
+ * the longest time a thread was held; RESULT REG_RESULT_OK: done — results of later checks join
+ * this field once recovery exists). At most REG_HISTORY_MAX lines are kept: the oldest go first,
+ * and the `history-dropped` line counts them, so the registry stays within its size however many
+ * cycles a process sees.
+ *
+ * How a record becomes visible (docs/transactions.md): polus-apply writes the lines of
+ * an apply (its runtime line, then its record) after the text, all but their first byte:
+ * the text still ends at the NUL there, so readers do not see them (state "preparing":
+ * unpublished bytes after the end of the text). Then polus_rt_commit, one call in the
+ * target (runtime/rt_abi.h), writes every jump and last that first byte: the record is
+ * published ("applied") exactly when all of its jumps are in place, and the commit runs to
+ * its end even if polus-apply dies meanwhile. A polus-apply that failed takes its bytes
+ * back (undo_log); one that died leaves unpublished bytes after the text, which readers
+ * ignore and the next apply overwrites. An empty text (created, nothing published yet)
+ * reads as an empty registry. The record of an apply that reused a rolled-back image
+ * (reuse.h) is appended like any other; the rolled-back record is taken out once the
+ * apply is done (a killed apply may leave it: readers use the newest record of an image).
+ *
  * The code that encodes and decodes it: runtime/registry.c.
  */
 #ifndef POLUS_REGISTRY_FORMAT_H
@@ -66,6 +83,8 @@
 #define REG_HISTORY_NFIELDS 7 /* ACTION NAME BUILD-ID UNIX-NS UID PAUSE-NS RESULT */
 #define REG_LINE_DROPPED "history-dropped"
 #define REG_HISTORY_MAX 1000
+#define REG_LINE_RUNTIME "runtime"
+#define REG_RUNTIME_NFIELDS 2 /* LOAD-ADDR BUILD-ID */
 
 #define REG_STATE_APPLIED "applied"
 #define REG_STATE_ROLLED_BACK "rolled-back"

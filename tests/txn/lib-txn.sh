@@ -3,6 +3,19 @@
 # polus-apply hijacks) waits in a raw read(2) holding magic values in its general and
 # vector registers, and checks them each time a byte arrives through its pipe.
 
+# txn_setup: tools and an AVX2 CPU needed, the fixtures built, p2 (a variant of p1), and
+# COMPUTE (compute's name:address for code_bytes).
+txn_setup() {
+	need_tools
+	grep -qw avx2 /proc/cpuinfo || skip "no AVX2 on this CPU (the fixture checks ymm registers)"
+	build_fixtures
+	make_patch_variant "$FX/p2.so" p2
+	COMPUTE=compute:$(sym_addr "$FX/target" compute)
+}
+
+# compute_head: the first 5 bytes of compute in the running target, in hex.
+compute_head() { code_bytes "$COMPUTE" | cut -d' ' -f2 | cut -c1-10; }
+
 # start_regs_target: start_target --regs, main thread in its read; sets RFD and NCHECK.
 start_regs_target() {
 	start_target --regs
@@ -51,4 +64,23 @@ healthy() {
 stop_target() {
 	kill -9 "$TPID" 2>/dev/null
 	wait "$TPID" 2>/dev/null
+}
+
+# consistent NAME WHAT: compute holds its old code ($ORIG, its first 5 bytes in hex) or a
+# jump, and the registry records patch NAME exactly when it jumps; each polus mapping (an
+# image, the runtime, the registry) is there once at most. Needs COMPUTE and ORIG.
+consistent() {
+	local code st m
+	code=$(compute_head)
+	st=$("$STATUS" "$TPID" 2>&1) || fail "$2: polus-status failed: $st"
+	if [ "$code" = "$ORIG" ]; then
+		! grep -q "^patch $1 " <<<"$st" || fail "$2: $1 recorded, compute unchanged: $st"
+	else
+		[ "${code:0:2}" = e9 ] || fail "$2: compute holds neither its code nor a jump: $code"
+		grep -q "^patch $1 " <<<"$st" || fail "$2: compute switched, $1 not recorded: $st"
+	fi
+	for m in $(awk '$6 ~ /^\/memfd:polus:/ { print $6 }' "/proc/$TPID/maps" | sort -u); do
+		[ "$(awk -v m="$m" '$6 == m { print $5 }' "/proc/$TPID/maps" | sort -u | wc -l)" -le 1 ] ||
+			fail "$2: $m mapped more than once"
+	done
 }

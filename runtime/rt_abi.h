@@ -1,0 +1,45 @@
+/*
+ * rt_abi — what polus-apply hands the runtime in the target (build/polus-rt.so), defined
+ * once for both sides. Structs start with their own size so they can grow.
+ *
+ * polus_rt_commit(journal) makes one patch live in one call in the target: it checks
+ * that every site still holds its old bytes and the publish byte is still 0, then writes
+ * every site's new bytes (through /proc/self/mem, or with each page made writable, and
+ * executable if it was, then given its protection back) and last the publish byte: the registry's
+ * NUL terminator becomes the first byte of the patch's record, so the record appears exactly when
+ * every jump is in place (versionfiles/registry_format.h). Returns 0; -EILSEQ + 0 if the publish
+ * byte is not 0, -(RT_ESITE + i) if site i holds other bytes (nothing written); or -errno of a
+ * failed mprotect (what was written is written back first).
+ */
+#ifndef POLUS_RT_ABI_H
+#define POLUS_RT_ABI_H
+#include <stdint.h>
+
+#define RT_SITE_MAX 16	 /* bytes one site may change (a jmp rel32 and padding) */
+#define RT_ESITE 100000	 /* -(RT_ESITE + i): site i does not hold its old bytes */
+#define RT_NO_PROCMEM 1	 /* flags: do not write through /proc/self/mem */
+#define RT_MPROTECT_OK 2 /* flags: mprotect may be used (when /proc/self/mem cannot) */
+
+struct polus_rt_site {
+	uint64_t addr;
+	uint32_t len;  /* bytes changed at addr, at most RT_SITE_MAX */
+	uint32_t prot; /* PROT_* of its mapping, given back after the write */
+	uint8_t old_bytes[RT_SITE_MAX], new_bytes[RT_SITE_MAX];
+};
+
+struct polus_rt_journal {
+	uint32_t size; /* sizeof(struct polus_rt_journal) */
+	uint32_t nsites;
+	uint64_t publish;      /* the registry byte that publishes the record (0 now) */
+	uint32_t publish_prot; /* PROT_* of the registry's mapping */
+	uint8_t publish_byte;
+	uint8_t flags; /* RT_* */
+	uint8_t pad[2];
+	struct polus_rt_site sites[];
+};
+
+/* The exported names the injector looks up in polus-rt.so. */
+#define RT_SYM_COMMIT "polus_rt_commit"
+#define RT_SYM_TRAMPOLINE "polus_rt_trampoline"
+
+#endif
