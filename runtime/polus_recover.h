@@ -6,6 +6,8 @@
  * inside the target with every thread of the program stopped, before the switch:
  *   void polus_sync_ID_old2new(void)   the running program's copy -> the patch's copy
  *   void polus_sync_ID_new2old(void)   the other way (coexistence, rollback)
+ *   void polus_sync_ID_track(ctx, off, len)  while old code runs on OLD (write tracking):
+ *                                       the fields of OLD's bytes [off, off+len) to NEW
  *   int  polus_check_ID(struct polus_msg *m)    0: the state is sound; else tainted,
  *                                                with a message (polus_say)
  *   int  polus_recover_ID(struct polus_msg *m)  repairs what the check found; 0 on success
@@ -32,6 +34,12 @@ struct polus_msg {
 
 /* The lvalue of type T at byte offset OFF of the copy at BASE. */
 #define POLUS_AT(T, base, off) (*(T *)((unsigned char *)(base) + (off)))
+
+/* In polus_sync_ID_track(ctx, polus_off, polus_len): whether the SIZE bytes at offset OFF
+ * of OLD overlap the bytes old code just wrote. */
+#define POLUS_TOUCHED(off, size)                                                                   \
+	((unsigned long)(off) < polus_off + polus_len &&                                           \
+	 polus_off < (unsigned long)(off) + (unsigned long)(size))
 
 /* Bit-fields: BITS bits at bit offset BITOFF of BASE (little-endian, as x86-64 lays them
  * out); SIGNED extends the sign. */

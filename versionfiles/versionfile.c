@@ -214,6 +214,11 @@ static int one_data(struct ctx *c, yaml_node_t *m, void *out)
 	    get_fn(c, m, "sync-new2old", &d->sync_new2old, &d->sync_new2old_addr) ||
 	    get_fn(c, m, "check", &d->check, &d->check_addr) ||
 	    get_fn(c, m, "recover", &d->recover, &d->recover_addr) ||
+	    get_u64(c, m, "old-addr", 0, &d->old_addr) ||
+	    get_fn(c, m, "sync-track", &d->sync_track, &d->sync_track_addr) ||
+	    get_fn(c, m, "sync-new2old-to", &d->sync_new2old_to, &d->sync_new2old_to_addr) ||
+	    get_fn(c, m, "coexist-flag", &d->coexist_flag, &d->coexist_flag_addr) ||
+	    get_fn(c, m, "carry-slot", &d->carry_slot, &d->carry_slot_addr) ||
 	    parse_seq(c, m, "writers", sizeof(struct vf_writer), (void **)&d->writers, &d->nwriters,
 		      one_writer))
 		return -1;
@@ -282,7 +287,9 @@ static int parse_root(struct ctx *c, yaml_node_t *root, struct vf_patch *p)
 	    get_str(c, target, "build-id", 1, &p->target_build_id) ||
 	    get_str(c, target, "path", 0, &p->target_path) ||
 	    get_strlist(c, root, "requires", &p->requires, &p->nrequires) ||
-	    get_strlist(c, root, "warnings", &p->warnings, &p->nwarnings))
+	    get_strlist(c, root, "warnings", &p->warnings, &p->nwarnings) ||
+	    get_fn(c, root, "track-table", &p->track_table, &p->track_table_addr) ||
+	    get_u64(c, root, "track-table-size", p->track_table != NULL, &p->track_table_size))
 		return -1;
 	return parse_seq(c, root, "functions", sizeof(struct vf_function), (void **)&p->functions,
 			 &p->nfunctions, one_function) ||
@@ -445,7 +452,12 @@ static int emit_data(yaml_document_t *d, const struct vf_data *x)
 	if (put_fn(d, m, "sync-old2new", x->sync_old2new, x->sync_old2new_addr) ||
 	    put_fn(d, m, "sync-new2old", x->sync_new2old, x->sync_new2old_addr) ||
 	    put_fn(d, m, "check", x->check, x->check_addr) ||
-	    put_fn(d, m, "recover", x->recover, x->recover_addr))
+	    put_fn(d, m, "recover", x->recover, x->recover_addr) ||
+	    (x->old_addr && put(d, m, "old-addr", hex(d, x->old_addr))) ||
+	    put_fn(d, m, "sync-track", x->sync_track, x->sync_track_addr) ||
+	    put_fn(d, m, "sync-new2old-to", x->sync_new2old_to, x->sync_new2old_to_addr) ||
+	    put_fn(d, m, "coexist-flag", x->coexist_flag, x->coexist_flag_addr) ||
+	    put_fn(d, m, "carry-slot", x->carry_slot, x->carry_slot_addr))
 		return -1;
 	int ws = yaml_document_add_sequence(d, NULL, YAML_BLOCK_SEQUENCE_STYLE);
 	for (size_t i = 0; ws > 0 && i < x->nwriters; i++)
@@ -490,6 +502,10 @@ static int build_doc(yaml_document_t *d, const struct vf_patch *p)
 		if (put(d, root, "live", live))
 			return -1;
 	}
+	if (p->track_table &&
+	    (put_fn(d, root, "track-table", p->track_table, p->track_table_addr) ||
+	     put(d, root, "track-table-size", num(d, p->track_table_size))))
+		return -1;
 	if (!p->ndata)
 		return 0;
 	int data = yaml_document_add_sequence(d, NULL, YAML_BLOCK_SEQUENCE_STYLE);
@@ -596,9 +612,11 @@ void vf_free(struct vf_patch *p)
 	free(p->live);
 	for (size_t i = 0; p->data && i < p->ndata; i++) {
 		struct vf_data *x = &p->data[i];
-		char *strs[] = {x->variable,	 x->unit,	  x->file,	 x->covers,
-				x->old_type,	 x->new_type,	  x->new_symbol, x->old_bind,
-				x->sync_old2new, x->sync_new2old, x->check,	 x->recover};
+		char *strs[] = {
+		    x->variable,  x->unit,	 x->file,	x->covers,	    x->old_type,
+		    x->new_type,  x->new_symbol, x->old_bind,	x->sync_old2new,    x->sync_new2old,
+		    x->check,	  x->recover,	 x->sync_track, x->sync_new2old_to, x->coexist_flag,
+		    x->carry_slot};
 		for (size_t k = 0; k < sizeof(strs) / sizeof(strs[0]); k++)
 			free(strs[k]);
 		for (size_t k = 0; x->writers && k < x->nwriters; k++)
@@ -606,6 +624,7 @@ void vf_free(struct vf_patch *p)
 		free(x->writers);
 	}
 	free(p->data);
+	free(p->track_table);
 	memset(p, 0, sizeof(*p));
 }
 

@@ -68,6 +68,13 @@ struct vf_data {
 	uint64_t sync_old2new_addr, sync_new2old_addr, check_addr, recover_addr;
 	struct vf_writer *writers;
 	size_t nwriters;
+	/* Write tracking of old code (docs/coexistence.md; absent in patches of an older
+	 * polus-mkpatch or with a sync file kept from one): the partial sync the runtime's
+	 * SIGSEGV handler calls, new -> old into a buffer, the coexistence flag and the slot
+	 * of the runtime's carry entry. */
+	char *sync_track, *sync_new2old_to, *coexist_flag, *carry_slot;
+	uint64_t old_addr; /* OLD's copy, link-time (0: not given) */
+	uint64_t sync_track_addr, sync_new2old_to_addr, coexist_flag_addr, carry_slot_addr;
 };
 
 struct vf_patch {
@@ -88,6 +95,10 @@ struct vf_patch {
 	size_t nlive;
 	struct vf_data *data; /* variables in coexistence and checks (absent: none) */
 	size_t ndata;
+	/* The store table of the variables in coexistence (versionfiles/track_format.h), in
+	 * the patch image: its symbol, link-time address and size (absent: none). */
+	char *track_table;
+	uint64_t track_table_addr, track_table_size;
 };
 
 /* Parses `len` bytes of YAML into `out` (zeroed first). */

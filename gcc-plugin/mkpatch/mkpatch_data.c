@@ -3,6 +3,7 @@
  */
 #include "mkpatch_data.h"
 #include "mkpatch_run.h"
+#include "mkpatch_track.h"
 #include "mkpatch_util.h"
 #include <dirent.h>
 #include <errno.h>
@@ -178,6 +179,70 @@ int data_compile(struct data_build *db, const char *driver, const char *tmpdir, 
 	return 0;
 }
 
+/* The function of `old` holding link-time address a, for messages. */
+static const char *fn_at(const struct ef_file *old, uint64_t a)
+{
+	for (size_t i = 0; i < old->nsyms; i++) {
+		const struct ef_sym *s = &old->syms[i];
+		if (s->type == STT_FUNC && s->defined && a >= s->value && a < s->value + s->size)
+			return s->name;
+	}
+	return "?";
+}
+
+/* Why the table cannot serve (malloc'd), or NULL: a store the runtime cannot complete
+ * known to land on the protected pages. */
+static char *untrackable(const struct ef_file *old, const struct trk_table *t)
+{
+	uint64_t base;
+	if (ef_link_base((struct ef_file *)old, &base) < 0)
+		return xstrdup("OLD has no loadable segment");
+	for (size_t i = 0; i < t->n; i++)
+		if (t->e[i].op == TRK_OP_UNSUPPORTED && (t->e[i].flags & TRK_F_EXACT))
+			return xasprintf("%s stores into the pages of a changed variable with an "
+					 "instruction write tracking cannot complete (at 0x%llx)",
+					 fn_at(old, base + t->e[i].off),
+					 (unsigned long long)(base + t->e[i].off));
+	return NULL;
+}
+
+int data_track(struct data_build *db, const struct plan *p, struct ef_file *old,
+	       const struct meta_build *ob, const char *driver, const char *tmpdir, char *err,
+	       size_t errlen)
+{
+	struct trk_table t = {0};
+	char sub[512];
+	if (!p->ncoexist)
+		return 0;
+	db->old_addr = xcalloc(p->ncoexist, sizeof(*db->old_addr));
+	for (size_t i = 0; i < p->ncoexist && !db->track_note; i++) {
+		const struct d_item *it = p->coexist[i].it;
+		const struct meta_var *ov = it->old;
+		int local = strcmp(ov->scope, "global") != 0;
+		struct trk_range pages;
+		if (trk_scan_var(old, ob, (size_t)it->ou, it->key, &pages, &t, sub, sizeof(sub)))
+			db->track_note = xstrdup(sub);
+		const struct ef_sym *s =
+		    ef_find(old, ov->asm_name, local ? ob->units[it->ou].src : NULL, local);
+		if (s && s != &ef_ambiguous)
+			db->old_addr[i] = s->value;
+	}
+	if (!db->track_note)
+		db->track_note = untrackable(old, &t);
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc = 0;
+	if (!db->track_note && trk_encode(&t, &buf, &len))
+		rc = msg(err, errlen, "out of memory");
+	char *obj = NULL;
+	if (!rc && !db->track_note &&
+	    !(rc = trk_write_object(buf, len, driver, tmpdir, &obj, err, errlen)))
+		VEC_PUSH(db->objs, db->nobjs, db->capobjs, obj);
+	free(buf);
+	trk_free(&t);
+	return rc;
+}
+
 static uint64_t sym_addr(struct ef_file *patch, const char *name)
 {
 	const struct ef_sym *s = ef_find(patch, name, NULL, 0);
@@ -215,6 +280,17 @@ static void fill_var(const struct data_build *db, const struct plan *p, size_t i
 		 &x->sync_new2old_addr);
 	fn_entry(patch, xasprintf("polus_check_%s", cv->id), &x->check, &x->check_addr);
 	fn_entry(patch, xasprintf("polus_recover_%s", cv->id), &x->recover, &x->recover_addr);
+	if (db->old_addr && sym_addr(patch, TRK_SYMBOL)) { /* tracked: what the runtime needs */
+		x->old_addr = db->old_addr[i];
+		fn_entry(patch, xasprintf("polus_sync_%s_track", cv->id), &x->sync_track,
+			 &x->sync_track_addr);
+		fn_entry(patch, xasprintf("polus_sync_%s_new2old_to", cv->id), &x->sync_new2old_to,
+			 &x->sync_new2old_to_addr);
+		fn_entry(patch, xasprintf("polus_coexist_%s", cv->id), &x->coexist_flag,
+			 &x->coexist_flag_addr);
+		fn_entry(patch, xasprintf("polus_carry_%s", cv->id), &x->carry_slot,
+			 &x->carry_slot_addr);
+	}
 	x->writers = xcalloc(cv->nwriters + 1, sizeof(*x->writers));
 	for (size_t w = 0; w < cv->nwriters; w++) {
 		x->writers[w].name = xstrdup(cv->writers[w].name);
@@ -246,6 +322,12 @@ void data_fill(const struct data_build *db, const struct plan *p, struct ef_file
 	if (!p->ncoexist && !extra)
 		return;
 	vf->data = xcalloc(p->ncoexist + extra + 1, sizeof(*vf->data));
+	const struct ef_sym *tt = ef_find(patch, TRK_SYMBOL, NULL, 0);
+	if (tt && tt != &ef_ambiguous && tt->defined) {
+		vf->track_table = xstrdup(TRK_SYMBOL);
+		vf->track_table_addr = tt->value;
+		vf->track_table_size = tt->size;
+	}
 	for (size_t i = 0; i < p->ncoexist; i++)
 		fill_var(db, p, i, patch, &vf->data[vf->ndata++]);
 	for (size_t s = 0; s < patch->nsyms; s++) {
@@ -274,6 +356,8 @@ void data_free(struct data_build *db, const struct plan *p)
 	for (size_t i = 0; i < db->nrefusals; i++)
 		free(db->refusals[i]);
 	free(db->refusals);
+	free(db->old_addr);
+	free(db->track_note);
 	free(db->dir);
 	memset(db, 0, sizeof(*db));
 }

@@ -23,6 +23,8 @@ struct data_build {
 	size_t nfiles, capfiles, nobjs, capobjs;
 	char **refusals;
 	size_t nrefusals, caprefusals;
+	uint64_t *old_addr; /* per plan.coexist: OLD's copy (link-time), from data_track */
+	char *track_note;   /* why the patch carries no store table (malloc'd), or NULL */
 };
 
 /* dir: where sync/ goes (beside OUT.so unless given); header: polus_recover.h to copy.
@@ -30,6 +32,16 @@ struct data_build {
 int data_generate(struct data_build *db, const struct plan *p, const struct meta_build *ob,
 		  const struct meta_build *nb, const char *dir, const char *header, char *err,
 		  size_t errlen);
+/*
+ * The store table of every variable in coexistence (mkpatch_track: trk_scan_var over OLD
+ * and its record `ob`), compiled into an object added to db->objs, so polus-apply can
+ * track old code's writes instead of waiting for it to return. A variable that cannot be
+ * tracked (a store into its pages that the runtime cannot complete, a writer missing from
+ * OLD) leaves the patch without a table: db->track_note says why. 0, or -1 with err.
+ */
+int data_track(struct data_build *db, const struct plan *p, struct ef_file *old,
+	       const struct meta_build *ob, const char *driver, const char *tmpdir, char *err,
+	       size_t errlen);
 /* Compiles the folder's files with `driver` into tmpdir; 0, or -1 with err. */
 int data_compile(struct data_build *db, const char *driver, const char *tmpdir, char *err,
 		 size_t errlen);

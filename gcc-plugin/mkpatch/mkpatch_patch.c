@@ -277,8 +277,13 @@ static int make_sync(struct pb *b)
 
 static int compile_sync(struct pb *b)
 {
-	if (data_compile(&b->db, b->plan.units[0].u->driver, b->tmpdir, b->err, sizeof(b->err)))
+	const char *driver = b->plan.units[0].u->driver;
+	if (data_compile(&b->db, driver, b->tmpdir, b->err, sizeof(b->err)) ||
+	    data_track(&b->db, &b->plan, &b->old, b->ob, driver, b->tmpdir, b->err, sizeof(b->err)))
 		return PX_INTERNAL;
+	if (b->db.track_note)
+		progress(b, 2, "no write tracking (polus-apply will wait for old writers): %s",
+			 b->db.track_note);
 	return b->db.nrefusals ? data_refused(b) : 0;
 }
 

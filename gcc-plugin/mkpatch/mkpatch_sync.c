@@ -37,10 +37,11 @@ struct gen {
 	const struct meta_build *b[2]; /* OLD, NEW */
 	int unit[2];
 	FILE *acc;    /* accessor macros */
-	FILE *fwd[2]; /* sync bodies: [0] old2new, [1] new2old */
+	FILE *fwd[3]; /* sync bodies: [0] old2new, [1] new2old, [2] the tracked old2new */
 	FILE *chk;    /* check statements (pointers into the old copy) */
 	struct sync_result *r;
 	int depth;     /* loop nesting: i0, i1... */
+	int stubbed;   /* a field left to the author: the tracked sync carries it all */
 	char *carried; /* summary lists */
 	char *added, *dropped;
 };
@@ -288,6 +289,7 @@ static void stub(struct gen *g, const char *path, const char *why)
 {
 	char *s = xasprintf("%s: %s", path, why);
 	VEC_PUSH(g->r->stubs, g->r->nstubs, g->r->capstubs, s);
+	g->stubbed = 1;
 	fprintf(g->fwd[0],
 		"%*s/* %s: %s.\n"
 		"%*s * Write its sync by hand, here and in the new -> old direction below,\n"
@@ -356,33 +358,53 @@ static void enum_switch(struct gen *g, FILE *f, const struct side *from, const s
 		to->args, to->n.ctype, fp, from->acc, from->args, ind, "");
 }
 
-static void leaf(struct gen *g, const char *path, const struct side *o, const struct side *n)
+/* Where a leaf of OLD lies, for the tracked sync's guard: "OFF, SIZE" (malloc'd). */
+static char *old_extent(const struct side *o)
+{
+	if (o->bits)
+		return xasprintf("%ld, %ld", o->bitpos / 8, (o->bitpos % 8 + o->bits + 7) / 8);
+	return xasprintf("%s, %ld", o->off, o->n.size > 0 ? o->n.size : 1L << 30);
+}
+
+/* One direction of a leaf's sync into f: d 0 old -> new, 1 new -> old. */
+static void leaf_dir(struct gen *g, FILE *f, int d, const struct side *o, const struct side *n)
 {
 	const struct side *sd[2] = {o, n};
 	const char *pre[2] = {"OLD", "NEW"};
+	const struct side *from = sd[d], *to = sd[!d];
+	const char *fp = pre[d], *tp = pre[!d];
+	if (o->n.k == L_ENUM && n->n.k == L_ENUM && o->n.ty && n->n.ty && !to->bits &&
+	    !from->bits && strcmp(o->n.ty->layout, n->n.ty->layout)) {
+		enum_switch(g, f, from, to, fp, tp);
+		return;
+	}
+	fprintf(f, "%*s", 4 + 4 * g->depth, "");
+	if (to->bits)
+		fprintf(f, "polus_putbits(%s, %ld, %ld, (long long)%s_%s%s);", tp, to->bitpos,
+			to->bits, fp, from->acc, from->args);
+	else
+		fprintf(f, "%s_%s%s = (%s)%s_%s%s;", tp, to->acc, to->args, to->n.ctype, fp,
+			from->acc, from->args);
+	if (strcmp(o->n.text, n->n.text))
+		fprintf(f, " /* %s -> %s */", from->n.text, to->n.text);
+	else if (o->n.k == L_ENUM)
+		fprintf(f, " /* %s: copied as a number */", o->n.text);
+	fputc('\n', f);
+}
+
+static void leaf(struct gen *g, const char *path, const struct side *o, const struct side *n)
+{
 	define_accessor(g, "OLD", o);
 	define_accessor(g, "NEW", n);
-	for (int d = 0; d < 2; d++) {
-		const struct side *from = sd[d], *to = sd[!d];
-		const char *fp = pre[d], *tp = pre[!d];
-		if (o->n.k == L_ENUM && n->n.k == L_ENUM && o->n.ty && n->n.ty && !to->bits &&
-		    !from->bits && strcmp(o->n.ty->layout, n->n.ty->layout)) {
-			enum_switch(g, g->fwd[d], from, to, fp, tp);
-			continue;
-		}
-		fprintf(g->fwd[d], "%*s", 4 + 4 * g->depth, "");
-		if (to->bits)
-			fprintf(g->fwd[d], "polus_putbits(%s, %ld, %ld, (long long)%s_%s%s);", tp,
-				to->bitpos, to->bits, fp, from->acc, from->args);
-		else
-			fprintf(g->fwd[d], "%s_%s%s = (%s)%s_%s%s;", tp, to->acc, to->args,
-				to->n.ctype, fp, from->acc, from->args);
-		if (strcmp(o->n.text, n->n.text))
-			fprintf(g->fwd[d], " /* %s -> %s */", from->n.text, to->n.text);
-		else if (o->n.k == L_ENUM)
-			fprintf(g->fwd[d], " /* %s: copied as a number */", o->n.text);
-		fputc('\n', g->fwd[d]);
-	}
+	for (int d = 0; d < 2; d++)
+		leaf_dir(g, g->fwd[d], d, o, n);
+	/* tracked: only when the bytes old code wrote touch this field */
+	char *ext = old_extent(o);
+	fprintf(g->fwd[2], "%*sif (POLUS_TOUCHED(%s))\n", 4 + 4 * g->depth, "", ext);
+	free(ext);
+	g->depth++;
+	leaf_dir(g, g->fwd[2], 0, o, n);
+	g->depth--;
 	if (o->n.k == L_PTR)
 		fprintf(g->chk,
 			"%*sif (POLUS_POINTS_INTO(NEW_%s%s, OLD, sizeof(OLD)))\n"
@@ -497,7 +519,7 @@ static void match_arrays(struct gen *g, const char *path, struct side *o, struct
 	struct side om, nm;
 	member(g, 0, o, NULL, o->n.elem, 0, oes * 8, idx, oes, &om);
 	member(g, 1, n, NULL, n->n.elem, 0, nes * 8, idx, nes, &nm);
-	for (int d = 0; d < 2; d++)
+	for (int d = 0; d < 3; d++)
 		fprintf(g->fwd[d], "%*sfor (long %s = 0; %s < %ld; %s++) {%s\n", 4 + 4 * g->depth,
 			"", idx, idx, cnt, idx,
 			o->n.count != n->n.count ? " /* the shorter length */" : "");
@@ -518,7 +540,7 @@ static void match_arrays(struct gen *g, const char *path, struct side *o, struct
 		fprintf(g->chk, "%*sfor (long %s = 0; %s < %ld; %s++) {\n%s%*s}\n",
 			4 + 4 * g->depth, "", idx, idx, cnt, idx, inner, 4 + 4 * g->depth, "");
 	free(inner);
-	for (int d = 0; d < 2; d++)
+	for (int d = 0; d < 3; d++)
 		fprintf(g->fwd[d], "%*s}\n", 4 + 4 * g->depth, "");
 	side_free(&om);
 	side_free(&nm);
@@ -585,14 +607,17 @@ static void match(struct gen *g, const char *path, struct side *o, struct side *
 	} else if (ok == L_UNION && nk == L_UNION && o->n.size == n->n.size &&
 		   !strcmp(o->n.ty->layout, n->n.ty->layout)) {
 		/* the same union on both sides: its bytes are its value */
-		for (int d = 0; d < 2; d++)
-			fprintf(g->fwd[d],
+		fprintf(g->fwd[2], "%*sif (POLUS_TOUCHED(%s, %ld))\n", 4 + 4 * g->depth, "", o->off,
+			o->n.size);
+		for (int k = 0; k < 3; k++) {
+			int d = k == 1, ind = 4 + 4 * g->depth + (k == 2 ? 4 : 0);
+			fprintf(g->fwd[k],
 				"%*sfor (long b = 0; b < %ld; b++) /* %s: the same union */\n"
 				"%*s    POLUS_AT(unsigned char, %s, %s + b) = "
 				"POLUS_AT(unsigned char, %s, %s + b);\n",
-				4 + 4 * g->depth, "", o->n.size, path, 4 + 4 * g->depth, "",
-				d ? "OLD" : "NEW", d ? o->off : n->off, d ? "NEW" : "OLD",
-				d ? n->off : o->off);
+				ind, "", o->n.size, path, ind, "", d ? "OLD" : "NEW",
+				d ? o->off : n->off, d ? "NEW" : "OLD", d ? n->off : o->off);
+		}
 		add_list(&g->carried, path);
 	} else if (ok == L_UNION || nk == L_UNION) {
 		left_to_author(g, path, o, n,
@@ -663,21 +688,40 @@ static void header(FILE *f, const struct sync_var *sv, unsigned long long fp)
 		sv->oldsym, sv->newsym);
 }
 
-static void functions(FILE *f, const struct sync_var *sv, const char *fwd[2], const char *chk)
+static void functions(FILE *f, const struct sync_var *sv, const char *fwd[3], const char *chk)
 {
 	const char *id = sv->id;
 	fprintf(f,
 		"\n/* OLD -> NEW: run once at the switch (NEW holds NEW's initializer before). */\n"
 		"__attribute__((used)) void polus_sync_%s_old2new(void)\n{\n%s}\n\n"
+		"/* NEW -> OLD, into the copy at polus_old: OLD itself, or a buffer the runtime\n"
+		" * writes into OLD while write tracking keeps OLD read-only. */\n"
+		"__attribute__((used)) void polus_sync_%s_new2old_to(unsigned char *polus_old)\n{\n"
+		"#undef OLD\n#define OLD polus_old\n%s#undef OLD\n#define OLD %s\n}\n\n"
 		"/* NEW -> OLD: while old code still runs on the old copy, and for a rollback. */\n"
-		"__attribute__((used)) void polus_sync_%s_new2old(void)\n{\n%s}\n\n"
+		"__attribute__((used)) void polus_sync_%s_new2old(void)\n{\n"
+		"    polus_sync_%s_new2old_to(OLD);\n}\n\n"
+		"/* Write tracking of old code: old code just wrote bytes [polus_off, polus_off +\n"
+		" * polus_len) of OLD; the fields they touch go to NEW. Runs in the runtime's\n"
+		" * SIGSEGV handler with every signal blocked. */\n"
+		"__attribute__((used)) void polus_sync_%s_track(void *polus_ctx, unsigned long "
+		"polus_off,\n                                     unsigned long polus_len)\n{\n"
+		"    (void)polus_ctx;\n    (void)polus_off;\n    (void)polus_len;\n%s}\n\n"
 		"/* Set while old code may still run on the old copy (write tracking of old\n"
 		" * code): each store of the new code is then carried to the old copy too. */\n"
-		"__attribute__((used)) volatile int polus_coexist_%s;\n\n"
+		"__attribute__((used)) volatile int polus_coexist_%s;\n"
+		"/* The runtime's entry that carries a store into the protected OLD (set by\n"
+		" * polus-apply with the flag). */\n"
+		"__attribute__((used)) void (*volatile polus_carry_%s)(void *, unsigned long,\n"
+		"                                                  void (*)(unsigned char *));\n\n"
 		"/* The patch's code calls this right after each of its stores to %s. */\n"
 		"__attribute__((used)) void polus_sync_%s_store(void)\n{\n"
-		"    if (__builtin_expect(polus_coexist_%s, 0))\n"
-		"        polus_sync_%s_new2old();\n}\n\n"
+		"    if (__builtin_expect(polus_coexist_%s, 0)) {\n"
+		"        if (polus_carry_%s)\n"
+		"            polus_carry_%s(OLD, sizeof(OLD), polus_sync_%s_new2old_to);\n"
+		"        else\n"
+		"            polus_sync_%s_new2old();\n"
+		"    }\n}\n\n"
 		"/* Is the state the new code will see sound? 0 yes; else polus_say() why. */\n"
 		"__attribute__((used)) int polus_check_%s(struct polus_msg *m)\n{\n"
 		"    (void)m;\n%s"
@@ -686,7 +730,8 @@ static void functions(FILE *f, const struct sync_var *sv, const char *fwd[2], co
 		"__attribute__((used)) int polus_recover_%s(struct polus_msg *m)\n{\n"
 		"    (void)m;\n"
 		"    return 0;\n}\n",
-		id, fwd[0], id, fwd[1], id, sv->key, id, id, id, id, chk, id);
+		id, fwd[0], id, fwd[1], sv->oldsym, id, id, id, fwd[2], id, id, sv->key, id, id, id,
+		id, id, id, id, chk, id);
 }
 
 /* Whether path exists and was generated for the same layouts (-1: it does not exist). */
@@ -710,8 +755,8 @@ int sync_write(const struct meta_build *ob, const struct meta_build *nb, const s
 	       const char *dir, struct sync_result *r, char *err, size_t errlen)
 {
 	struct gen g = {.b = {ob, nb}, .unit = {sv->ou, sv->nu}, .r = r};
-	char *accb = NULL, *fb[2] = {NULL, NULL}, *cb = NULL;
-	size_t al, fl[2], cl;
+	char *accb = NULL, *fb[3] = {NULL, NULL, NULL}, *cb = NULL;
+	size_t al, fl[3], cl;
 	unsigned long long fp = fingerprint(ob, nb, sv);
 	char *path = xasprintf("%s/%s.c", dir, sv->id);
 	int rc = 0;
@@ -719,8 +764,9 @@ int sync_write(const struct meta_build *ob, const struct meta_build *nb, const s
 	g.acc = open_memstream(&accb, &al);
 	g.fwd[0] = open_memstream(&fb[0], &fl[0]);
 	g.fwd[1] = open_memstream(&fb[1], &fl[1]);
+	g.fwd[2] = open_memstream(&fb[2], &fl[2]);
 	g.chk = open_memstream(&cb, &cl);
-	if (!g.acc || !g.fwd[0] || !g.fwd[1] || !g.chk) {
+	if (!g.acc || !g.fwd[0] || !g.fwd[1] || !g.fwd[2] || !g.chk) {
 		fprintf(stderr, "polus-mkpatch: out of memory\n");
 		exit(4);
 	}
@@ -743,7 +789,11 @@ int sync_write(const struct meta_build *ob, const struct meta_build *nb, const s
 	side_free(&o);
 	side_free(&n);
 	char *acc = take(g.acc, &accb), *f0 = take(g.fwd[0], &fb[0]), *f1 = take(g.fwd[1], &fb[1]);
-	char *chk = take(g.chk, &cb);
+	char *f2 = take(g.fwd[2], &fb[2]), *chk = take(g.chk, &cb);
+	if (g.stubbed) { /* a field the author writes: the tracked sync carries it all */
+		free(f2);
+		f2 = xasprintf("    polus_sync_%s_old2new();\n", sv->id);
+	}
 	r->covers =
 	    xasprintf("%s (%s, %s -> %s bytes): carried %s; added %s; dropped %s", sv->key,
 		      sv->new->type, sv->old->size, sv->new->size, g.carried ? g.carried : "-",
@@ -761,7 +811,7 @@ int sync_write(const struct meta_build *ob, const struct meta_build *nb, const s
 		if (!f) {
 			rc = msg(err, errlen, "%s: cannot create: %m", path);
 		} else {
-			const char *fw[2] = {f0, f1};
+			const char *fw[3] = {f0, f1, f2};
 			header(f, sv, fp);
 			fputs(acc, f);
 			functions(f, sv, fw, chk);
@@ -772,6 +822,7 @@ int sync_write(const struct meta_build *ob, const struct meta_build *nb, const s
 	free(acc);
 	free(f0);
 	free(f1);
+	free(f2);
 	free(chk);
 	free(g.carried);
 	free(g.added);

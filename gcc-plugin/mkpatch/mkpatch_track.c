@@ -7,10 +7,13 @@
  * can complete from a signal context without a decoder of its own.
  */
 #include "mkpatch_track.h"
+#include "mkpatch_run.h"
 #include "mkpatch_util.h"
+#include <stdio.h>
 #include <capstone/capstone.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *const op_names[TRK_OP_COUNT] = {
     "unsupported", "mov", "add", "sub",	 "and",	 "or",	    "xor",   "inc",
@@ -412,4 +415,43 @@ void trk_free(struct trk_table *t)
 {
 	free(t->e);
 	memset(t, 0, sizeof(*t));
+}
+
+int trk_write_object(const uint8_t *buf, size_t len, const char *driver, const char *tmpdir,
+		     char **obj, char *err, size_t errlen)
+{
+	char *bin = xasprintf("%s/track.bin", tmpdir), *src = xasprintf("%s/track.S", tmpdir);
+	char *o = xasprintf("%s/track.o", tmpdir);
+	FILE *f = fopen(bin, "w");
+	int rc = !f || fwrite(buf, 1, len, f) != len;
+	if (f && fclose(f))
+		rc = 1;
+	if (rc)
+		rc = msg(err, errlen, "%s: cannot write: %m", bin);
+	if (!rc && !(f = fopen(src, "w")))
+		rc = msg(err, errlen, "%s: cannot write: %m", src);
+	if (!rc) {
+		/* exported (default visibility), so --gc-sections keeps it */
+		fprintf(f,
+			"\t.section .polus.track,\"a\",@progbits\n\t.balign 8\n"
+			"\t.globl " TRK_SYMBOL "\n\t.type " TRK_SYMBOL ", @object\n" TRK_SYMBOL
+			":\n\t.incbin \"%s\"\n\t.size " TRK_SYMBOL ", %zu\n"
+			"\t.section .note.GNU-stack,\"\",@progbits\n",
+			bin, len);
+		if (fclose(f))
+			rc = msg(err, errlen, "%s: cannot write: %m", src);
+	}
+	char *argv[] = {(char *)driver, "-c", "-o", o, src, NULL};
+	if (!rc && run_argv(argv, NULL, err, errlen))
+		rc = -1;
+	unlink(src);
+	unlink(bin);
+	free(src);
+	free(bin);
+	if (rc) {
+		free(o);
+		return -1;
+	}
+	*obj = o;
+	return 0;
 }

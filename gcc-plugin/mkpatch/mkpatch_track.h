@@ -62,6 +62,15 @@ int trk_scan_var(struct ef_file *old, const struct meta_build *b, size_t unit, c
  * malloc'd *buf. 0, or -1 (out of memory). */
 int trk_encode(struct trk_table *t, uint8_t **buf, size_t *len);
 void trk_free(struct trk_table *t);
+/*
+ * The encoded table `buf` as an object for the patch (compiled by `driver` into tmpdir):
+ * an allocated section .polus.track holding the exported symbol TRK_SYMBOL, so the table
+ * is mapped with the patch image and stays mapped while the patch is. *obj gets the
+ * object's path (malloc'd). 0, or -1 + message.
+ */
+#define TRK_SYMBOL "__polus_track_table"
+int trk_write_object(const uint8_t *buf, size_t len, const char *driver, const char *tmpdir,
+		     char **obj, char *err, size_t errlen);
 /* "mov", "add"... for messages and listings. */
 const char *trk_op_name(unsigned op);
 

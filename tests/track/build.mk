@@ -4,7 +4,7 @@
 TRACK_OBJ := $(BUILD)/obj/tests/track
 $(TRACK_OBJ)/track_table.o: CFLAGS_POLUS += -Igcc-plugin/mkpatch
 $(BUILD)/tests/track-table: $(TRACK_OBJ)/track_table.o \
-	$(patsubst %,$(BUILD)/obj/gcc-plugin/mkpatch/%.o,mkpatch_track mkpatch_util meta) $(COMMON_LIB)
+	$(patsubst %,$(BUILD)/obj/gcc-plugin/mkpatch/%.o,mkpatch_track mkpatch_run mkpatch_util meta) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_POLUS) -o $@ $^ -lelf -lcapstone
 tools: $(BUILD)/tests/track-table
