@@ -55,6 +55,7 @@
 #include "test_kill.h"
 #include "thread_frames.h"
 #include "thread_scan.h"
+#include "track_apply.h"
 #include "undo_log.h"
 #include "update_lock.h"
 #include "version.h"
@@ -111,10 +112,11 @@ struct apply {
 	struct seal_info seal; /* the patch's digest and who signed it (open_patch) */
 	struct da_report drep; /* what ran for the variables whose type changed */
 	unsigned nstops;       /* stops of all threads (stop_without_writers retries) */
+	struct ta_ctx ta;      /* write tracking of old code (track_apply) */
 	char err[1024];
 };
 
-static int quiet, json, trace, check_only;
+static int quiet, json, trace, check_only, no_wait, no_track;
 static const char *trusted_keys; /* --require-signature DIR */
 static int wait_ms;		 /* --wait: for another updater of the process */
 static uint64_t trace_t0;
@@ -204,6 +206,10 @@ static void usage(FILE *f)
 		"  --require-signature DIR  refuse a patch without a valid signature by one\n"
 		"                of the public keys DIR/*.pub (polus-sign; also\n"
 		"                POLUS_REQUIRE_SIGNATURE=DIR). Every patch's digest is checked.\n"
+		"  --no-wait     return once switched while old code still writes a variable\n"
+		"                whose type changed (polus-status shows the coexistence)\n"
+		"  --no-track    wait (3 s) for such old code to return instead of tracking\n"
+		"                its writes\n"
 		"  --no-log      do not log the apply or refusal to the system log (also\n"
 		"                POLUS_NO_SYSLOG=1)\n"
 		"  -V, --version polus's version, its formats, the GCC of its plugin\n"
@@ -628,6 +634,12 @@ static int stop_without_writers(struct apply *a)
 			return fail(a, PX_INTERNAL, "out of memory");
 		if (!busy)
 			return 0;
+		if (!no_track && ta_possible(&a->lp.vf)) { /* track their writes, not wait */
+			rc =
+			    ta_find(&a->ta, &a->lp.vf, a->tg.bias, a->tg.exe_path, &a->g, a->memfd);
+			if (rc || a->ta.n)
+				return rc ? rc : ta_check_masks(&a->ta, &a->g);
+		}
 		release(a);
 		free(a->wr); /* found again at the next stop */
 		free(a->tf);
@@ -645,16 +657,33 @@ static int stop_without_writers(struct apply *a)
 	}
 }
 
+/* Write tracking armed in the chosen thread: libc's sigaction redirected when found. */
+static int arm_tracking(struct apply *a)
+{
+	uint64_t sa = 0;
+	char sub[256], line[1024];
+	if (sr_lookup(&a->sr, "sigaction", &sa, sub, sizeof(sub)) != 0)
+		sa = 0; /* a handler the program sets later then replaces the runtime's */
+	int rc = ta_arm(&a->ta, &a->rl.rs, &a->rt, &a->lp.vf, a->tg.bias, a->img.base, sa);
+	if (!rc) {
+		ta_text(&a->ta, line, sizeof(line));
+		step("%s", line);
+	}
+	return rc;
+}
+
 /* The syncs and checks of the variables whose type changed, threads held. */
 static int sync_data(struct apply *a)
 {
-	struct pt_thread *t;
 	int rc;
 	if (!a->lp.vf.ndata)
 		return 0;
-	if (!(t = pt_pick(&a->g)))
-		return fail(a, PX_INTERNAL, "no stopped thread to run the syncs in");
-	rc = da_run(&a->lp.vf, a->img.base, t, a->memfd, &a->drep, a->err, sizeof(a->err));
+	if ((rc = choose_thread(a)) || (a->ta.n && (rc = arm_tracking(a))))
+		return rc;
+	if (rs_set_trampoline(&a->rl.rs, a->rt.base + a->rt.off_tramp) != 0)
+		return fail(a, PX_INTERNAL, "process %d: the runtime at 0x%llx is not ours",
+			    (int)a->pid, (unsigned long long)a->rt.base);
+	rc = da_run(&a->lp.vf, a->img.base, &a->rl.rs, &a->drep, a->err, sizeof(a->err));
 	for (size_t i = 0; i < a->drep.n; i++)
 		step("%s", a->drep.lines[i]);
 	return rc;
@@ -792,13 +821,17 @@ static int live_phases(struct apply *a)
 	if ((rc = stop_without_writers(a)) || (rc = test_fail(a, "stop")) ||
 	    (tmark("threads stopped"), rc = sync_data(a)) ||
 	    (tmark("data synced"), rc = switch_funcs(a))) {
+		if (a->ta.armed && a->hijacked) /* before the patch (its syncs) goes */
+			ta_end(&a->ta, &a->rl.rs, &a->rt);
 		undo(a);
 		release(a);
 		return rc;
 	}
 	tmark("switched");
+	if (a->ta.armed && (rc = ta_start(&a->ta, &a->rl.rs, &a->rt)) != 0)
+		ta_end(&a->ta, &a->rl.rs, &a->rt); /* the writers must not wait for good */
 	release(a);
-	return 0;
+	return rc;
 }
 
 static void start_live(struct apply *a)
@@ -841,6 +874,25 @@ static int check_live(struct apply *a)
 	     a->nthreads == 1 ? "" : "s", (double)a->pause_ns / 1e6);
 	step("would apply: %s to process %d", a->lp.vf.name ? a->lp.vf.name : a->path, (int)a->pid);
 	return 0;
+}
+
+static void say_line(const char *line)
+{
+	step("%s", line);
+}
+
+/* Old writers still run: until the last one returned (--no-wait: not at all). */
+static int wait_coexistence(struct apply *a)
+{
+	if (!a->ta.started)
+		return 0;
+	if (no_wait) {
+		step("coexistence goes on until the old frames return (polus-status %d shows it)",
+		     (int)a->pid);
+		return 0;
+	}
+	lk_release(&a->lock); /* the update is done: the lock is for an operation only */
+	return ta_wait(&a->ta, &a->rt, a->memfd, say_line);
 }
 
 static int run(struct apply *a)
@@ -887,7 +939,7 @@ static int run(struct apply *a)
 		step("pause %.2f ms (max over %zu thread%s; loading held one thread %.2f ms)",
 		     (double)a->pause_ns / 1e6, a->nthreads, a->nthreads == 1 ? "" : "s",
 		     (double)a->load_pause_ns / 1e6);
-	return 0;
+	return wait_coexistence(a);
 }
 
 /* The apply or its refusal in the system log (oplog). */
@@ -966,6 +1018,8 @@ int main(int argc, char **argv)
 					     {"no-log", no_argument, 0, 'L'},
 					     {"require-signature", required_argument, 0, 'S'},
 					     {"wait", required_argument, 0, 'w'},
+					     {"no-wait", no_argument, 0, 'W'},
+					     {"no-track", no_argument, 0, 'T'},
 					     {0, 0, 0, 0}};
 	struct ma_opts mo = {MA_ONE, NULL, 0, NULL, NULL, 30000, 5, "/proc/self/exe"};
 	struct apply a;
@@ -992,6 +1046,12 @@ int main(int argc, char **argv)
 			break;
 		case 'w':
 			wait_ms = (int)(strtod(optarg, NULL) * 1000);
+			break;
+		case 'W':
+			no_wait = 1;
+			break;
+		case 'T':
+			no_track = 1;
 			break;
 		case 'q':
 			quiet = 1;
@@ -1038,6 +1098,7 @@ int main(int argc, char **argv)
 	}
 	memset(&a, 0, sizeof(a));
 	a.memfd = -1;
+	ta_init(&a.ta, 0, a.err, sizeof(a.err));
 	trace = getenv("POLUS_TRACE") && *getenv("POLUS_TRACE") == '1';
 	fail_at = getenv("POLUS_TEST_FAIL_AT");
 	if (fail_at && strncmp(fail_at, "step:", 5) == 0)
@@ -1047,6 +1108,7 @@ int main(int argc, char **argv)
 		return cli_fail("polus-apply", json, PX_INPUT, "not a process id: %s",
 				argv[optind]);
 	a.pid = (pid_t)pid;
+	a.ta.pid = a.pid;
 	a.path = argv[optind + 1];
 	if (!trusted_keys && getenv("POLUS_REQUIRE_SIGNATURE") &&
 	    *getenv("POLUS_REQUIRE_SIGNATURE"))
@@ -1074,6 +1136,7 @@ int main(int argc, char **argv)
 	free(a.rec.live);
 	free(a.rec.data);
 	da_report_free(&a.drep);
+	ta_free(&a.ta);
 	free(a.wr);
 	free(a.tf);
 	reg_free(a.below, a.nbelow);

@@ -4,14 +4,14 @@ INJ_BASE_OBJS := $(patsubst %,$(BUILD)/obj/injector/%.o,procfs target test_kill)
 INJ_APPLY_OBJS := $(patsubst %,$(BUILD)/obj/injector/%.o,apply_main ptrace_ctl remote_syscall \
 	seccomp_eval loader symresolve ifunc_self patch_site placement remote_load registry_io \
 	runtime_io update_lock thread_scan thread_frames undo_log proc_find patch_store multi_apply \
-	multi_cli switch_method dryrun session reuse data_apply remote_call) $(INJ_BASE_OBJS) \
+	multi_cli switch_method dryrun session reuse data_apply track_apply track_cfi track_state) $(INJ_BASE_OBJS) \
 	$(BUILD)/obj/versionfiles/versionfile.o $(COMMON_LIB)
 
 $(BUILD)/polus-apply: $(INJ_APPLY_OBJS) | $(BUILD)/polus-rt.so
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_POLUS) -o $@ $^ -lelf -lcapstone -lyaml -lcrypto
 
-$(BUILD)/polus-status: $(patsubst %,$(BUILD)/obj/injector/%.o,status_main multi_status proc_find) \
+$(BUILD)/polus-status: $(patsubst %,$(BUILD)/obj/injector/%.o,status_main multi_status proc_find track_state) \
 	$(INJ_BASE_OBJS) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_POLUS) -o $@ $^ -lelf

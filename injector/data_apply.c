@@ -5,7 +5,7 @@
 #include "exitcodes.h"
 #include "patch_site.h"
 #include "procfs.h"
-#include "remote_call.h"
+#include "remote_syscall.h"
 #include "polus_recover.h"
 
 #include <errno.h>
@@ -91,21 +91,38 @@ static char *xfmt(const char *fmt, ...)
 	return s;
 }
 
-/* Calls a check or recover function: 0 clean/done, 1 tainted/failed (message in m). */
-static int call_msg(struct pt_thread *t, int memfd, uint64_t fn, struct polus_msg *m, long *res,
+/* Calls fn(arg) in rs's thread (crash-safe: remote_syscall.h). */
+static int call(struct rs_ctx *rs, uint64_t fn, long arg, long *res, char *err, size_t errlen)
+{
+	long args[6] = {arg, 0, 0, 0, 0, 0};
+	int rc = rs_fncall(rs, fn, args, res);
+	if (rc)
+		snprintf(err, errlen, "the call in thread %d failed: %s", (int)rs->t->tid,
+			 strerror(-rc));
+	return rc;
+}
+
+/* Calls a check or recover function with the message buffer at msg in the target (m's
+ * copy): its result in *res, its message in m. */
+static int call_msg(struct rs_ctx *rs, uint64_t fn, uint64_t msg, struct polus_msg *m, long *res,
 		    char *err, size_t errlen)
 {
-	long args[6] = {RC_ARG_SCRATCH, 0, 0, 0, 0, 0};
 	memset(m, 0, sizeof(*m));
 	m->size = sizeof(*m);
 	m->cap = sizeof(m->text);
-	int rc = rc_call(t, memfd, fn, args, m, sizeof(*m), res, err, errlen);
+	if (pf_mem_write(rs->memfd, msg, m, sizeof(*m)) != 0)
+		return snprintf(err, errlen, "cannot write its message buffer"), -EIO;
+	int rc = call(rs, fn, (long)msg, res, err, errlen);
+	if (!rc && pf_mem_read(rs->memfd, msg, m, sizeof(*m)) != 0) {
+		snprintf(err, errlen, "cannot read its message");
+		rc = -EIO;
+	}
 	m->text[sizeof(m->text) - 1] = 0;
 	return rc;
 }
 
 /* The check of d, and its recover while it reports taint: 0 sound, PX_NOTAPPLY. */
-static int check_entry(const struct vf_data *d, uint64_t base, struct pt_thread *t, int memfd,
+static int check_entry(const struct vf_data *d, uint64_t base, struct rs_ctx *rs, uint64_t msg,
 		       const char *name, char **outcome, char *err, size_t errlen)
 {
 	struct polus_msg m;
@@ -115,7 +132,7 @@ static int check_entry(const struct vf_data *d, uint64_t base, struct pt_thread 
 		*outcome = strdup("no check");
 		return 0;
 	}
-	if (call_msg(t, memfd, base + d->check_addr, &m, &res, sub, sizeof(sub)))
+	if (call_msg(rs, base + d->check_addr, msg, &m, &res, sub, sizeof(sub)))
 		return snprintf(err, errlen, "%s: %s failed: %s", name, d->check, sub), PX_INTERNAL;
 	if ((int)res == 0) {
 		*outcome = strdup("check clean");
@@ -124,10 +141,10 @@ static int check_entry(const struct vf_data *d, uint64_t base, struct pt_thread 
 	char first[sizeof(m.text)];
 	snprintf(first, sizeof(first), "%s", m.text[0] ? m.text : "tainted");
 	if (d->recover) {
-		if (call_msg(t, memfd, base + d->recover_addr, &m, &res, sub, sizeof(sub)))
+		if (call_msg(rs, base + d->recover_addr, msg, &m, &res, sub, sizeof(sub)))
 			return snprintf(err, errlen, "%s: %s failed: %s", name, d->recover, sub),
 			       PX_INTERNAL;
-		if (call_msg(t, memfd, base + d->check_addr, &m, &res, sub, sizeof(sub)))
+		if (call_msg(rs, base + d->check_addr, msg, &m, &res, sub, sizeof(sub)))
 			return snprintf(err, errlen, "%s: %s failed: %s", name, d->check, sub),
 			       PX_INTERNAL;
 		if ((int)res == 0) {
@@ -143,23 +160,26 @@ static int check_entry(const struct vf_data *d, uint64_t base, struct pt_thread 
 	return PX_NOTAPPLY;
 }
 
-int da_run(const struct vf_patch *vf, uint64_t base, struct pt_thread *t, int memfd,
-	   struct da_report *rep, char *err, size_t errlen)
+int da_run(const struct vf_patch *vf, uint64_t base, struct rs_ctx *rs, struct da_report *rep,
+	   char *err, size_t errlen)
 {
 	char sub[256];
+	struct polus_msg m = {0};
+	uint64_t msg = rs_scratch(rs, &m, sizeof(m)); /* one buffer for every check */
+	if (!msg)
+		return snprintf(err, errlen, "no room for the checks' messages"), PX_INTERNAL;
 	for (size_t i = 0; i < vf->ndata; i++) {
 		const struct vf_data *d = &vf->data[i];
 		const char *name = d->variable ? d->variable : d->check;
 		if (!d->variable && !strncmp(name, "polus_check_", 12))
 			name += 12; /* the patch's own check NAME */
 		char *outcome = NULL;
-		long res, args[6] = {0};
-		if (d->variable && rc_call(t, memfd, base + d->sync_old2new_addr, args, NULL, 0,
-					   &res, sub, sizeof(sub)))
+		long res;
+		if (d->variable && call(rs, base + d->sync_old2new_addr, 0, &res, sub, sizeof(sub)))
 			return snprintf(err, errlen, "%s: %s failed: %s", name, d->sync_old2new,
 					sub),
 			       PX_INTERNAL;
-		int rc = check_entry(d, base, t, memfd, name, &outcome, err, errlen);
+		int rc = check_entry(d, base, rs, msg, name, &outcome, err, errlen);
 		if (rc)
 			return rc;
 		if (d->variable)

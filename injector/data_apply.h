@@ -5,8 +5,9 @@
  * da_busy finds an old function that writes a variable whose type changed (the version
  * file's `data` writers) running on some thread (rip in it or a return address into it:
  * the conservative stack scan of patch_site); while one does, polus-apply lets the
- * threads go and tries again, and refuses (unsafe now) at its deadline. da_run then, in
- * one stopped thread (remote_call), for each data entry: the sync old -> new, the check,
+ * threads go and tries again, and refuses (unsafe now) at its deadline, unless write
+ * tracking takes over (track_apply.h). da_run then, in one stopped thread (rs_fncall,
+ * crash-safe), for each data entry: the sync old -> new, the check,
  * and if the check reports taint the recover and the check again. A check still failing
  * is the end of the update: PX_NOTAPPLY with its message; the syncs only wrote the
  * patch's own new copies, so dropping the patch leaves the process as it was.
@@ -15,6 +16,7 @@
 #ifndef POLUS_DATA_APPLY_H
 #define POLUS_DATA_APPLY_H
 #include "ptrace_ctl.h"
+#include "remote_syscall.h"
 #include "versionfile.h"
 #include <stddef.h>
 #include <stdint.h>
@@ -46,10 +48,10 @@ struct da_report {
 	size_t n;
 };
 
-/* Runs the syncs and checks of vf (image at base) in thread t. 0, or a PX_* code with
- * one line in err. */
-int da_run(const struct vf_patch *vf, uint64_t base, struct pt_thread *t, int memfd,
-	   struct da_report *rep, char *err, size_t errlen);
+/* Runs the syncs and checks of vf (image at base) in rs's thread (the runtime's trampoline
+ * set: rs_fncall). 0, or a PX_* code with one line in err. */
+int da_run(const struct vf_patch *vf, uint64_t base, struct rs_ctx *rs, struct da_report *rep,
+	   char *err, size_t errlen);
 void da_report_free(struct da_report *rep);
 
 #endif

@@ -9,6 +9,7 @@
 #include "procfs.h"
 #include "seccomp_eval.h"
 #include "test_kill.h"
+#include "track_state.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -23,24 +24,6 @@
 
 #define fail(c, code, ...) px_err((c)->err, (c)->errlen, code, __VA_ARGS__)
 
-/* $POLUS_RT, else polus-rt.so next to our own executable. */
-static int rt_path(char *buf, size_t len)
-{
-	const char *env = getenv("POLUS_RT");
-	if (env && *env) {
-		snprintf(buf, len, "%s", env);
-		return 0;
-	}
-	ssize_t n = readlink("/proc/self/exe", buf, len - 16);
-	if (n <= 0)
-		return -errno;
-	buf[n] = 0;
-	char *slash = strrchr(buf, '/');
-	snprintf(slash ? slash + 1 : buf, len - (size_t)(slash ? slash + 1 - buf : 0),
-		 "polus-rt.so");
-	return 0;
-}
-
 int rt_open(struct rt_ctx *c, char *err, size_t errlen)
 {
 	char path[4096];
@@ -48,7 +31,7 @@ int rt_open(struct rt_ctx *c, char *err, size_t errlen)
 	memset(c, 0, sizeof(*c));
 	c->err = err;
 	c->errlen = errlen;
-	if (rt_path(path, sizeof(path)) != 0)
+	if (tst_rt_path(path, sizeof(path)) != 0)
 		return fail(c, PX_INTERNAL, "cannot find polus-rt.so: %m");
 	if (ld_open_runtime(path, &c->lp, err, errlen) != 0)
 		return fail(c, PX_INTERNAL, "the runtime: %s", err);
@@ -75,18 +58,7 @@ void rt_close(struct rt_ctx *c)
 /* The base of the newest runtime line of `text` with our build-id, or 0. */
 static uint64_t recorded_base(const struct rt_ctx *c, const char *text)
 {
-	uint64_t base = 0;
-	for (const char *l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
-		unsigned long long a;
-		char id[130];
-		size_t k = strlen(REG_LINE_RUNTIME "\t");
-		if (strncmp(l, REG_LINE_RUNTIME "\t", k) != 0 ||
-		    sscanf(l + k, "%llx\t%129[0-9a-f]", &a, id) != 2)
-			continue;
-		if (strcmp(id, c->lp.build_id) == 0)
-			base = a;
-	}
-	return base;
+	return tst_recorded_base(text, c->lp.build_id);
 }
 
 /* A thread in seccomp filter mode must allow calls[0..n). */

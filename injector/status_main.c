@@ -13,6 +13,7 @@
 #include "procfs.h"
 #include "registry.h"
 #include "target.h"
+#include "track_state.h"
 #include "version.h"
 
 #include <errno.h>
@@ -95,7 +96,7 @@ static void print_pairs(const char *key, const char *second, const struct reg_li
 	}
 }
 
-static void print_json(pid_t pid, const struct reg_patch *v, size_t n)
+static void print_json(pid_t pid, const struct reg_patch *v, size_t n, const struct tst_view *tv)
 {
 	char when[64];
 	printf("{\"pid\":%d,\"patches\":[", (int)pid);
@@ -125,7 +126,12 @@ static void print_json(pid_t pid, const struct reg_patch *v, size_t n)
 		print_pairs("data", "what", v[i].data, v[i].ndata);
 		printf("]}");
 	}
-	printf("]}\n");
+	printf("]");
+	if (tv) { /* write tracking of old code (track_state) */
+		printf(",");
+		tst_print_json(stdout, tv);
+	}
+	printf("}\n");
 }
 
 /* --all BINARY or --tree PID (multi_status.h). */
@@ -289,11 +295,17 @@ int main(int argc, char **argv)
 		reg_free(v, n);
 		return rc;
 	}
+	struct tst_view tv; /* a coexistence (write tracking), if the process has one */
+	int have_tv = tst_view((pid_t)pid, text, &tv) == 0;
 	free(text);
 	if (json)
-		print_json((pid_t)pid, v, n);
+		print_json((pid_t)pid, v, n, have_tv ? &tv : NULL);
 	else
 		print_text((pid_t)pid, v, n);
+	if (have_tv && !json)
+		tst_print_text(stdout, &tv);
+	if (have_tv)
+		tst_view_free(&tv);
 	reg_free(v, n);
 	return PX_OK;
 }

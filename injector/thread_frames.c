@@ -31,7 +31,7 @@ static int warned(const struct vf_patch *vf, const char *name)
  * *disp8(reg), *disp32(reg), *rip-relative, with or without a SIB byte). A function's
  * entry or a pointer kept in a local does not, but for chance.
  */
-static int after_call(int memfd, uint64_t a)
+int tf_after_call(int memfd, uint64_t a)
 {
 	uint8_t b[7];
 	if (a < 7 || pf_mem_read(memfd, a - 7, b, sizeof(b)) != 0)
@@ -47,7 +47,7 @@ static int after_call(int memfd, uint64_t a)
 }
 
 /* The stack above rsp, as far as it is mapped (up to PS_STACK_SCAN bytes): words read. */
-static size_t read_stack(int memfd, uint64_t rsp, uint64_t *buf)
+size_t tf_read_stack(int memfd, uint64_t rsp, uint64_t *buf)
 {
 	uint64_t at = rsp & ~7ull;
 	size_t got = 0;
@@ -75,10 +75,10 @@ static void note(struct tf_hit *h, pid_t tid)
 static void scan(const struct pt_thread *t, int memfd, uint64_t *stk, const struct range *r,
 		 size_t nr, struct tf_hit *hits)
 {
-	size_t got = read_stack(memfd, t->regs.rsp, stk);
+	size_t got = tf_read_stack(memfd, t->regs.rsp, stk);
 	for (size_t k = 0; k < got; k++)
 		for (size_t i = 0; i < nr; i++)
-			if (stk[k] > r[i].lo && stk[k] < r[i].hi && after_call(memfd, stk[k]))
+			if (stk[k] > r[i].lo && stk[k] < r[i].hi && tf_after_call(memfd, stk[k]))
 				note(&hits[r[i].hit], t->tid);
 }
 

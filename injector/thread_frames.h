@@ -30,6 +30,12 @@ struct tf_hit {
 int tf_find(const struct vf_patch *vf, uint64_t bias, const struct pt_group *g, int memfd,
 	    struct tf_hit **out, size_t *n);
 
+/* Whether the bytes before a return address a of the target hold a call instruction. */
+int tf_after_call(int memfd, uint64_t a);
+/* The stack above rsp, as far as it is mapped (up to PS_STACK_SCAN bytes, buf holds
+ * them): the number of words read. */
+size_t tf_read_stack(int memfd, uint64_t rsp, uint64_t *buf);
+
 /* The warning about hit h, as polus-apply prints it (the threads named with their names). */
 void tf_text(pid_t pid, const struct tf_hit *h, char *buf, size_t len);
 

@@ -3,10 +3,12 @@
 # loader; freestanding: PIC, no libc call yet, hidden but for polus_rt_*, no stack
 # protector, never sanitized: it runs in someone else's process).
 RT_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -fPIC -ffreestanding -fno-builtin \
-	-fno-stack-protector -fvisibility=hidden -fno-tree-loop-distribute-patterns -Iruntime
-RT_SRCS := runtime/rt_commit.c runtime/rt_trampoline.S
+	-fno-stack-protector -fvisibility=hidden -fno-tree-loop-distribute-patterns -D_GNU_SOURCE \
+	-Iruntime -Iversionfiles
+RT_SRCS := runtime/rt_commit.c runtime/rt_trampoline.S runtime/rt_track.c
 
-$(BUILD)/polus-rt.so: $(RT_SRCS) runtime/rt_abi.h
+$(BUILD)/polus-rt.so: $(RT_SRCS) runtime/rt_abi.h runtime/rt_track.h runtime/rt_sys.h \
+	versionfiles/track_format.h
 	@mkdir -p $(dir $@)
 	$(CC) $(RT_CFLAGS) -shared -nostdlib -Wl,-z,defs -Wl,--build-id -o $@ $(RT_SRCS)
 

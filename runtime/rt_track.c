@@ -54,16 +54,10 @@ static long tid(void)
 	return rt_sys3(SYS_gettid, 0, 0, 0);
 }
 
-#define MAX_VARS 64
-#define MAX_FRAMES 1024
+#define MAX_VARS POLUS_TRACK_MAX_VARS
+#define MAX_FRAMES POLUS_TRACK_MAX_FRAMES
 #define EFLAGS_ARITH 0x8d5UL /* CF PF AF ZF SF OF */
 #define PAGE 4096UL
-
-struct frame {
-	void **slot; /* where the frame's return address is saved */
-	void *ra;    /* the real return address */
-	int done;
-};
 
 /* The kernel's struct sigaction (rt_sigaction), which libc's differs from. */
 struct ksigaction {
@@ -73,25 +67,27 @@ struct ksigaction {
 	uint64_t mask;
 };
 
+/* What polus-status reads (rt_track.h); P for short. On pages of its own: never on the
+ * pages it protects (when the module is linked into a program, as the tests do). */
+POLUS_EXPORT struct polus_rt_track_shared polus_rt_track_state __attribute__((aligned(4096)));
+#define P polus_rt_track_state
+
 static struct {
 	int lock;	     /* 0 free, 1 held, 2 held with waiters (a futex) */
-	int state;	     /* enum polus_rt_track_state, a futex while ARMING */
 	int memfd;	     /* /proc/self/mem */
 	volatile int *alive; /* MADV_WIPEONFORK sentinel: 1 in the armed process, 0 in a child */
 	int installed;	     /* our handler is the kernel's, libc's sigaction hooked */
 	const struct trk_entry *e;
 	uint32_t n;
-	uintptr_t base, lo, hi; /* load base; protected pages [lo, hi) */
-	struct polus_rt_track_var vars[MAX_VARS];
-	unsigned nvars;
-	struct frame frames[MAX_FRAMES];
-	unsigned nframes;
-	int left;		  /* frames not returned yet */
+	uintptr_t base, lo, hi;	  /* load base; protected pages [lo, hi) */
+	int *flags[MAX_VARS];	  /* the patch's coexistence flags */
 	struct sigaction prev;	  /* the program's own SIGSEGV action */
 	unsigned char hooked[12]; /* the bytes of libc's sigaction the hook replaced */
 	uintptr_t hook_at;	  /* libc's sigaction entry, once redirected */
-	uint64_t stores, chained, start_ns, end_ns, last_return_ns;
 } S = {.memfd = -1};
+
+/* polus_rt_track_carry's copy of an old copy (no allocation in the target). */
+static unsigned char carry_buf[POLUS_TRACK_CARRY_MAX];
 
 void rt_track_tramp(void);
 void rt_track_restorer(void);
@@ -125,8 +121,8 @@ static void unlock(void)
 
 static void set_state(int st)
 {
-	__atomic_store_n(&S.state, st, __ATOMIC_RELEASE);
-	futex(&S.state, FUTEX_WAKE_PRIVATE, 1 << 30);
+	__atomic_store_n(&P.state, st, __ATOMIC_RELEASE);
+	futex(&P.state, FUTEX_WAKE_PRIVATE, 1 << 30);
 }
 
 /* Outside the handler the lock is taken with every signal blocked, so a handler that
@@ -433,13 +429,159 @@ static const struct trk_entry *lookup_entry(uintptr_t off)
 
 static void sync_vars(uintptr_t ea, size_t len)
 {
-	for (unsigned i = 0; i < S.nvars; i++) {
-		const struct polus_rt_track_var *v = &S.vars[i];
+	for (unsigned i = 0; i < P.nvars; i++) {
+		const struct polus_rt_track_var *v = &P.vars[i];
 		uintptr_t a = ea > v->addr ? ea : v->addr;
 		uintptr_t b = ea + len < v->addr + v->size ? ea + len : v->addr + v->size;
 		if (a < b && v->sync)
 			v->sync(v->ctx, a - v->addr, b - a);
 	}
+}
+
+/* ---- stores of code outside the table ---- */
+
+/* ModRM's memory operand at p (REX bits in rex) into e; the bytes it took, or -1 for a
+ * register operand. */
+static int modrm_mem(const uint8_t *p, unsigned rex, struct trk_entry *e)
+{
+	unsigned mod = p[0] >> 6, rm = (p[0] & 7) | ((rex & 1) << 3);
+	int n = 1;
+	e->base = (uint8_t)rm;
+	e->index = TRK_REG_NONE;
+	e->scale = 1;
+	e->disp = 0;
+	if (mod == 3)
+		return -1;
+	if ((rm & 7) == 4) { /* SIB */
+		unsigned sib = p[n++], idx = ((sib >> 3) & 7) | ((rex & 2) << 2);
+		e->scale = (uint8_t)(1u << (sib >> 6));
+		e->index = idx == 4 ? TRK_REG_NONE : (uint8_t)idx;
+		e->base = (uint8_t)((sib & 7) | ((rex & 1) << 3));
+		if ((sib & 7) == 5 && mod == 0) {
+			e->base = TRK_REG_NONE;
+			mod = 2; /* disp32, no base */
+		}
+	} else if (mod == 0 && (rm & 7) == 5) {
+		e->base = TRK_REG_RIP;
+		mod = 2;
+	}
+	if (mod == 1) {
+		e->disp = (int8_t)p[n];
+		n += 1;
+	} else if (mod == 2) {
+		int32_t d;
+		copy(&d, p + n, 4);
+		e->disp = d;
+		n += 4;
+	}
+	return n;
+}
+
+/* The operation of a one-byte ALU opcode group /n (80, 81, 83), or 0: adc, sbb, cmp. */
+static unsigned group1(unsigned n)
+{
+	static const unsigned char ops[8] = {TRK_OP_ADD, TRK_OP_OR,  0,		 0,
+					     TRK_OP_AND, TRK_OP_SUB, TRK_OP_XOR, 0};
+	return ops[n & 7];
+}
+
+/* op, whether its source is ModRM's reg, and the immediate's size, of opcode b (two: after
+ * 0f) with ModRM reg field r. 0: not a store polus completes. */
+static unsigned opcode(unsigned b, int two, unsigned r, int *src_reg, int *imm)
+{
+	*src_reg = 1;
+	*imm = 0;
+	if (two) {
+		if ((b & 0xf0) == 0x90)
+			return *src_reg = 0, TRK_OP_SETCC;
+		return b == 0xb0 || b == 0xb1	? TRK_OP_CMPXCHG
+		       : b == 0xc0 || b == 0xc1 ? TRK_OP_XADD
+						: 0;
+	}
+	if (b < 0x40 && (b & 7) < 2)
+		return group1(b >> 3); /* add or adc sbb and sub xor cmp r -> m: the same order */
+	*src_reg = 0;
+	switch (b) {
+	case 0x88:
+	case 0x89:
+		return *src_reg = 1, TRK_OP_MOV;
+	case 0x86:
+	case 0x87:
+		return *src_reg = 1, TRK_OP_XCHG;
+	case 0xc6:
+	case 0xc7:
+		return *imm = b == 0xc6 ? 1 : 4, r == 0 ? TRK_OP_MOV : 0;
+	case 0x80:
+	case 0x83:
+		return *imm = 1, group1(r);
+	case 0x81:
+		return *imm = 4, group1(r);
+	case 0xfe:
+	case 0xff:
+		return r == 0 ? TRK_OP_INC : r == 1 ? TRK_OP_DEC : 0;
+	case 0xf6:
+	case 0xf7:
+		return r == 2 ? TRK_OP_NOT : r == 3 ? TRK_OP_NEG : 0;
+	}
+	return 0;
+}
+
+/*
+ * Decodes the store at p into e, as polus-mkpatch would have listed it: for code the table
+ * does not know (libc writing a mutex that shares the protected pages, the patch's own
+ * code writing a neighbour). 0, or -1 for anything else (string stores, SSE, shifts).
+ */
+static int decode(const uint8_t *p, struct trk_entry *e)
+{
+	int i = 0, o16 = 0, lock = 0, src_reg, imm;
+	unsigned rex = 0;
+	for (;; i++) {
+		if (p[i] == 0xf0)
+			lock = 1;
+		else if (p[i] == 0x66)
+			o16 = 1;
+		else if (p[i] != 0x2e && p[i] != 0x3e && p[i] != 0x26 && p[i] != 0x36)
+			break;
+	}
+	if (p[i] >= 0x40 && p[i] <= 0x4f)
+		rex = p[i++] & 15;
+	int two = p[i] == 0x0f;
+	unsigned b = p[i + two];
+	i += two + 1;
+	unsigned r = ((p[i] >> 3) & 7) | ((rex & 4) << 1);
+	unsigned op = opcode(b, two, r & 7, &src_reg, &imm);
+	int n = op ? modrm_mem(p + i, rex, e) : -1;
+	if (n < 0)
+		return -1;
+	i += n;
+	int byte = two ? (b & 0xf0) == 0x90 || !(b & 1) : b == 0xc6 || b == 0x80 || !(b & 1);
+	if (!two && (b == 0x81 || b == 0x83 || b == 0xc7 || b == 0xff || b == 0xf7))
+		byte = 0;
+	e->size = (uint8_t)(byte ? 1 : rex & 8 ? 8 : o16 ? 2 : 4);
+	if (imm == 4 && o16)
+		imm = 2;
+	e->imm = 0;
+	if (imm) {
+		int32_t v = imm == 1   ? (int8_t)p[i]
+			    : imm == 2 ? (int16_t)(p[i] | p[i + 1] << 8)
+				       : 0;
+		if (imm == 4)
+			copy(&v, p + i, 4);
+		e->imm = v;
+		i += imm;
+	}
+	e->op = (uint8_t)op;
+	e->len = (uint8_t)i;
+	e->src = op == TRK_OP_SETCC		? (uint8_t)(b & 15)
+		 : !src_reg			? TRK_REG_NONE
+		 : byte && !rex && (r & 7) >= 4 ? (uint8_t)(TRK_REG_AH + (r & 3))
+						: (uint8_t)r;
+	e->flags = (uint8_t)((imm ? TRK_F_IMM : 0) | (lock || op == TRK_OP_XCHG ? TRK_F_LOCK : 0) |
+			     (op == TRK_OP_MOV || op == TRK_OP_XCHG || op == TRK_OP_NOT ||
+				      op == TRK_OP_SETCC
+				  ? TRK_F_NOFLAGS
+				  : 0));
+	return 0;
 }
 
 /* A store nobody can complete: the program dies of it, as it would have without us. */
@@ -454,21 +596,24 @@ static void fatal_store(const char *why)
 static void handle(ucontext_t *uc)
 {
 	lock();
-	while (__atomic_load_n(&S.state, __ATOMIC_ACQUIRE) == POLUS_TRACK_ARMING) {
+	while (__atomic_load_n(&P.state, __ATOMIC_ACQUIRE) == POLUS_TRACK_ARMING) {
 		unlock(); /* armed, the new copy not initialized yet: wait for start */
-		futex(&S.state, FUTEX_WAIT_PRIVATE, POLUS_TRACK_ARMING);
+		futex(&P.state, FUTEX_WAIT_PRIVATE, POLUS_TRACK_ARMING);
 		lock();
 	}
-	if (S.state != POLUS_TRACK_ACTIVE) { /* ended meanwhile: the store will succeed */
+	if (P.state != POLUS_TRACK_ACTIVE) { /* ended meanwhile: the store will succeed */
 		unlock();
 		return;
 	}
 	uintptr_t rip = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
 	const struct trk_entry *e = lookup_entry(rip - S.base);
+	struct trk_entry d;
+	if (!e && decode((const uint8_t *)rip, &d) == 0) /* code the table does not know */
+		e = &d;
 	uintptr_t ea = e ? effective_address(e, uc) : 0;
 	if (!e || e->op == TRK_OP_UNSUPPORTED || ea < S.lo || ea + e->size > S.hi) {
 		unlock();
-		fatal_store(!e	    ? "instruction not in the store table\n"
+		fatal_store(!e	    ? "instruction neither in the store table nor decoded\n"
 			    : e->op ? "address outside the tracked pages\n"
 				    : "unsupported instruction\n");
 		return;
@@ -479,7 +624,8 @@ static void handle(ucontext_t *uc)
 		return;
 	}
 	sync_vars(ea, e->size);
-	S.stores++;
+	P.stores++;
+	P.seq++;
 	uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(rip + e->len);
 	unlock();
 }
@@ -493,7 +639,7 @@ static void chain(int sig, siginfo_t *si, void *uc)
 	copy(&p, &S.prev, sizeof(p));
 	if (p.sa_flags & SA_RESETHAND)
 		S.prev.sa_handler = SIG_DFL;
-	S.chained++;
+	P.chained++;
 	unlock();
 	if (p.sa_handler == SIG_IGN && si->si_code <= 0)
 		return; /* an ignored kill(): nothing happens */
@@ -525,9 +671,9 @@ static int own_fault(const siginfo_t *si)
 	uintptr_t a = (uintptr_t)si->si_addr;
 	if (si->si_code != SEGV_ACCERR || a < S.lo || a >= S.hi)
 		return 0;
-	int st = __atomic_load_n(&S.state, __ATOMIC_ACQUIRE);
+	int st = __atomic_load_n(&P.state, __ATOMIC_ACQUIRE);
 	return st == POLUS_TRACK_ARMING || st == POLUS_TRACK_ACTIVE ||
-	       (st == POLUS_TRACK_ENDED && now_ns() - S.end_ns < 1000000000u);
+	       (st == POLUS_TRACK_ENDED && now_ns() - P.end_ns < 1000000000u);
 }
 
 static void on_segv(int sig, siginfo_t *si, void *uc)
@@ -635,12 +781,22 @@ static int install(uintptr_t libc_sigaction)
 
 /* ---- the end of coexistence ---- */
 
+/* The patch's coexistence flags: set while armed, cleared at the end. */
+static void set_flags(int v)
+{
+	for (unsigned i = 0; i < P.nvars; i++)
+		if (S.flags[i])
+			__atomic_store_n(S.flags[i], v, __ATOMIC_RELEASE);
+}
+
 static void end_locked(void)
 {
-	if (S.state == POLUS_TRACK_ENDED || S.state == POLUS_TRACK_IDLE)
+	if (P.state == POLUS_TRACK_ENDED || P.state == POLUS_TRACK_IDLE)
 		return;
+	set_flags(0); /* new code stops carrying its stores */
 	rt_sys3(SYS_mprotect, S.lo, S.hi - S.lo, PROT_READ | PROT_WRITE);
-	S.end_ns = now_ns();
+	P.end_ns = now_ns();
+	P.seq++;
 	set_state(POLUS_TRACK_ENDED);
 }
 
@@ -651,14 +807,15 @@ __attribute__((visibility("hidden"), used)) void *rt_track_returned(void **slot)
 	block_all(&m);
 	lock();
 	void *ra = NULL;
-	for (unsigned i = 0; i < S.nframes && !ra; i++)
-		if (S.frames[i].slot == slot && !S.frames[i].done) {
-			S.frames[i].done = 1;
-			ra = S.frames[i].ra;
+	for (unsigned i = 0; i < P.nframes && !ra; i++)
+		if (P.frames[i].slot == (uintptr_t)slot && !P.frames[i].done) {
+			P.frames[i].done = 1;
+			ra = (void *)P.frames[i].ra;
+			P.seq++;
 		}
-	if (ra && --S.left == 0) {
-		S.last_return_ns = now_ns();
-		if (S.state == POLUS_TRACK_ACTIVE)
+	if (ra && --P.left == 0) {
+		P.last_return_ns = now_ns();
+		if (P.state == POLUS_TRACK_ACTIVE)
 			end_locked();
 	}
 	unlock();
@@ -839,27 +996,38 @@ static int prepare(const struct polus_rt_track_var *vars, unsigned nvars)
 	return 0;
 }
 
-static void swap_frames(const uintptr_t *frames, unsigned nframes)
+static void swap_frames(const uintptr_t *frames, const struct polus_rt_track_frame *info,
+			unsigned nframes)
 {
 	for (unsigned i = 0; i < nframes; i++) {
 		void **slot = (void **)frames[i];
-		S.frames[i] = (struct frame){slot, *slot, 0};
+		P.frames[i] = (struct polus_rt_track_frame){
+		    frames[i], (uint64_t)*slot, info ? info[i].pc : 0, info ? info[i].tid : 0, 0};
 		__atomic_store_n(slot, (void *)rt_track_tramp, __ATOMIC_RELEASE);
 	}
-	S.nframes = nframes;
-	S.left = (int)nframes;
+	P.nframes = nframes;
+	P.left = (int)nframes;
 }
+
+/* The part of args this caller gave: an older caller's struct ends before flags. */
+#define HAS_FIELD(a, f) ((a)->size >= offsetof(struct polus_rt_track_args, f) + sizeof((a)->f))
 
 int polus_rt_track_arm(const struct polus_rt_track_args *a)
 {
 	int rc;
-	if (!a || a->size < sizeof(*a) || !a->vars || a->nvars == 0 || (a->nframes && !a->frames))
+	if (!a || !HAS_FIELD(a, libc_sigaction) || !a->vars || a->nvars == 0 ||
+	    (a->nframes && !a->frames))
 		return -EINVAL;
+	const uintptr_t *flags = HAS_FIELD(a, flags) ? a->flags : NULL;
+	const struct polus_rt_track_frame *info = HAS_FIELD(a, frame_info) ? a->frame_info : NULL;
+	for (unsigned i = 0; flags && i < a->nvars; i++)
+		if (flags[i] && a->vars[i].size > POLUS_TRACK_CARRY_MAX)
+			return -E2BIG; /* its new code's stores could not be carried */
 	if (a->nvars > MAX_VARS || a->nframes > MAX_FRAMES)
 		return -E2BIG;
 	if ((rc = check_table(a->table, a->table_len)) < 0)
 		return rc;
-	if (S.state == POLUS_TRACK_ARMING || S.state == POLUS_TRACK_ACTIVE)
+	if (P.state == POLUS_TRACK_ARMING || P.state == POLUS_TRACK_ACTIVE)
 		return -EBUSY;
 	if ((blocked_tid = thread_blocking_segv()) != 0)
 		return -EDEADLK;
@@ -871,15 +1039,18 @@ int polus_rt_track_arm(const struct polus_rt_track_args *a)
 	S.e = (const struct trk_entry *)((const struct trk_header *)a->table + 1);
 	S.n = ((const struct trk_header *)a->table)->nentries;
 	S.base = a->load_base;
-	copy(S.vars, a->vars, a->nvars * sizeof(*a->vars));
-	S.nvars = a->nvars;
-	S.stores = S.chained = S.start_ns = S.end_ns = S.last_return_ns = 0;
-	__atomic_store_n(&S.state, POLUS_TRACK_ARMING, __ATOMIC_RELEASE);
+	copy(P.vars, a->vars, a->nvars * sizeof(*a->vars));
+	P.nvars = a->nvars;
+	for (unsigned i = 0; i < a->nvars; i++)
+		S.flags[i] = flags ? (int *)flags[i] : NULL;
+	P.stores = P.chained = P.start_ns = P.end_ns = P.last_return_ns = 0;
+	__atomic_store_n(&P.state, POLUS_TRACK_ARMING, __ATOMIC_RELEASE);
 	rc = (int)rt_sys3(SYS_mprotect, S.lo, S.hi - S.lo, PROT_READ);
 	if (rc < 0)
-		__atomic_store_n(&S.state, POLUS_TRACK_IDLE, __ATOMIC_RELEASE);
+		__atomic_store_n(&P.state, POLUS_TRACK_IDLE, __ATOMIC_RELEASE);
 	else
-		swap_frames(a->frames, a->nframes);
+		swap_frames(a->frames, info, a->nframes), set_flags(1);
+	P.seq++;
 	unlock();
 	restore_mask(&m);
 	return rc;
@@ -891,12 +1062,12 @@ int polus_rt_track_start(void)
 	int rc = 0;
 	block_all(&m);
 	lock();
-	if (S.state != POLUS_TRACK_ARMING) {
+	if (P.state != POLUS_TRACK_ARMING) {
 		rc = -EINVAL;
 	} else {
-		S.start_ns = now_ns();
+		P.start_ns = now_ns();
 		set_state(POLUS_TRACK_ACTIVE);
-		if (S.left == 0)
+		if (P.left == 0)
 			end_locked();
 	}
 	unlock();
@@ -909,12 +1080,14 @@ int polus_rt_track_end(void)
 	uint64_t m;
 	block_all(&m);
 	lock();
-	for (unsigned i = 0; i < S.nframes; i++)
-		if (!S.frames[i].done && *S.frames[i].slot == (void *)rt_track_tramp) {
-			*S.frames[i].slot = S.frames[i].ra;
-			S.frames[i].done = 1;
-			S.left--;
+	for (unsigned i = 0; i < P.nframes; i++) {
+		void **slot = (void **)P.frames[i].slot;
+		if (!P.frames[i].done && *slot == (void *)rt_track_tramp) {
+			*slot = (void *)P.frames[i].ra;
+			P.frames[i].done = 1;
+			P.left--;
 		}
+	}
 	end_locked();
 	unlock();
 	restore_mask(&m);
@@ -929,17 +1102,59 @@ int polus_rt_track_status(struct polus_rt_track_status *st)
 	block_all(&m);
 	lock();
 	st->size = sizeof(*st);
-	st->state = S.state;
-	st->nvars = S.nvars;
-	st->frames = S.nframes;
-	st->frames_left = (uint32_t)S.left;
+	st->state = P.state;
+	st->nvars = P.nvars;
+	st->frames = P.nframes;
+	st->frames_left = (uint32_t)P.left;
 	st->blocked_tid = blocked_tid;
-	st->stores = S.stores;
-	st->chained = S.chained;
-	st->start_ns = S.start_ns;
-	st->end_ns = S.end_ns;
-	st->last_return_ns = S.last_return_ns;
+	st->stores = P.stores;
+	st->chained = P.chained;
+	st->start_ns = P.start_ns;
+	st->end_ns = P.end_ns;
+	st->last_return_ns = P.last_return_ns;
 	unlock();
 	restore_mask(&m);
 	return 0;
+}
+
+/* Writes the bytes of buf that differ from old (the protected copy), run by run. */
+static int write_changed(unsigned char *old, const unsigned char *buf, size_t size)
+{
+	for (size_t i = 0; i < size;) {
+		if (old[i] == buf[i]) {
+			i++;
+			continue;
+		}
+		size_t j = i;
+		while (j < size && old[j] != buf[j])
+			j++;
+		if (mem_write((uintptr_t)old + i, buf + i, j - i) < 0)
+			return -EIO;
+		i = j;
+	}
+	return 0;
+}
+
+int polus_rt_track_carry(void *old, size_t size, void (*to)(unsigned char *))
+{
+	uintptr_t a = (uintptr_t)old;
+	uint64_t m;
+	int rc = 0;
+	if (size > POLUS_TRACK_CARRY_MAX)
+		return -E2BIG;
+	block_all(&m);
+	lock();
+	int st = __atomic_load_n(&P.state, __ATOMIC_ACQUIRE);
+	if ((st == POLUS_TRACK_ARMING || st == POLUS_TRACK_ACTIVE) && a >= S.lo &&
+	    a + size <= S.hi) {
+		copy(carry_buf, old, size);
+		to(carry_buf);
+		rc = write_changed(old, carry_buf, size);
+		P.seq++;
+	} else {
+		to(old);
+	}
+	unlock();
+	restore_mask(&m);
+	return rc;
 }

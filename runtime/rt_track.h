@@ -69,6 +69,39 @@ struct polus_rt_track_args {
 				   * old-writer frames (0 frames: coexistence ends at start) */
 	uintptr_t libc_sigaction; /* the program's libc sigaction entry, redirected to
 				   * polus_rt_track_sigaction (0: not redirected) */
+	/* Since polus-apply drives it (older callers end here: size says which): */
+	const uintptr_t *flags; /* per variable: an int the runtime sets to 1 while armed and
+				 * to 0 when coexistence ends (the patch's polus_coexist_ID,
+				 * which its new code tests), or 0; may be NULL */
+	const struct polus_rt_track_frame *frame_info; /* per frame: its pc and thread, for
+							* polus-status; may be NULL */
+};
+
+/* An old-writer frame: its return-address slot, the real return address, where it runs
+ * (an address in the old function) and its thread; done once it returned. */
+struct polus_rt_track_frame {
+	uint64_t slot, ra, pc;
+	uint32_t tid, done;
+};
+
+#define POLUS_TRACK_MAX_VARS 64
+#define POLUS_TRACK_MAX_FRAMES 1024
+#define POLUS_TRACK_CARRY_MAX 65536 /* bytes of a variable polus_rt_track_carry can carry */
+
+/*
+ * What polus-status reads through /proc/PID/mem (exported as polus_rt_track_state): the
+ * state, the counters, the variables and the frames. The same build of polus-rt.so on
+ * both sides (the registry's runtime line names its build-id), so the layout agrees.
+ * Written under the runtime's lock; a reader may see it mid-update and reads it again.
+ */
+struct polus_rt_track_shared {
+	int state; /* enum polus_rt_track_state (a futex while ARMING) */
+	int left;  /* frames not returned yet */
+	uint32_t nvars, nframes;
+	uint64_t stores, chained, start_ns, end_ns, last_return_ns;
+	uint64_t seq; /* bumped by every change a reader shows */
+	struct polus_rt_track_var vars[POLUS_TRACK_MAX_VARS];
+	struct polus_rt_track_frame frames[POLUS_TRACK_MAX_FRAMES];
 };
 
 /*
@@ -87,6 +120,14 @@ POLUS_EXPORT int polus_rt_track_start(void);
  * threads), protection lifted. Idempotent. */
 POLUS_EXPORT int polus_rt_track_end(void);
 POLUS_EXPORT int polus_rt_track_status(struct polus_rt_track_status *st);
+/*
+ * The store of new code into a variable in coexistence (the patch's polus_sync_ID_store
+ * calls it through polus_carry_ID): under the lock, `to` writes new -> old into a copy of
+ * the old copy's `size` bytes at `old`, and the bytes that changed are written to the
+ * protected old copy through /proc/self/mem; when `old` is not protected (coexistence
+ * over), to(old) directly. Returns 0, -E2BIG (larger than POLUS_TRACK_CARRY_MAX) or -EIO.
+ */
+POLUS_EXPORT int polus_rt_track_carry(void *old, size_t size, void (*to)(unsigned char *));
 /*
  * What libc's sigaction does once tracking is armed (its entry jumps here when arm was
  * given libc_sigaction): the

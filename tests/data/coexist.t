@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A field inserted in the middle of a static struct that three threads update under a
 # mutex (stats/): polus-mkpatch writes sync/stats.c (fields matched by name, the new one
-# left at its initializer) and builds the patch; polus-apply refuses, exit 3 naming the
+# left at its initializer) and builds the patch; polus-apply --no-track refuses, exit 3 naming the
 # function and the thread, while an old writer of the struct runs (hold() waits for
 # input), and applies once it returned: the old copy synced into the new one with every
 # thread stopped, the new field live, and at the end the program's own counter equals
@@ -34,7 +34,7 @@ start_prog v1/prog
 [ "$(say s | wc -w)" = 2 ] || fail "release 1 answers two counters"
 [ "$(say h)" = holding ] || fail "hold did not start"
 expect_fail 3 "^polus-apply: unsafe to update now: hold \(old code, writes stats, whose type changed\) runs in thread $pid \(prog\)" \
-	"$APPLY" "$pid" p.so
+	"$APPLY" --no-track "$pid" p.so
 grep -q 'polus:' /proc/$pid/maps && fail "a polus mapping was left: $(grep polus: /proc/$pid/maps)"
 ok "refused while an old writer runs, nothing left"
 [ "$(say go)" = released ] || fail "hold did not return"

@@ -1,12 +1,16 @@
 /* tests/data/coexist.t, release 1: worker threads count events in a static struct under
  * a mutex; each worker also keeps its own count (an independent tally). Commands on
  * stdin: "s" prints the struct's counters, "h" runs hold(), an old writer that waits for
- * the next line before it returns, "stop" stops the workers and prints "hits=H tally=T".
+ * the next line before it returns, "b" starts a thread that blocks SIGSEGV (write
+ * tracking refuses it, tests/track/apply.t), "stop" stops the workers and prints
+ * "hits=H tally=T".
  * Release 2 inserts a field (errors) in the middle of the struct. */
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define NT 3
 
@@ -56,6 +60,20 @@ __attribute__((noinline)) void finish(long tally_sum)
 	printf("hits=%ld tally=%ld\n", stats.hits, tally_sum);
 }
 
+/* A thread that blocks SIGSEGV, as some programs' signal-handling threads do. */
+static void *blocker(void *arg)
+{
+	sigset_t set;
+	(void)arg;
+	sigemptyset(&set);
+	sigaddset(&set, SIGSEGV);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	printf("blocking\n");
+	for (;;)
+		pause();
+	return NULL;
+}
+
 static void *worker(void *arg)
 {
 	long t = (long)arg;
@@ -68,7 +86,7 @@ static void *worker(void *arg)
 
 int main(void)
 {
-	pthread_t th[NT];
+	pthread_t th[NT], blk;
 	char line[64];
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (long t = 0; t < NT; t++)
@@ -79,6 +97,8 @@ int main(void)
 			report();
 		else if (!strcmp(line, "h\n"))
 			hold();
+		else if (!strcmp(line, "b\n"))
+			pthread_create(&blk, NULL, blocker, NULL);
 		else if (!strcmp(line, "stop\n"))
 			break;
 	}
