@@ -13,10 +13,10 @@ _polus_apply() {
 	--require-signature | --store) COMPREPLY=($(compgen -d -- "$cur")); return ;;
 	--all) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 	--tree) _polus_pids "$cur"; return ;;
-	--deadline) return ;;
+	--deadline | --wait | -w) return ;;
 	esac
 	if [[ $cur == -* ]]; then
-		COMPREPLY=($(compgen -W "--quiet --json --check --no-log --require-signature --all --tree --store --deadline --version --help" -- "$cur"))
+		COMPREPLY=($(compgen -W "--quiet --json --check --no-log --require-signature --all --tree --store --deadline --wait --version --help" -- "$cur"))
 		return
 	fi
 	for ((i = 1; i < COMP_CWORD; i++)); do
@@ -42,9 +42,9 @@ _polus_status() {
 _polus_rollback() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
 	COMPREPLY=()
-	[ "$prev" = --to ] && return
+	case $prev in --to | --wait | -w) return ;; esac
 	if [[ $cur == -* ]]; then
-		COMPREPLY=($(compgen -W "--all --to --check --no-log --quiet --json --version --help" -- "$cur"))
+		COMPREPLY=($(compgen -W "--all --to --wait --check --no-log --quiet --json --version --help" -- "$cur"))
 	else
 		_polus_pids "$cur"
 	fi

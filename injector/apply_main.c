@@ -221,23 +221,9 @@ static int check_process(struct apply *a)
 	return ss_check_process(a->pid, &a->tg, &a->have_tg, a->err, sizeof(a->err));
 }
 
-/*
- * One updater at a time: another one holding the process is waited for (--wait) or
- * named. Other failures are left to check_process and the stops, which say why.
- */
 static int take_lock(struct apply *a)
 {
-	pid_t holder;
-	char comm[64];
-	if (lk_acquire(&a->lock, a->pid, wait_ms, &holder, comm, sizeof(comm)) != -EBUSY)
-		return 0;
-	if (strncmp(comm, "polus-", 6) == 0)
-		return fail(a, PX_UNSAFE,
-			    "process %d is being updated by process %d (%s): try again, or "
-			    "--wait SECONDS",
-			    (int)a->pid, (int)holder, comm);
-	return fail(a, PX_UNSAFE, "process %d is already traced by process %d (a debugger?)",
-		    (int)a->pid, (int)holder);
+	return ss_take_lock(&a->lock, a->pid, wait_ms, a->err, sizeof(a->err));
 }
 
 static int open_patch(struct apply *a)
@@ -452,19 +438,8 @@ static int check_seccomp(struct apply *a, const struct pt_thread *t)
 
 static int choose_thread(struct apply *a)
 {
-	char buf[32];
-	struct pt_thread *t = NULL;
+	struct pt_thread *t = ss_pick_worker(a->pid, &a->g);
 	int rc;
-	/* prefer a thread outside seccomp filter mode */
-	for (size_t i = 0; i < a->g.n && !t; i++) {
-		struct pt_thread *c = &a->g.v[i];
-		if (c->state == PT_STOPPED && c->event && c->nsignals == 0 &&
-		    pf_status_field(a->pid, c->tid, "Seccomp", buf, sizeof(buf)) == 0 &&
-		    atoi(buf) != 2)
-			t = c;
-	}
-	if (!t)
-		t = pt_pick(&a->g);
 	if (!t)
 		return fail(a, PX_INTERNAL, "no stopped thread to work with");
 	if ((rc = rl_attach(&a->rl, t, &a->tg.maps)) || (rc = check_seccomp(a, t)))
@@ -768,9 +743,12 @@ static int switch_funcs(struct apply *a)
 	    (rc = ri_write_record(&a->reg, &a->rec, 1)) || (rc = test_fail(a, "record")))
 		return rc;
 	/* every jump and the record's publication in one call in the target (runtime_io) */
-	struct rt_commit_job j = {a->sites,	  a->nsites,
-				  a->reg.publish, a->reg.publish_byte,
-				  a->reg.journal, a->reg.journal_room};
+	struct rt_commit_job j = {.sites = a->sites,
+				  .nsites = a->nsites,
+				  .publish = a->reg.publish,
+				  .publish_byte = a->reg.publish_byte,
+				  .journal = a->reg.journal,
+				  .journal_room = a->reg.journal_room};
 	if ((rc = choose_thread(a)) || (rc = rt_commit(&a->rt, &a->rl, &a->tg, &j)) ||
 	    (rc = test_fail(a, "switch")))
 		return rc;
@@ -1045,7 +1023,10 @@ int main(int argc, char **argv)
 			mo.deadline_ms = (unsigned)(strtod(optarg, NULL) * 1000);
 			break;
 		case 'w':
-			wait_ms = (int)(strtod(optarg, NULL) * 1000);
+			wait_ms = (int)(strtod(optarg, &end) * 1000);
+			if (*end || wait_ms < 0)
+				return cli_fail("polus-apply", json, PX_INPUT,
+						"--wait needs a number of seconds, not %s", optarg);
 			break;
 		case 'W':
 			no_wait = 1;

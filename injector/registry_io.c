@@ -268,23 +268,86 @@ int ri_write_record(struct ri_ctx *r, const struct reg_patch *rec, int logged)
 	return rc;
 }
 
+/* The records idx[0..n) of the text *buf (*len) get state `state`. */
+static int set_states(struct ri_ctx *r, char **buf, size_t *len, const size_t *idx, size_t n,
+		      const char *state)
+{
+	for (size_t i = 0; i < n; i++) {
+		int e = reg_text_set_state(buf, len, idx[i], state);
+		if (e)
+			return fail(r, PX_INTERNAL,
+				    e == -1 ? "out of memory"
+					    : "registry of process %d: no record %zu",
+				    (int)r->tg->pid, idx[i]);
+	}
+	return 0;
+}
+
 int ri_set_state(struct ri_ctx *r, const size_t *idx, size_t n, const char *state, int logged)
 {
 	char *buf;
 	size_t len;
 	int rc = read_current(r, &buf, &len);
-	for (size_t i = 0; i < n && !rc; i++) {
-		int e = reg_text_set_state(&buf, &len, idx[i], state);
-		if (e)
-			rc = fail(r, PX_INTERNAL,
-				  e == -1 ? "out of memory"
-					  : "registry of process %d: no record %zu",
-				  (int)r->tg->pid, idx[i]);
-	}
+	if (!rc)
+		rc = set_states(r, &buf, &len, idx, n, state);
 	if (!rc)
 		rc = write_text(r, buf, len, logged);
 	free(buf);
 	return rc;
+}
+
+/* st for the registry's text going from cur (cur_len) to text (len). */
+static int stage(struct ri_ctx *r, const char *cur, size_t cur_len, const char *text, size_t len,
+		 struct ri_stage *st)
+{
+	size_t first = 0, end = len > cur_len ? len : cur_len;
+	if (end >= REG_MAP_SIZE)
+		return fail(r, PX_NOTAPPLY, "the registry of process %d is full", (int)r->tg->pid);
+	while (first < len && first < cur_len && cur[first] == text[first])
+		first++;
+	st->copy_len = len - first + 1; /* with its NUL */
+	st->copy = malloc(st->copy_len);
+	st->was = calloc(1, st->copy_len);
+	if (!st->copy || !st->was)
+		return fail(r, PX_INTERNAL, "out of memory");
+	memcpy(st->copy, text + first, st->copy_len);
+	if (pf_mem_read(r->memfd, r->addr + first, st->was, st->copy_len) != 0)
+		return fail(r, PX_INTERNAL, "cannot read the registry of process %d",
+			    (int)r->tg->pid);
+	st->at = r->addr + first;
+	st->at_byte = st->was[0];
+	st->journal = (r->addr + end + 1 + 15) & ~(uint64_t)15;
+	st->journal_room = r->addr + REG_MAP_SIZE - st->journal;
+	return 0;
+}
+
+int ri_stage_state(struct ri_ctx *r, const size_t *idx, size_t n, const char *state,
+		   struct ri_stage *st)
+{
+	char *cur = NULL, *buf = NULL;
+	size_t cur_len = 0, len = 0;
+	int rc = read_current(r, &cur, &cur_len);
+	memset(st, 0, sizeof(*st));
+	if (!rc && !(buf = malloc(cur_len + 1)))
+		rc = fail(r, PX_INTERNAL, "out of memory");
+	if (!rc) {
+		memcpy(buf, cur, cur_len + 1);
+		len = cur_len;
+	}
+	if (!rc)
+		rc = set_states(r, &buf, &len, idx, n, state);
+	if (!rc)
+		rc = stage(r, cur, cur_len, buf, len, st);
+	free(cur);
+	free(buf);
+	return rc;
+}
+
+void ri_stage_free(struct ri_stage *st)
+{
+	free(st->copy);
+	free(st->was);
+	memset(st, 0, sizeof(*st));
 }
 
 void ri_event(struct reg_event *ev, const char *action, const struct reg_patch *p,

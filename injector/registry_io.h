@@ -64,6 +64,23 @@ int ri_write_record(struct ri_ctx *r, const struct reg_patch *rec, int logged);
 /* Sets the state of records idx[0..n) (reg_decode's order) in the text there now. */
 int ri_set_state(struct ri_ctx *r, const size_t *idx, size_t n, const char *state, int logged);
 
+/*
+ * What ri_set_state would write, staged for an in-target commit (runtime_io.h's revert
+ * job) instead: the text from its first changed byte on (with its NUL) in *copy, the
+ * bytes there now in *was (both copy_len long, malloc'd), where (*at) and the byte there
+ * now (*at_byte), and free registry bytes after both texts for the journal.
+ */
+struct ri_stage {
+	uint64_t at;
+	uint8_t at_byte;
+	uint8_t *copy, *was;
+	size_t copy_len;
+	uint64_t journal, journal_room;
+};
+int ri_stage_state(struct ri_ctx *r, const size_t *idx, size_t n, const char *state,
+		   struct ri_stage *st);
+void ri_stage_free(struct ri_stage *st);
+
 /* A history line for patch p: now, by our real uid, the pause given, result ok. */
 void ri_event(struct reg_event *ev, const char *action, const struct reg_patch *p,
 	      uint64_t pause_ns);

@@ -11,10 +11,15 @@
  *   stop_threads    every thread stopped, none inside a site (retried as polus-apply
  *                   does), the sites checked again under the stop
  *   restore         the original bytes written back at every site, newest patch first,
- *                   then the records' state set to rolled-back (through /proc/PID/mem: no
- *                   system call of the target)
+ *                   and the records' state set to rolled-back, all by one call of polus's
+ *                   runtime in the target (polus_rt_commit, runtime_io.h): killed at any
+ *                   instant, polus-rollback leaves every site and the registry as before
+ *                   or as after (docs/transactions.md). A process whose registry records
+ *                   no runtime of this polus (patched by an older one) is restored
+ *                   through /proc/PID/mem, with a warning that it is not crash-atomic
  *   release         threads let go; EINTR'd calls re-issued; the pause measured; one
  *                   history line per patch undone
+ * One updater at a time: the update lock is taken first (update_lock.h; --wait).
  * Every change goes into the undo log as it is made; an error up to the end of restore
  * undoes it, newest first. The patch images stay mapped: a thread inside new code keeps
  * running it until it returns (as old invocations do on an apply), pointers into them may
@@ -31,8 +36,10 @@
 #include "ptrace_ctl.h"
 #include "registry_io.h"
 #include "rollback.h"
+#include "runtime_io.h"
 #include "session.h"
 #include "target.h"
+#include "test_kill.h"
 #include "thread_scan.h"
 #include "undo_log.h"
 #include "version.h"
@@ -58,6 +65,10 @@ struct rollback {
 	struct ri_ctx reg;
 	struct rb_ctx rb;
 	struct ul_log log;
+	struct rt_ctx rt;    /* polus's runtime in the target (runtime_io.h) */
+	int atomic;	     /* it is there: the restore is one call of it */
+	struct rl_ctx rl;    /* the thread that makes that call */
+	struct lk_lock lock; /* one updater at a time (update_lock.h) */
 	struct pt_group g;
 	int stopped;
 	size_t nthreads;
@@ -66,6 +77,7 @@ struct rollback {
 };
 
 static int quiet, json, check_only;
+static int wait_ms; /* --wait: for another updater of the process */
 /* POLUS_TEST_FAIL_AT=step:N (tests only): fail after the Nth change, as polus-apply does */
 static unsigned fail_step;
 
@@ -86,9 +98,9 @@ __attribute__((format(printf, 1, 2))) static void step(const char *fmt, ...)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: polus-rollback [--quiet] [--json] [--check] [--no-log] PID [NAME]\n"
-		"       polus-rollback [--quiet] [--json] [--check] [--no-log] --all PID\n"
-		"       polus-rollback [--quiet] [--json] [--check] [--no-log] --to NAME PID\n"
+		"usage: polus-rollback [options] PID [NAME]\n"
+		"       polus-rollback [options] --all PID\n"
+		"       polus-rollback [options] --to NAME PID\n"
 		"       polus-rollback --version\n"
 		"Undoes polus patches in the running process PID, live: the original code comes\n"
 		"back at every function a patch redirected, all threads stopped briefly. Without\n"
@@ -99,6 +111,8 @@ static void usage(FILE *f)
 		"                 process started as\n"
 		"  -t, --to NAME  undo the patches applied after NAME: back to the state right\n"
 		"                 after NAME\n"
+		"  -w, --wait SECS  another polus-apply or polus-rollback is updating PID:\n"
+		"                 wait up to SECS for it (default: refuse at once, exit 3)\n"
 		"  -c, --check    run every check of the rollback and change nothing: exit 0\n"
 		"                 when it would roll back, else the code it would give\n"
 		"  -L, --no-log   do not log the rollback or refusal to the system log (also\n"
@@ -162,10 +176,43 @@ static int stop_threads(struct rollback *r)
 	return 0;
 }
 
+/* Every site and the records' state by one call of the runtime, in a thread held. */
+static int restore_atomic(struct rollback *r)
+{
+	struct pt_thread *t = ss_pick_worker(r->pid, &r->g);
+	struct ri_stage st = {0};
+	int rc;
+	if (!t)
+		return fail(r, PX_INTERNAL, "no stopped thread to work with");
+	if ((rc = rl_attach(&r->rl, t, &r->tg.maps)) ||
+	    (rc = ri_stage_state(&r->reg, r->rb.undo, r->rb.nundo, REG_STATE_ROLLED_BACK, &st))) {
+		ri_stage_free(&st);
+		return rc;
+	}
+	struct rt_commit_job j = {.sites = r->rb.sites,
+				  .nsites = r->rb.nsites,
+				  .publish = st.at,
+				  .publish_byte = st.at_byte,
+				  .journal = st.journal,
+				  .journal_room = st.journal_room,
+				  .revert = 1,
+				  .copy = st.copy,
+				  .was = st.was,
+				  .copy_len = st.copy_len};
+	rc = rt_commit(&r->rt, &r->rl, &r->tg, &j);
+	ri_stage_free(&st);
+	return rc;
+}
+
 static int restore(struct rollback *r)
 {
-	int rc;
-	if ((rc = ri_read(&r->reg)) || (rc = rb_restore(&r->rb, &r->log, &r->reg, undo_write, r)))
+	int rc = ri_read(&r->reg);
+	if (!rc && r->atomic)
+		rc = restore_atomic(r);
+	else if (!rc)
+		rc = rb_restore(&r->rb, &r->log, &r->reg, undo_write, r);
+	tk_step("restored");
+	if (rc)
 		return rc;
 	if (fail_step)
 		return fail(r, PX_INTERNAL,
@@ -250,13 +297,16 @@ static int check_live(struct rollback *r)
 static int run(struct rollback *r)
 {
 	int rc;
-	if ((rc = ss_check_process(r->pid, &r->tg, &r->have_tg, r->err, sizeof(r->err))))
+	if ((rc = ss_take_lock(&r->lock, r->pid, wait_ms, r->err, sizeof(r->err))) ||
+	    (rc = ss_check_process(r->pid, &r->tg, &r->have_tg, r->err, sizeof(r->err))) ||
+	    (rc = rt_open(&r->rt, r->err, sizeof(r->err))))
 		return rc;
 	if ((r->memfd = pf_mem_open(r->pid, 1)) < 0)
 		return fail(r, r->memfd == -EACCES || r->memfd == -EPERM ? PX_INPUT : PX_INTERNAL,
 			    "cannot open the memory of process %d: %s", (int)r->pid,
 			    strerror(-r->memfd));
 	ri_init(&r->reg, r->memfd, &r->tg, &r->log, r->err, sizeof(r->err));
+	rl_init(&r->rl, r->pid, r->memfd, 0, &r->log, r->err, sizeof(r->err));
 	rb_init(&r->rb, r->pid, r->memfd, r->err, sizeof(r->err));
 	if ((rc = plan(r)))
 		return rc;
@@ -266,8 +316,13 @@ static int run(struct rollback *r)
 				      : "it runs the release it started as");
 		return 0;
 	}
-	if ((rc = rb_sites(&r->rb)))
+	if ((rc = rb_sites(&r->rb)) || (rc = rt_find(&r->rt, &r->tg, r->memfd, &r->atomic)))
 		return rc;
+	if (!r->atomic && !check_only)
+		fprintf(stderr,
+			"%s: warning: process %d holds no runtime of this polus (patched by an "
+			"older one): the rollback is not crash-atomic\n",
+			TOOL, (int)r->pid);
 	say_plan(r);
 	if (check_only)
 		return check_live(r);
@@ -315,19 +370,16 @@ static void print_json(const struct rollback *r)
 
 static int parse_args(int argc, char **argv, struct rollback *r)
 {
-	static const struct option opts[] = {{"all", no_argument, 0, 'a'},
-					     {"to", required_argument, 0, 't'},
-					     {"quiet", no_argument, 0, 'q'},
-					     {"json", no_argument, 0, 'j'},
-					     {"check", no_argument, 0, 'c'},
-					     {"no-log", no_argument, 0, 'L'},
-					     {"help", no_argument, 0, 'h'},
-					     {"version", no_argument, 0, 'V'},
-					     {0, 0, 0, 0}};
+	static const struct option opts[] = {
+	    {"all", no_argument, 0, 'a'},	 {"to", required_argument, 0, 't'},
+	    {"quiet", no_argument, 0, 'q'},	 {"json", no_argument, 0, 'j'},
+	    {"check", no_argument, 0, 'c'},	 {"no-log", no_argument, 0, 'L'},
+	    {"help", no_argument, 0, 'h'},	 {"version", no_argument, 0, 'V'},
+	    {"wait", required_argument, 0, 'w'}, {0, 0, 0, 0}};
 	int c, nmodes = 0;
 	char *end;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "at:qjcLhV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "at:qjcLhVw:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
 			r->mode = RB_ALL;
@@ -337,6 +389,12 @@ static int parse_args(int argc, char **argv, struct rollback *r)
 			r->mode = RB_TO;
 			r->name = optarg;
 			nmodes++;
+			break;
+		case 'w':
+			wait_ms = (int)(strtod(optarg, &end) * 1000);
+			if (*end || wait_ms < 0)
+				return cli_fail(TOOL, json, PX_INPUT,
+						"--wait needs a number of seconds, not %s", optarg);
 			break;
 		case 'q':
 			quiet = 1;
@@ -360,6 +418,9 @@ static int parse_args(int argc, char **argv, struct rollback *r)
 			if (optopt == 't')
 				cli_fail(TOOL, json, PX_INPUT,
 					 "--to needs a patch name (see --help)");
+			else if (optopt == 'w')
+				cli_fail(TOOL, json, PX_INPUT,
+					 "--wait needs a number of seconds (see --help)");
 			else if (optopt)
 				cli_fail(TOOL, json, PX_INPUT, "unknown option -%c (see --help)",
 					 optopt);
@@ -408,6 +469,8 @@ int main(int argc, char **argv)
 	else if (json)
 		print_json(&r);
 	rb_free(&r.rb);
+	rt_close(&r.rt);
+	lk_release(&r.lock);
 	ri_free(&r.reg);
 	ul_free(&r.log);
 	if (r.have_tg)

@@ -32,7 +32,9 @@ int rt_open(struct rt_ctx *c, char *err, size_t errlen)
 	c->err = err;
 	c->errlen = errlen;
 	if (tst_rt_path(path, sizeof(path)) != 0)
-		return fail(c, PX_INTERNAL, "cannot find polus-rt.so: %m");
+		return fail(c, PX_INTERNAL,
+			    "polus-rt.so is not beside this tool nor in ../lib/polus: "
+			    "set POLUS_RT to its path");
 	if (ld_open_runtime(path, &c->lp, err, errlen) != 0)
 		return fail(c, PX_INTERNAL, "the runtime: %s", err);
 	c->have_lp = 1;
@@ -145,30 +147,63 @@ static size_t protect_calls(struct sc_call *out, uint64_t addr, uint32_t len, in
 	return 2;
 }
 
-/* The journal of job j, in memory; *len its size. */
+/* The bytes site s holds now (old) and will hold (new); the length written. */
+static int site_bytes(const struct rt_commit_job *j, const struct ps_site *s,
+		      uint8_t old[RT_SITE_MAX], uint8_t new[RT_SITE_MAX])
+{
+	uint8_t jmp[PS_JMP_LEN];
+	if (ps_encode(s, jmp) != 0 || s->norig > RT_SITE_MAX)
+		return -1;
+	memcpy(j->revert ? new : old, s->orig, s->norig);
+	memcpy(j->revert ? old : new, jmp, PS_JMP_LEN);
+	return j->revert ? (int)s->norig : PS_JMP_LEN;
+}
+
+/* The journal's entry for the site at addr, if one is there already (a chain's). */
+static struct polus_rt_site *entry_at(struct polus_rt_journal *jn, uint64_t addr)
+{
+	for (uint32_t i = 0; i < jn->nsites; i++)
+		if (jn->sites[i].addr == addr)
+			return &jn->sites[i];
+	return NULL;
+}
+
+/* The journal of job j, in memory, with the registry bytes to copy after it; *len its size. */
 static struct polus_rt_journal *build_journal(const struct rt_commit_job *j,
 					      const struct pf_maps *m, size_t *len)
 {
-	*len = sizeof(struct polus_rt_journal) + j->nsites * sizeof(struct polus_rt_site);
+	size_t head = sizeof(struct polus_rt_journal) + j->nsites * sizeof(struct polus_rt_site);
+	*len = head + j->copy_len;
 	struct polus_rt_journal *jn = calloc(1, *len);
 	if (!jn)
 		return NULL;
 	jn->size = sizeof(*jn);
-	jn->nsites = (uint32_t)j->nsites;
 	jn->publish = j->publish;
 	jn->publish_byte = j->publish_byte;
 	jn->publish_prot = (uint32_t)prot_at(m, j->publish);
+	jn->copy_len = j->copy_len;
+	jn->copy_src = j->copy_len ? j->journal + head : 0;
+	if (j->copy_len)
+		memcpy((uint8_t *)jn + head, j->copy, j->copy_len);
 	for (size_t i = 0; i < j->nsites; i++) {
 		const struct ps_site *s = &j->sites[i];
-		struct polus_rt_site *r = &jn->sites[i];
-		r->addr = s->site;
-		r->len = PS_JMP_LEN;
-		r->prot = (uint32_t)prot_at(m, s->site);
-		memcpy(r->old_bytes, s->orig, PS_JMP_LEN);
-		if (ps_encode(s, r->new_bytes) != 0) {
+		uint8_t old[RT_SITE_MAX], new[RT_SITE_MAX];
+		int n = site_bytes(j, s, old, new);
+		struct polus_rt_site *r = entry_at(jn, s->site);
+		if (n < 0) {
 			free(jn);
 			return NULL;
 		}
+		if (r) { /* undone twice in one rollback: it ends as the older patch left it */
+			memcpy(r->new_bytes, new, (size_t)n);
+			continue;
+		}
+		r = &jn->sites[jn->nsites++];
+		r->addr = s->site;
+		r->len = (uint32_t)n;
+		r->prot = (uint32_t)prot_at(m, s->site);
+		memcpy(r->old_bytes, old, (size_t)n);
+		memcpy(r->new_bytes, new, (size_t)n);
 	}
 	return jn;
 }
@@ -186,7 +221,9 @@ static size_t commit_calls(const struct polus_rt_journal *jn, long fd, int mprot
 	}
 	for (uint32_t i = 0; i <= jn->nsites; i++) {
 		uint64_t a = i < jn->nsites ? jn->sites[i].addr : jn->publish;
-		uint32_t len = i < jn->nsites ? jn->sites[i].len : 1;
+		uint32_t len = i < jn->nsites ? jn->sites[i].len
+			       : jn->copy_len ? (uint32_t)jn->copy_len
+					      : 1;
 		int prot = (int)(i < jn->nsites ? jn->sites[i].prot : jn->publish_prot);
 		if (mprotect)
 			n += protect_calls(out + n, a, len, prot);
@@ -247,21 +284,68 @@ static int write_journal(struct rt_ctx *c, struct rl_ctx *rl, const struct rt_co
 	return 0;
 }
 
-/* After the commit: each jump in the undo log, as write_jump logged it before. */
-static int log_jumps(struct rt_ctx *c, struct rl_ctx *rl, const struct rt_commit_job *j)
+/* The undo log's entry for write i of the commit (the registry's: i == nsites). */
+static struct ul_entry *log_write(struct rl_ctx *rl, const struct rt_commit_job *j, size_t i)
 {
-	for (size_t i = 0; i < j->nsites; i++) {
-		const struct ps_site *s = &j->sites[i];
-		struct ul_entry *e = ul_add(rl->log, UL_BYTES, s->site, s->norig, s->orig,
-					    "the jump in %s", s->name);
+	const struct ps_site *s = &j->sites[i < j->nsites ? i : 0];
+	uint8_t jmp[PS_JMP_LEN];
+	struct ul_entry *e;
+	if (i == j->nsites)
+		return ul_add(rl->log, UL_BYTES, j->publish, j->copy_len, j->was,
+			      "the registry's records");
+	if (j->revert)
+		return ps_encode(s, jmp) == 0 ? ul_add(rl->log, UL_BYTES, s->site, PS_JMP_LEN, jmp,
+						       "the entry of %s restored", s->name)
+					      : NULL;
+	e = ul_add(rl->log, UL_BYTES, s->site, s->norig, s->orig, "the jump in %s", s->name);
+	if (e)
+		e->leads_to = s->target;
+	return e;
+}
+
+/*
+ * After the commit: each site (and the registry's bytes of a revert) in the undo log, as
+ * if written here. All are made before the first is counted: a failure injected at any of
+ * them undoes them all.
+ */
+static int log_writes(struct rt_ctx *c, struct rl_ctx *rl, const struct rt_commit_job *j)
+{
+	size_t n = j->nsites + (j->copy_len ? 1 : 0), first = rl->log->n;
+	for (size_t i = 0; i < n; i++) {
+		struct ul_entry *e = log_write(rl, j, i);
 		if (!e)
 			return fail(c, PX_INTERNAL, "out of memory");
-		e->leads_to = s->target;
-		int rc = ul_made(rl->log, e, c->err, c->errlen);
+		e->made = 1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int rc = ul_made(rl->log, &rl->log->v[first + i], c->err, c->errlen);
 		if (rc)
 			return rc;
 	}
 	return 0;
+}
+
+/* The site of the journal's entry i (entries: the sites' distinct addresses, in order). */
+static const struct ps_site *entry_site(const struct rt_commit_job *j, size_t i)
+{
+	for (size_t k = 0; k < j->nsites; k++) {
+		size_t seen = 0;
+		while (seen < k && j->sites[seen].site != j->sites[k].site)
+			seen++;
+		if (seen == k && i-- == 0)
+			return &j->sites[k];
+	}
+	return &j->sites[0];
+}
+
+/* The registry holds the bytes a revert's commit copies in (the commit ran to its end). */
+static int copied(struct rl_ctx *rl, const struct rt_commit_job *j)
+{
+	uint8_t *now = malloc(j->copy_len);
+	int same = now && pf_mem_read(rl->memfd, j->publish, now, j->copy_len) == 0 &&
+		   memcmp(now, j->copy, j->copy_len) == 0;
+	free(now);
+	return same;
 }
 
 /* The outcome of the call: res from polus_rt_commit, or the mechanism failed (rc). */
@@ -269,15 +353,17 @@ static int outcome(struct rt_ctx *c, struct rl_ctx *rl, const struct rt_commit_j
 		   long res)
 {
 	uint8_t pub = 0;
-	if (rc) { /* did it run to the end? the publish byte says */
-		if (pf_mem_read(rl->memfd, j->publish, &pub, 1) == 0 && pub == j->publish_byte)
+	if (rc) { /* did it run to the end? the registry says */
+		if (j->copy_len ? copied(rl, j)
+				: pf_mem_read(rl->memfd, j->publish, &pub, 1) == 0 &&
+				      pub == j->publish_byte)
 			return 0;
 		return fail(c, PX_INTERNAL, "the commit in thread %d failed: %s",
 			    (int)rl->rs.t->tid, strerror(-rc));
 	}
 	if (res <= -RT_ESITE && res > -RT_ESITE - (long)j->nsites)
 		return fail(c, PX_NOTAPPLY, "function %s changed since it was checked",
-			    j->sites[-res - RT_ESITE].name);
+			    entry_site(j, (size_t)(-res - RT_ESITE))->name);
 	if (res)
 		return fail(c, PX_INTERNAL, "the commit in process %d failed: %s", (int)rl->pid,
 			    strerror((int)-res));
@@ -305,5 +391,5 @@ int rt_commit(struct rt_ctx *c, struct rl_ctx *rl, const struct tg_info *tg,
 	rc = rs_fncall(&rl->rs, c->base + c->off_commit, args, &res);
 	if ((rc = outcome(c, rl, j, rc, res)))
 		return rc;
-	return log_jumps(c, rl, j);
+	return log_writes(c, rl, j);
 }

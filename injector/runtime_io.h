@@ -49,7 +49,13 @@ int rt_find(struct rt_ctx *c, struct tg_info *tg, int memfd, int *found);
 int rt_ensure(struct rt_ctx *c, struct rl_ctx *rl, struct tg_info *tg, int memfd,
 	      struct ld_target tgt);
 
-/* What one commit changes: the sites (jumps prepared) and the record's publish byte. */
+/*
+ * What one commit changes: the sites (jumps prepared) and the record's publish byte; or,
+ * revert set (a rollback), each site's jump back to its original bytes (a site listed
+ * again, a chain's patches jumping from one entry, takes the last one's bytes) and the
+ * registry's text from `publish` on replaced by copy[0..copy_len) (its byte there now is
+ * publish_byte; was: the copy_len bytes there now, for the undo log).
+ */
 struct rt_commit_job {
 	const struct ps_site *sites;
 	size_t nsites;
@@ -57,12 +63,15 @@ struct rt_commit_job {
 	uint8_t publish_byte;
 	uint64_t journal; /* free registry bytes for the journal (logged before written) */
 	uint64_t journal_room;
+	int revert;
+	const uint8_t *copy, *was;
+	size_t copy_len;
 };
 
 /*
- * Runs polus_rt_commit in rl's thread (all threads stopped): 0 when every jump and the
- * publish byte are written, each jump then logged (undo_log, made) so a later failure of
- * this apply takes it back as before; PX_NOTAPPLY/PX_INTERNAL with nothing changed.
+ * Runs polus_rt_commit in rl's thread (all threads stopped): 0 when every site and the
+ * registry are written, each then logged (undo_log, made) so a later failure of this
+ * operation takes it back as before; PX_NOTAPPLY/PX_INTERNAL with nothing changed.
  */
 int rt_commit(struct rt_ctx *c, struct rl_ctx *rl, const struct tg_info *tg,
 	      const struct rt_commit_job *j);

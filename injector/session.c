@@ -9,6 +9,36 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
+
+int ss_take_lock(struct lk_lock *l, pid_t pid, int wait_ms, char *err, size_t errlen)
+{
+	pid_t holder;
+	char comm[64];
+	if (lk_acquire(l, pid, wait_ms, &holder, comm, sizeof(comm)) != -EBUSY)
+		return 0;
+	if (strncmp(comm, "polus-", 6) == 0)
+		return px_err(err, errlen, PX_UNSAFE,
+			      "process %d is being updated by process %d (%s): try again, or "
+			      "--wait SECONDS",
+			      (int)pid, (int)holder, comm);
+	return px_err(err, errlen, PX_UNSAFE,
+		      "process %d is already traced by process %d (a debugger?)", (int)pid,
+		      (int)holder);
+}
+
+struct pt_thread *ss_pick_worker(pid_t pid, struct pt_group *g)
+{
+	char buf[32];
+	for (size_t i = 0; i < g->n; i++) {
+		struct pt_thread *c = &g->v[i];
+		if (c->state == PT_STOPPED && c->event && c->nsignals == 0 &&
+		    pf_status_field(pid, c->tid, "Seccomp", buf, sizeof(buf)) == 0 &&
+		    atoi(buf) != 2)
+			return c;
+	}
+	return pt_pick(g);
+}
 
 int ss_check_process(pid_t pid, struct tg_info *t, int *have_tg, char *err, size_t errlen)
 {

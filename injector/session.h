@@ -4,11 +4,28 @@
  * dynamically linked, no debugger holds it), the real-time priority taken while threads
  * of the target are held, and the termination signals held off while the process is
  * being changed (a Ctrl-C then would leave threads without their EINTR fix-up, or a
- * half-made switch). Shared by polus-apply and polus-rollback. Nothing prints.
+ * half-made switch), one updater at a time (update_lock.h), and the thread chosen to
+ * run the injected calls. Shared by polus-apply and polus-rollback. Nothing prints.
  */
 #ifndef POLUS_SESSION_H
 #define POLUS_SESSION_H
+#include "ptrace_ctl.h"
 #include "target.h"
+#include "update_lock.h"
+
+/*
+ * Takes the update lock of process pid (update_lock.h), waiting up to wait_ms for another
+ * updater: 0, or PX_UNSAFE naming the other updater (or the debugger) in err. Other
+ * failures are left to ss_check_process and the stops, which say why.
+ */
+int ss_take_lock(struct lk_lock *l, pid_t pid, int wait_ms, char *err, size_t errlen);
+
+/*
+ * The stopped thread of g to run injected calls in: one stopped by us (not by a
+ * signal), with no signal pending for it, outside seccomp filter mode if there is one.
+ * NULL if none is stopped.
+ */
+struct pt_thread *ss_pick_worker(pid_t pid, struct pt_group *g);
 
 /*
  * Opens the process (tg_open; *have_tg set once t must be tg_closed) and checks it.

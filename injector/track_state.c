@@ -2,6 +2,7 @@
  * track_state — the runtime's write tracking state, read from outside (see track_state.h).
  */
 #include "track_state.h"
+#include "beside.h"
 #include "jsonout.h"
 #include "procfs.h"
 #include "target.h"
@@ -21,14 +22,7 @@ int tst_rt_path(char *buf, size_t len)
 		snprintf(buf, len, "%s", env);
 		return 0;
 	}
-	ssize_t n = readlink("/proc/self/exe", buf, len - 16);
-	if (n <= 0)
-		return -errno;
-	buf[n] = 0;
-	char *slash = strrchr(buf, '/');
-	snprintf(slash ? slash + 1 : buf, len - (size_t)(slash ? slash + 1 - buf : 0),
-		 "polus-rt.so");
-	return 0;
+	return px_beside_me("polus-rt.so", buf, len);
 }
 
 uint64_t tst_recorded_base(const char *text, const char *id)

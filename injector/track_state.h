@@ -22,7 +22,7 @@ struct tst_runtime {
 	uint64_t off_arm, off_start, off_end, off_carry, off_state;
 };
 
-/* Our polus-rt.so: $POLUS_RT, else next to the running executable. */
+/* Our polus-rt.so: $POLUS_RT, else beside the running executable (beside.h). */
 int tst_rt_path(char *buf, size_t len);
 /* The base of the newest `runtime` line of registry text with build-id id, or 0. */
 uint64_t tst_recorded_base(const char *text, const char *id);

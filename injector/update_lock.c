@@ -54,6 +54,7 @@ int lk_acquire(struct lk_lock *l, pid_t pid, int wait_ms, pid_t *holder, char *h
 	       size_t commlen)
 {
 	uint64_t end = pt_now_ns() + (uint64_t)wait_ms * 1000000u;
+	int gone = 0; /* times the holder had exited when we looked (it let go meanwhile) */
 	memset(l, 0, sizeof(*l));
 	l->pid = pid;
 	*holder = 0;
@@ -74,6 +75,8 @@ int lk_acquire(struct lk_lock *l, pid_t pid, int wait_ms, pid_t *holder, char *h
 		*holder = tracer_of(pid, tid, holder_comm, commlen);
 		if (e == EPERM && *holder == 0 && tracer_of(pid, pid, holder_comm, commlen) == 0)
 			return -EPERM; /* not traced: we may not trace it */
+		if (*holder > 0 && !holder_comm[0] && kill(*holder, 0) != 0 && gone++ < 50)
+			continue; /* the holder just exited: the lock is free, or about to be */
 		if (pt_now_ns() >= end)
 			return -EBUSY;
 		struct timespec ts = {0, 20 * 1000000};

@@ -13,7 +13,7 @@ $(BUILD)/polus-rt.so: $(RT_SRCS) runtime/rt_abi.h runtime/rt_track.h runtime/rt_
 	$(CC) $(RT_CFLAGS) -shared -nostdlib -Wl,-z,defs -Wl,--build-id -o $@ $(RT_SRCS)
 
 tools: $(BUILD)/polus-rt.so
-INSTALL_BIN += $(BUILD)/polus-rt.so
+INSTALL_LIB += $(BUILD)/polus-rt.so
 
 # tests/stopfree/rt-switch.t: runtime/rt_switch in-process, switching padded functions of
 # the test program itself (built with the build profile's padding), also after endbr64.

@@ -9,7 +9,10 @@
  * NUL terminator becomes the first byte of the patch's record, so the record appears exactly when
  * every jump is in place (versionfiles/registry_format.h). Returns 0; -EILSEQ + 0 if the publish
  * byte is not 0, -(RT_ESITE + i) if site i holds other bytes (nothing written); or -errno of a
- * failed mprotect (what was written is written back first).
+ * failed mprotect (what was written is written back first). A rollback is the same
+ * call the other way (each site's jump is its old bytes, its original bytes the new) with
+ * the registry's changed text copied in last (copy_len): the records' state changes
+ * exactly when every site is restored.
  */
 #ifndef POLUS_RT_ABI_H
 #define POLUS_RT_ABI_H
@@ -30,11 +33,16 @@ struct polus_rt_site {
 struct polus_rt_journal {
 	uint32_t size; /* sizeof(struct polus_rt_journal) */
 	uint32_t nsites;
-	uint64_t publish;      /* the registry byte that publishes the record (0 now) */
+	uint64_t publish;      /* the registry byte that publishes the change */
 	uint32_t publish_prot; /* PROT_* of the registry's mapping */
-	uint8_t publish_byte;
-	uint8_t flags; /* RT_* */
+	uint8_t publish_byte;  /* copy_len 0: written at publish (0 there now) */
+	uint8_t flags;	       /* RT_* */
 	uint8_t pad[2];
+	/* copy_len > 0 (a rollback): copy_len bytes from copy_src are written at publish
+	 * instead, whose byte now must be publish_byte: the registry's text from its first
+	 * changed byte, with its NUL */
+	uint64_t copy_src;
+	uint64_t copy_len;
 	struct polus_rt_site sites[];
 };
 

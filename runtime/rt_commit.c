@@ -92,7 +92,10 @@ static long write_all(const struct polus_rt_journal *j, long memfd)
 	for (done = 0; done < j->nsites && !rc; done++)
 		rc = poke(memfd, j->sites[done].addr, j->sites[done].new_bytes, j->sites[done].len,
 			  j->sites[done].prot);
-	if (!rc)
+	if (!rc && j->copy_len)
+		rc = poke(memfd, j->publish, (const uint8_t *)j->copy_src, (uint32_t)j->copy_len,
+			  j->publish_prot);
+	else if (!rc)
 		rc = poke(memfd, j->publish, &j->publish_byte, 1, j->publish_prot);
 	if (!rc)
 		return 0;
@@ -108,7 +111,7 @@ __attribute__((visibility("default"))) long polus_rt_commit(const struct polus_r
 	long memfd, rc;
 	if (j->size != sizeof(*j))
 		return -EILSEQ;
-	if (*(volatile uint8_t *)j->publish != 0)
+	if (*(volatile uint8_t *)j->publish != (j->copy_len ? j->publish_byte : 0))
 		return -EILSEQ;
 	for (i = 0; i < j->nsites; i++) {
 		const struct polus_rt_site *s = &j->sites[i];

@@ -12,6 +12,7 @@
  * is built under temporary names so an error leaves no partial OUT.so behind.
  */
 #include "mkpatch_patch.h"
+#include "beside.h"
 #include "elffile.h"
 #include "formats.h"
 #include "exitcodes.h"
@@ -74,24 +75,11 @@ static void progress(struct pb *b, int step, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* FILE next to this binary: build/ side by side, build/san one up, installed
- * PREFIX/lib/polus (malloc'd), or NULL. */
+/* FILE next to this binary (beside.h), malloc'd, or NULL. */
 static char *beside_me(const char *file)
 {
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n <= 0)
-		return NULL;
-	self[n] = 0;
-	char *dir = dirname(self);
-	const char *tries[] = {"%s/%s", "%s/../%s", "%s/../lib/polus/%s"};
-	for (size_t i = 0; i < sizeof(tries) / sizeof(tries[0]); i++) {
-		char *p = xasprintf(tries[i], dir, file);
-		if (!access(p, R_OK))
-			return p;
-		free(p);
-	}
-	return NULL;
+	char p[PATH_MAX];
+	return px_beside_me(file, p, sizeof(p)) == 0 ? xstrdup(p) : NULL;
 }
 
 /* polus.so: $POLUS_PLUGIN, else next to this binary (beside_me). */

@@ -35,6 +35,29 @@ gcc -O2 -g -fplugin="$P/lib/polus/polus.so" -o "$TMP/b" "$TMP/b.c" || fail "buil
 "$P/bin/polus-mkpatch" --diff "$TMP/a" "$TMP/b" | grep -q 'f' || fail "installed polus-mkpatch --diff"
 ok "the installed plugin records; the installed polus-mkpatch reads it"
 
+# the installed tools update a live process: polus-apply finds its runtime in lib/polus
+cat >"$TMP/loop.c" <<'C'
+#include <stdio.h>
+#include <unistd.h>
+__attribute__((noinline)) int answer(void) { return 1; }
+int main(void) { for (;;) { printf("%d\n", answer()); fflush(stdout); usleep(20000); } }
+C
+sed 's/return 1;/return 2;/' "$TMP/loop.c" >"$TMP/loop2.c"
+gcc -O2 -g -fplugin="$P/lib/polus/polus.so" -o "$TMP/loop" "$TMP/loop.c" || fail "building loop"
+gcc -O2 -g -fplugin="$P/lib/polus/polus.so" -o "$TMP/loop2" "$TMP/loop2.c" || fail "building loop2"
+"$P/bin/polus-mkpatch" -q "$TMP/loop" "$TMP/loop2" -o "$TMP/l12.so" >"$TMP/mk.out" 2>&1 ||
+	fail "installed polus-mkpatch: $(tail -3 "$TMP/mk.out")"
+"$TMP/loop" >"$TMP/loop.out" &
+LPID=$!
+track_pid $LPID
+wait_for 10 grep -qx 1 "$TMP/loop.out" || fail "loop does not run"
+"$P/bin/polus-apply" -q "$LPID" "$TMP/l12.so" || fail "the installed polus-apply failed"
+wait_for 10 sh -c 'tail -n 1 "$1" | grep -qx 2' _ "$TMP/loop.out" || fail "the patch is not live"
+grep -q 'polus:polus-rt' "/proc/$LPID/maps" || fail "no runtime mapped from lib/polus"
+"$P/bin/polus-rollback" -q "$LPID" || fail "the installed polus-rollback failed"
+wait_for 10 sh -c 'tail -n 1 "$1" | grep -qx 1' _ "$TMP/loop.out" || fail "the rollback is not live"
+ok "the installed polus-apply and polus-rollback update a live process"
+
 # completion: load as bash-completion would (by the command's name), then complete
 complete_words() { # complete_words WORD...: the candidates for the last word
 	bash -c '. "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
