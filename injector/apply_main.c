@@ -708,6 +708,13 @@ static int fill_record(struct apply *a)
 			a->rec.data[a->rec.ndata++] = (struct reg_live){line, colon + 2};
 		}
 	}
+	/* what polus-rollback syncs back before the old code takes over again */
+	if (!(a->rec.back = calloc(vf->ndata + 1, sizeof(*a->rec.back))))
+		return fail(a, PX_INTERNAL, "out of memory");
+	for (size_t i = 0; i < vf->ndata; i++)
+		if (vf->data[i].variable && vf->data[i].sync_new2old_addr)
+			a->rec.back[a->rec.nback++] = (struct reg_back){
+			    vf->data[i].variable, a->img.base + vf->data[i].sync_new2old_addr};
 	return 0;
 }
 
@@ -1116,6 +1123,7 @@ int main(int argc, char **argv)
 	free(a.rec.fns);
 	free(a.rec.live);
 	free(a.rec.data);
+	free(a.rec.back);
 	da_report_free(&a.drep);
 	ta_free(&a.ta);
 	free(a.wr);

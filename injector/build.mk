@@ -28,7 +28,7 @@ $(BUILD)/tests/symresolve-test: $(BUILD)/obj/tests/unit/symresolve_test.o \
 tools: $(BUILD)/tests/symresolve-test
 
 # polus-rollback: the same process checks, stop and undo log as polus-apply.
-INJ_ROLLBACK_OBJS := $(patsubst %,$(BUILD)/obj/injector/%.o,rollback_main rollback session dryrun \
+INJ_ROLLBACK_OBJS := $(patsubst %,$(BUILD)/obj/injector/%.o,rollback_main rollback rollback_data session dryrun \
 	ptrace_ctl thread_scan patch_site registry_io remote_load remote_syscall seccomp_eval \
 	loader symresolve ifunc_self undo_log runtime_io update_lock placement track_state) $(INJ_BASE_OBJS) \
 	$(BUILD)/obj/versionfiles/versionfile.o $(COMMON_LIB)

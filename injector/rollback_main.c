@@ -9,7 +9,10 @@
  *                   must be the newest; --all; or --to NAME, every patch above NAME
  *   check_sites     each site still holds the jump its patch wrote
  *   stop_threads    every thread stopped, none inside a site (retried as polus-apply
- *                   does), the sites checked again under the stop
+ *                   does), the sites checked again under the stop; for a patch that
+ *                   changed the type of a variable, none running the patch's code either
+ *                   (retried up to RD_WAIT_MS, then exit 3), and each such variable synced
+ *                   back new -> old (rollback_data.h)
  *   restore         the original bytes written back at every site, newest patch first,
  *                   and the records' state set to rolled-back, all by one call of polus's
  *                   runtime in the target (polus_rt_commit, runtime_io.h): killed at any
@@ -36,6 +39,7 @@
 #include "ptrace_ctl.h"
 #include "registry_io.h"
 #include "rollback.h"
+#include "rollback_data.h"
 #include "runtime_io.h"
 #include "session.h"
 #include "target.h"
@@ -50,6 +54,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define STOP_TIMEOUT_MS 3000
@@ -172,11 +177,68 @@ static int stop_threads(struct rollback *r)
 	if (rc)
 		return rc;
 	r->nthreads = pt_nstopped(&r->g);
-	step("attached %zu thread%s", r->nthreads, r->nthreads == 1 ? "" : "s");
 	return 0;
 }
 
 /* Every site and the records' state by one call of the runtime, in a thread held. */
+static void sync_line(void *ctx, const char *text)
+{
+	(void)ctx;
+	step("%s", text);
+}
+
+/* The variables of the plan synced back, in the thread that makes the commit. */
+static int sync_back(struct rollback *r)
+{
+	if (!rd_count(&r->rb))
+		return 0;
+	if (rs_set_trampoline(&r->rl.rs, r->rt.base + r->rt.off_tramp) != 0)
+		return fail(r, PX_INTERNAL, "process %d: the runtime at 0x%llx is not ours",
+			    (int)r->pid, (unsigned long long)r->rt.base);
+	return rd_sync_back(&r->rb, &r->rl.rs, sync_line, r, r->err, sizeof(r->err));
+}
+
+static void release(struct rollback *r);
+
+/*
+ * Every thread stopped (stop_threads), and, when the plan syncs variables back, none
+ * running the code of their patch: retried with the threads let go in between, up to
+ * RD_WAIT_MS (then unsafe now, naming the thread).
+ */
+static int stop_without_new_code(struct rollback *r)
+{
+	uint64_t end = pt_now_ns() + (uint64_t)RD_WAIT_MS * 1000000u;
+	char what[256];
+	unsigned ms = 2, tries = 0;
+	for (;; tries++) {
+		int rc = stop_threads(r), busy;
+		if (rc)
+			return rc;
+		if (!rd_count(&r->rb))
+			break;
+		if (tg_refresh_maps(&r->tg) != 0)
+			return fail(r, PX_INTERNAL, "cannot re-read the map of process %d",
+				    (int)r->pid);
+		busy = rd_busy(&r->rb, &r->tg.maps, &r->g, r->memfd, what, sizeof(what));
+		if (busy < 0)
+			return fail(r, PX_INTERNAL, "out of memory");
+		if (!busy)
+			break;
+		release(r);
+		if (pt_now_ns() >= end)
+			return fail(r, PX_UNSAFE, "unsafe to roll back now: %s", what);
+		struct timespec ts = {0, (long)ms * 1000000};
+		nanosleep(&ts, NULL);
+		ms = ms < 64 ? ms * 2 : ms;
+	}
+	if (tries)
+		step("attached %zu thread%s (%u tr%s: the patch's code was running)", r->nthreads,
+		     r->nthreads == 1 ? "" : "s", tries + 1, tries ? "ies" : "y");
+	else
+		step("attached %zu thread%s", r->nthreads, r->nthreads == 1 ? "" : "s");
+	return 0;
+}
+
 static int restore_atomic(struct rollback *r)
 {
 	struct pt_thread *t = ss_pick_worker(r->pid, &r->g);
@@ -184,7 +246,7 @@ static int restore_atomic(struct rollback *r)
 	int rc;
 	if (!t)
 		return fail(r, PX_INTERNAL, "no stopped thread to work with");
-	if ((rc = rl_attach(&r->rl, t, &r->tg.maps)) ||
+	if ((rc = rl_attach(&r->rl, t, &r->tg.maps)) || (rc = sync_back(r)) ||
 	    (rc = ri_stage_state(&r->reg, r->rb.undo, r->rb.nundo, REG_STATE_ROLLED_BACK, &st))) {
 		ri_stage_free(&st);
 		return rc;
@@ -271,7 +333,7 @@ static int live_phases(struct rollback *r)
 	ul_fail_at(&r->log, fail_step);
 	ss_hold_signals();
 	ss_rt_enter();
-	if ((rc = stop_threads(r)) || (rc = restore(r)))
+	if ((rc = stop_without_new_code(r)) || (rc = restore(r)))
 		ul_undo_noting(&r->log, r->err, sizeof(r->err));
 	release(r);
 	ss_rt_leave();
@@ -318,6 +380,11 @@ static int run(struct rollback *r)
 	}
 	if ((rc = rb_sites(&r->rb)) || (rc = rt_find(&r->rt, &r->tg, r->memfd, &r->atomic)))
 		return rc;
+	if (!r->atomic && rd_count(&r->rb))
+		return fail(r, PX_NOTAPPLY,
+			    "process %d holds no runtime of this polus (patched by an older one): "
+			    "the variables whose type its patches changed cannot be synced back",
+			    (int)r->pid);
 	if (!r->atomic && !check_only)
 		fprintf(stderr,
 			"%s: warning: process %d holds no runtime of this polus (patched by an "

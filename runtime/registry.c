@@ -105,6 +105,11 @@ int reg_encode(const struct reg_patch *p, char **buf, size_t *len)
 		sb_field(&b, p->data[i].how);
 		sb_putc(&b, '\n');
 	}
+	for (size_t i = 0; i < p->nback; i++) {
+		sb_puts(&b, REG_LINE_BACK);
+		sb_field(&b, p->back[i].name);
+		sb_printf(&b, "\t0x%" PRIx64 "\n", p->back[i].addr);
+	}
 	sb_puts(&b, REG_LINE_END "\n");
 	if (b.oom) {
 		free(b.p);
@@ -183,6 +188,9 @@ void reg_free(struct reg_patch *p, size_t n)
 			free(p[i].data[k].how);
 		}
 		free(p[i].data);
+		for (size_t k = 0; k < p[i].nback; k++)
+			free(p[i].back[k].name);
+		free(p[i].back);
 	}
 	free(p);
 }
@@ -287,6 +295,18 @@ int reg_decode(const char *text, size_t len, struct reg_patch **out, size_t *n, 
 			nl->how = strdup(f[2]);
 			if (!nl->name || !nl->how)
 				goto oom;
+		} else if (strcmp(f[0], REG_LINE_BACK) == 0) {
+			struct reg_back *nb;
+			if (!cur || nf < 1 + REG_BACK_NFIELDS)
+				goto bad;
+			if (!(nb = realloc(cur->back, (cur->nback + 1) * sizeof(*nb))))
+				goto oom;
+			cur->back = nb;
+			nb = &nb[cur->nback++];
+			if (!(nb->name = strdup(f[1])))
+				goto oom;
+			if (parse_u64(f[2], &nb->addr, 16))
+				goto bad;
 		} else if (strcmp(f[0], REG_LINE_END) == 0) {
 			cur = NULL;
 		}

@@ -23,6 +23,12 @@ struct reg_live {
 	char *name, *how;
 };
 
+/* A variable whose type the patch changed: the patch's sync of it back, new -> old. */
+struct reg_back {
+	char *name;    /* the variable's KEY */
+	uint64_t addr; /* its sync new -> old, run-time address */
+};
+
 struct reg_patch {
 	char *name;
 	char *build_id;	     /* the patch's own NT_GNU_BUILD_ID, lower-case hex, or "-" */
@@ -36,6 +42,8 @@ struct reg_patch {
 	size_t nlive;
 	struct reg_live *data; /* `data` lines: name = the variable or check, how = what ran */
 	size_t ndata;
+	struct reg_back *back; /* `back` lines: the syncs a rollback runs */
+	size_t nback;
 };
 
 /* One line of the history (registry_format.h): an apply or a rollback. */

@@ -20,6 +20,9 @@
  *   data<TAB>NAME<TAB>WHAT     a variable whose type changed, or a check of the patch: what
  *                              polus-apply did at the switch ("synced old -> new (struct
  *                              stats, 16 -> 24 bytes); check clean"; absent: none)
+ *   back<TAB>NAME<TAB>SYNC-ADDR a variable whose type changed: its sync new -> old, which
+ *                              polus-rollback runs before the old code takes over (absent:
+ *                              none, or a patch applied by a polus before this line)
  *   end
  *   history<TAB>ACTION<TAB>NAME<TAB>BUILD-ID<TAB>UNIX-NS<TAB>UID<TAB>PAUSE-NS<TAB>RESULT
  *   history-dropped<TAB>COUNT
@@ -78,6 +81,8 @@
 #define REG_LIVE_NFIELDS 2 /* NAME HOW */
 #define REG_LINE_DATA "data"
 #define REG_DATA_NFIELDS 2 /* NAME WHAT */
+#define REG_LINE_BACK "back"
+#define REG_BACK_NFIELDS 2 /* NAME SYNC-ADDR */
 #define REG_LINE_END "end"
 #define REG_LINE_HISTORY "history"
 #define REG_HISTORY_NFIELDS 7 /* ACTION NAME BUILD-ID UNIX-NS UID PAUSE-NS RESULT */
