@@ -68,14 +68,14 @@ static double per_call(unsigned long (*loop)(unsigned long))
 }
 
 /* The `call rel32` to `old` in `fn` as a CALL site to `to`. */
-static int call_site(struct polus_rt_site *s, const uint8_t *fn, void *old, void *to)
+static int call_site(struct polus_rt_swsite *s, const uint8_t *fn, void *old, void *to)
 {
 	for (int i = 0; i < 128; i++) {
 		int32_t rel;
 		memcpy(&rel, fn + i + 1, 4);
 		if (fn[i] == 0xe8 &&
 		    (uint64_t)fn + i + 5 + (uint64_t)(int64_t)rel == (uint64_t)old) {
-			*s = (struct polus_rt_site){
+			*s = (struct polus_rt_swsite){
 			    0, (uint64_t)fn + i, (uint64_t)to, {0}, POLUS_RT_CALL};
 			memcpy(s->orig, fn + i, 5);
 			return 0;
@@ -84,9 +84,9 @@ static int call_site(struct polus_rt_site *s, const uint8_t *fn, void *old, void
 	return -1;
 }
 
-static void entry_site(struct polus_rt_site *s, void *f, void *to)
+static void entry_site(struct polus_rt_swsite *s, void *f, void *to)
 {
-	*s = (struct polus_rt_site){(uint64_t)f, site_of(f), (uint64_t)to, {0}, POLUS_RT_ENTRY};
+	*s = (struct polus_rt_swsite){(uint64_t)f, site_of(f), (uint64_t)to, {0}, POLUS_RT_ENTRY};
 	memcpy(s->orig, (void *)s->site, 2);
 }
 
@@ -109,7 +109,7 @@ static int write_entry_jump(void *f, void *to)
 
 int main(void)
 {
-	struct polus_rt_site s[3];
+	struct polus_rt_swsite s[3];
 	double t[NVAR][ROUNDS], m[NVAR];
 	static const char *const name[NVAR] = {"native", "stop-free", "stop-free + call site",
 					       "stop-the-world"};

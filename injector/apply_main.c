@@ -39,6 +39,7 @@
 #include "multi_cli.h"
 #include "oplog.h"
 #include "patch_site.h"
+#include "stopfree_apply.h"
 #include "switch_method.h"
 #include "placement.h"
 #include "procfs.h"
@@ -94,6 +95,7 @@ struct apply {
 	int hijacked; /* rl works through one of them */
 	size_t nthreads;
 	uint64_t load_pause_ns; /* the hijacked thread's stop while loading */
+	uint64_t agent_ns;	/* stop-free: the runtime's agent held for the load and switch */
 	struct ul_log log;	/* every change made to the process, until the switch is done */
 	struct rl_ctx rl;
 	struct ri_ctx reg;
@@ -404,7 +406,8 @@ static int prepare_sites(struct apply *a)
 	}
 	struct sw_facts facts;
 	sw_read_facts(a->pid, &facts); /* what cannot be read counts as absent */
-	sw_choose(a->sites, a->nsites, 0, &facts, &a->sw);
+	facts.data = vf->ndata != 0;
+	sw_choose(a->sites, a->nsites, 1, &facts, &a->sw);
 	return 0;
 }
 
@@ -448,12 +451,24 @@ static int choose_thread(struct apply *a)
 	return 0;
 }
 
+/* Stops thread tid (of the program, or the runtime's agent) to work with. */
+static int hijack_thread(struct apply *a, pid_t tid)
+{
+	int rc = pt_stop_one(a->pid, tid, &a->g, STOP_TIMEOUT_MS, a->err, sizeof(a->err));
+	if (rc == -EBUSY || rc == -ETIMEDOUT)
+		return PX_UNSAFE;
+	if (rc)
+		return rc == -ESRCH ? PX_INPUT : PX_INTERNAL;
+	a->stopped = 1;
+	return choose_thread(a);
+}
+
 /* Stops one thread to work with: one outside seccomp filter mode if there is one. */
 static int hijack(struct apply *a)
 {
 	pid_t *tids = NULL, tid = a->pid;
 	char buf[32];
-	int n = pf_tasks(a->pid, &tids), rc;
+	int n = pf_tasks(a->pid, &tids);
 	for (int i = 0; i < n; i++)
 		if (pf_status_field(a->pid, tids[i], "Seccomp", buf, sizeof(buf)) == 0 &&
 		    atoi(buf) != 2) {
@@ -461,13 +476,7 @@ static int hijack(struct apply *a)
 			break;
 		}
 	free(tids);
-	rc = pt_stop_one(a->pid, tid, &a->g, STOP_TIMEOUT_MS, a->err, sizeof(a->err));
-	if (rc == -EBUSY || rc == -ETIMEDOUT)
-		return PX_UNSAFE;
-	if (rc)
-		return rc == -ESRCH ? PX_INPUT : PX_INTERNAL;
-	a->stopped = 1;
-	return choose_thread(a);
+	return hijack_thread(a, tid);
 }
 
 /*
@@ -544,6 +553,7 @@ static int undo_unmap(void *ctx, uint64_t addr, uint64_t len)
 }
 
 static int write_code(struct apply *a, uint64_t addr, const void *buf, size_t len);
+static void say_switched(struct apply *a);
 
 static int undo_write(void *ctx, uint64_t addr, const void *buf, size_t len)
 {
@@ -760,6 +770,13 @@ static int switch_funcs(struct apply *a)
 	    (rc = test_fail(a, "switch")))
 		return rc;
 	ul_commit(&a->log); /* switched: never undone (pointers to the new code escape) */
+	say_switched(a);
+	return 0;
+}
+
+/* What the switch did, and which switch it was. */
+static void say_switched(struct apply *a)
+{
 	size_t nfn = distinct_functions(a);
 	char why[256];
 	vf_live_summary(&a->lp.vf, nfn, why, sizeof(why));
@@ -770,6 +787,33 @@ static int switch_funcs(struct apply *a)
 		step("switched %zu function%s (%zu jumps: copies in earlier patches too)%s%s", nfn,
 		     nfn == 1 ? "" : "s", a->nsites, why[0] ? "; " : "", why);
 	step("switch: %s (%s)", sw_name(a->sw.method), a->sw.why);
+}
+
+/*
+ * The stop-free switch (docs/stopfree.md): the record written unpublished, then every
+ * site switched and the record published in one call on the runtime's agent while the
+ * program runs. A test failure injected after the switch fires before it: the switch
+ * is not taken back (no thread is stopped to check that none runs the new code).
+ */
+static int switch_stopfree(struct apply *a)
+{
+	int rc;
+	a->reg.prefix = NULL; /* the runtime's line is published already */
+	if ((rc = ri_read(&a->reg)) || (rc = fill_record(a)) ||
+	    (rc = sf_record_fns(a->sites, a->nsites, &a->rec)) ||
+	    (rc = ri_write_record(&a->reg, &a->rec, 1)) || (rc = test_fail(a, "record")) ||
+	    (rc = test_fail(a, "switch")))
+		return rc;
+	struct rt_commit_job j = {.sites = a->sites,
+				  .nsites = a->nsites,
+				  .publish = a->reg.publish,
+				  .publish_byte = a->reg.publish_byte,
+				  .journal = a->reg.journal,
+				  .journal_room = a->reg.journal_room};
+	if ((rc = sf_commit(&a->rt, &a->rl, &j)))
+		return rc;
+	ul_commit(&a->log); /* switched: never undone (pointers to the new code escape) */
+	say_switched(a);
 	return 0;
 }
 
@@ -784,11 +828,66 @@ static int reuse_or_load(struct apply *a)
 	return 0;
 }
 
+/*
+ * Stop-free, once per process: one program thread held to load the runtime, publish its
+ * registry line and start its agent (stopfree_apply.h); all of it stays.
+ */
+static int start_agent(struct apply *a, int found, pid_t *agent)
+{
+	int rc;
+	if ((rc = hijack(a)) || (!found && (rc = clean_leftovers(a))) ||
+	    (rc = rt_ensure(&a->rt, &a->rl, &a->tg, a->memfd, ld_target_of(a))) ||
+	    (rc = ri_ensure(&a->reg, &a->rl, a->reg_absent)) ||
+	    (a->rt.fresh &&
+	     (rc = sf_publish_line(a->memfd, &a->tg, a->rt.line, a->err, sizeof(a->err)))) ||
+	    (rc = sf_start_agent(&a->rt, &a->rl, agent))) {
+		undo(a);
+		release(a);
+		return rc;
+	}
+	pid_t held = a->rl.rs.t->tid;
+	ul_commit(&a->log);
+	a->rt.fresh = 0;
+	release(a);
+	a->load_pause_ns = a->pause_ns;
+	step("started the runtime's agent (thread %d); held thread %d %.2f ms for it", (int)*agent,
+	     (int)held, (double)a->load_pause_ns / 1e6);
+	tmark("agent started, thread released");
+	return 0;
+}
+
+/*
+ * The stop-free phases: the patch loaded and switched by the runtime's agent, no thread
+ * of the program stopped (but once per process, to start the agent).
+ */
+static int live_stopfree(struct apply *a)
+{
+	int found = 0, rc = rt_find(&a->rt, &a->tg, a->memfd, &found), cleaned = !found;
+	pid_t agent = found ? sf_agent_find(a->pid) : 0;
+	if (rc || (!agent && (rc = start_agent(a, found, &agent))))
+		return rc;
+	if ((rc = hijack_thread(a, agent)) || (!cleaned && (rc = clean_leftovers(a))) ||
+	    (rc = reuse_or_load(a)) || (rc = test_fail(a, "load")) ||
+	    (rc = ri_ensure(&a->reg, &a->rl, a->reg_absent)) || (rc = test_fail(a, "registry")) ||
+	    (tmark("loaded by the agent"), rc = switch_stopfree(a))) {
+		undo(a);
+		release(a);
+		return rc;
+	}
+	release(a);
+	a->agent_ns = a->pause_ns;
+	a->pause_ns = a->load_pause_ns; /* the program's threads: held only to start the agent */
+	tmark("switched stop-free");
+	return 0;
+}
+
 /* The phases that touch the process; every exit leaves its threads running. */
 static int live_phases(struct apply *a)
 {
 	int rc = 0;
 	int found = 0;
+	if (a->sw.method == SW_STOP_FREE)
+		return live_stopfree(a);
 	if (a->again) /* the runtime is needed too: without it, one thread hijacked to load it */
 		rc = rt_find(&a->rt, &a->tg, a->memfd, &found);
 	if (rc || (!found && ((rc = hijack(a)) || (rc = clean_leftovers(a)))) ||
@@ -917,7 +1016,11 @@ static int run(struct apply *a)
 	ri_event(&ev, REG_ACT_APPLY, &a->rec, a->pause_ns);
 	if (ri_write_record(&a->reg, &a->rec, 0) != 0 || ri_add_events(&a->reg, &ev, 1) != 0)
 		a->err[0] = 0; /* pause 0 or no history line: not worth failing an applied patch */
-	if (a->again)
+	if (a->sw.method == SW_STOP_FREE)
+		step("pause %.2f ms: no thread of the program stopped for the switch (the "
+		     "runtime's agent loaded and switched in %.2f ms)",
+		     (double)a->pause_ns / 1e6, (double)a->agent_ns / 1e6);
+	else if (a->again)
 		step("pause %.2f ms (max over %zu thread%s)", (double)a->pause_ns / 1e6,
 		     a->nthreads, a->nthreads == 1 ? "" : "s");
 	else
@@ -952,10 +1055,12 @@ static void print_json(struct apply *a)
 	printf(",\"signed_by\":");
 	json_str(stdout, a->seal.ntrusted ? a->seal.signer : NULL);
 	printf(",\"load_addr\":\"0x%llx\",\"relocations\":%u,\"binds\":%u,"
-	       "\"library_symbols\":%u,\"threads\":%zu,\"pause_ns\":%llu,\"switch\":\"%s\","
+	       "\"library_symbols\":%u,\"threads\":%zu,\"pause_ns\":%llu,\"agent_ns\":%llu,"
+	       "\"switch\":\"%s\","
 	       "\"switch_why\":",
 	       (unsigned long long)a->map_addr, a->img.nrelocs, a->img.nbinds, a->img.nlibsyms,
-	       a->nthreads, (unsigned long long)a->pause_ns, sw_name(a->sw.method));
+	       a->nthreads, (unsigned long long)a->pause_ns, (unsigned long long)a->agent_ns,
+	       sw_name(a->sw.method));
 	json_str(stdout, a->sw.why);
 	printf(",\"functions\":[");
 	for (size_t i = 0; i < a->nsites; i++) {

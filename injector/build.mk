@@ -4,7 +4,8 @@ INJ_BASE_OBJS := $(patsubst %,$(BUILD)/obj/injector/%.o,procfs target test_kill)
 INJ_APPLY_OBJS := $(patsubst %,$(BUILD)/obj/injector/%.o,apply_main ptrace_ctl remote_syscall \
 	seccomp_eval loader symresolve ifunc_self patch_site placement remote_load registry_io \
 	runtime_io update_lock thread_scan thread_frames undo_log proc_find patch_store multi_apply \
-	multi_cli switch_method dryrun session reuse data_apply track_apply track_cfi track_state) $(INJ_BASE_OBJS) \
+	multi_cli switch_method stopfree_apply dryrun session reuse data_apply track_apply track_cfi \
+	track_state) $(INJ_BASE_OBJS) \
 	$(BUILD)/obj/versionfiles/versionfile.o $(COMMON_LIB)
 
 $(BUILD)/polus-apply: $(INJ_APPLY_OBJS) | $(BUILD)/polus-rt.so
@@ -30,7 +31,8 @@ tools: $(BUILD)/tests/symresolve-test
 # polus-rollback: the same process checks, stop and undo log as polus-apply.
 INJ_ROLLBACK_OBJS := $(patsubst %,$(BUILD)/obj/injector/%.o,rollback_main rollback rollback_data session dryrun \
 	ptrace_ctl thread_scan patch_site registry_io remote_load remote_syscall seccomp_eval \
-	loader symresolve ifunc_self undo_log runtime_io update_lock placement track_state) $(INJ_BASE_OBJS) \
+	loader symresolve ifunc_self undo_log runtime_io update_lock placement track_state \
+	stopfree_apply) $(INJ_BASE_OBJS) \
 	$(BUILD)/obj/versionfiles/versionfile.o $(COMMON_LIB)
 $(BUILD)/polus-rollback: $(INJ_ROLLBACK_OBJS) | $(BUILD)/polus-rt.so
 	@mkdir -p $(dir $@)

@@ -8,6 +8,7 @@
 #include "placement.h"
 #include "procfs.h"
 #include "seccomp_eval.h"
+#include "stopfree_apply.h"
 #include "test_kill.h"
 #include "track_state.h"
 
@@ -38,12 +39,18 @@ int rt_open(struct rt_ctx *c, char *err, size_t errlen)
 	if (ld_open_runtime(path, &c->lp, err, errlen) != 0)
 		return fail(c, PX_INTERNAL, "the runtime: %s", err);
 	c->have_lp = 1;
-	if (ef_dynsym_lookup(&c->lp.ef, RT_SYM_COMMIT, &sym) != 0 || !sym.st_value)
-		return fail(c, PX_INTERNAL, "%s: no " RT_SYM_COMMIT, path);
-	c->off_commit = sym.st_value;
-	if (ef_dynsym_lookup(&c->lp.ef, RT_SYM_TRAMPOLINE, &sym) != 0 || !sym.st_value)
-		return fail(c, PX_INTERNAL, "%s: no " RT_SYM_TRAMPOLINE, path);
-	c->off_tramp = sym.st_value;
+	const struct {
+		const char *name;
+		uint64_t *off;
+	} want[] = {{RT_SYM_COMMIT, &c->off_commit},
+		    {RT_SYM_TRAMPOLINE, &c->off_tramp},
+		    {RT_SYM_COMMIT_SF, &c->off_commit_sf},
+		    {RT_SYM_AGENT, &c->off_agent}};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		if (ef_dynsym_lookup(&c->lp.ef, want[i].name, &sym) != 0 || !sym.st_value)
+			return fail(c, PX_INTERNAL, "%s: no %s", path, want[i].name);
+		*want[i].off = sym.st_value;
+	}
 	if (!c->lp.build_id[0])
 		return fail(c, PX_INTERNAL, "%s: no build-id", path);
 	return 0;
@@ -147,11 +154,17 @@ static size_t protect_calls(struct sc_call *out, uint64_t addr, uint32_t len, in
 	return 2;
 }
 
-/* The bytes site s holds now (old) and will hold (new); the length written. */
-static int site_bytes(const struct rt_commit_job *j, const struct ps_site *s,
+/*
+ * The bytes site s holds now (old) and will hold (new); the length written. A revert of
+ * a stop-free switch writes its own span (stopfree_apply.h).
+ */
+static int site_bytes(const struct rt_commit_job *j, const struct ps_site *s, int memfd,
 		      uint8_t old[RT_SITE_MAX], uint8_t new[RT_SITE_MAX])
 {
 	uint8_t jmp[PS_JMP_LEN];
+	int sf = j->revert ? sf_revert_bytes(memfd, s, old, new) : 0;
+	if (sf)
+		return sf;
 	if (ps_encode(s, jmp) != 0 || s->norig > RT_SITE_MAX)
 		return -1;
 	memcpy(j->revert ? new : old, s->orig, s->norig);
@@ -170,7 +183,7 @@ static struct polus_rt_site *entry_at(struct polus_rt_journal *jn, uint64_t addr
 
 /* The journal of job j, in memory, with the registry bytes to copy after it; *len its size. */
 static struct polus_rt_journal *build_journal(const struct rt_commit_job *j,
-					      const struct pf_maps *m, size_t *len)
+					      const struct pf_maps *m, int memfd, size_t *len)
 {
 	size_t head = sizeof(struct polus_rt_journal) + j->nsites * sizeof(struct polus_rt_site);
 	*len = head + j->copy_len;
@@ -188,7 +201,7 @@ static struct polus_rt_journal *build_journal(const struct rt_commit_job *j,
 	for (size_t i = 0; i < j->nsites; i++) {
 		const struct ps_site *s = &j->sites[i];
 		uint8_t old[RT_SITE_MAX], new[RT_SITE_MAX];
-		int n = site_bytes(j, s, old, new);
+		int n = site_bytes(j, s, memfd, old, new);
 		struct polus_rt_site *r = entry_at(jn, s->site);
 		if (n < 0) {
 			free(jn);
@@ -262,8 +275,8 @@ static int commit_method(struct rt_ctx *c, struct rl_ctx *rl, struct polus_rt_jo
 }
 
 /* The journal written where j says, its old bytes logged first (taken back on undo). */
-static int write_journal(struct rt_ctx *c, struct rl_ctx *rl, const struct rt_commit_job *j,
-			 const struct polus_rt_journal *jn, size_t len)
+int rt_write_journal(struct rt_ctx *c, struct rl_ctx *rl, const struct rt_commit_job *j,
+		     const void *jn, size_t len)
 {
 	uint8_t *was = malloc(len);
 	if (!was)
@@ -348,15 +361,18 @@ static int copied(struct rl_ctx *rl, const struct rt_commit_job *j)
 	return same;
 }
 
+int rt_published(const struct rl_ctx *rl, const struct rt_commit_job *j)
+{
+	uint8_t pub = 0;
+	return pf_mem_read(rl->memfd, j->publish, &pub, 1) == 0 && pub == j->publish_byte;
+}
+
 /* The outcome of the call: res from polus_rt_commit, or the mechanism failed (rc). */
 static int outcome(struct rt_ctx *c, struct rl_ctx *rl, const struct rt_commit_job *j, int rc,
 		   long res)
 {
-	uint8_t pub = 0;
 	if (rc) { /* did it run to the end? the registry says */
-		if (j->copy_len ? copied(rl, j)
-				: pf_mem_read(rl->memfd, j->publish, &pub, 1) == 0 &&
-				      pub == j->publish_byte)
+		if (j->copy_len ? copied(rl, j) : rt_published(rl, j))
 			return 0;
 		return fail(c, PX_INTERNAL, "the commit in thread %d failed: %s",
 			    (int)rl->rs.t->tid, strerror(-rc));
@@ -375,11 +391,11 @@ int rt_commit(struct rt_ctx *c, struct rl_ctx *rl, const struct tg_info *tg,
 {
 	size_t len;
 	long res = -1, args[6] = {0};
-	struct polus_rt_journal *jn = build_journal(j, &tg->maps, &len);
+	struct polus_rt_journal *jn = build_journal(j, &tg->maps, rl->memfd, &len);
 	int rc;
 	if (!jn)
 		return fail(c, PX_INTERNAL, "out of memory");
-	if ((rc = commit_method(c, rl, jn)) || (rc = write_journal(c, rl, j, jn, len))) {
+	if ((rc = commit_method(c, rl, jn)) || (rc = rt_write_journal(c, rl, j, jn, len))) {
 		free(jn);
 		return rc;
 	}

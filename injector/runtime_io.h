@@ -28,6 +28,8 @@ struct rt_ctx {
 	uint64_t base;	     /* where it is in the target (0: not there yet) */
 	uint64_t off_commit; /* link-time addresses of its exports */
 	uint64_t off_tramp;
+	uint64_t off_commit_sf; /* polus_rt_commit_stopfree, polus_rt_agent_start */
+	uint64_t off_agent;
 	int fresh;	/* loaded by this apply: recorded with its record */
 	char line[200]; /* its registry line, to publish with the record (fresh) */
 	char *err;
@@ -75,6 +77,16 @@ struct rt_commit_job {
  */
 int rt_commit(struct rt_ctx *c, struct rl_ctx *rl, const struct tg_info *tg,
 	      const struct rt_commit_job *j);
+
+/*
+ * Writes the journal jn (len bytes) where j says, in the registry's free bytes, after
+ * logging the bytes it overwrites (undo_log). PX_* code.
+ */
+int rt_write_journal(struct rt_ctx *c, struct rl_ctx *rl, const struct rt_commit_job *j,
+		     const void *jn, size_t len);
+
+/* The commit of j ran to its end (its publish byte is written): 1, else 0. */
+int rt_published(const struct rl_ctx *rl, const struct rt_commit_job *j);
 
 /* The registry line recording a runtime at base with build-id id. */
 #define RT_LINE_FMT REG_LINE_RUNTIME "\t0x%llx\t%s\n"

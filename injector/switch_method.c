@@ -9,30 +9,51 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 const char *sw_name(enum sw_method m)
 {
 	return m == SW_STOP_FREE ? "stop-free" : "stop-the-world";
 }
 
-int sw_read_facts(pid_t pid, struct sw_facts *f)
+/* The status field `key` of thread tid as a number in `base` (0 if unreadable). */
+static unsigned long long field(pid_t pid, pid_t tid, const char *key, int base)
 {
 	char buf[64];
-	pid_t *tids = NULL;
-	int n, rc = pf_status_field(pid, 0, "TracerPid", buf, sizeof(buf));
-	f->tracer = rc ? 0 : (pid_t)atoi(buf);
-	f->trap_blocked = 0;
+	return pf_status_field(pid, tid, key, buf, sizeof(buf)) ? 0 : strtoull(buf, NULL, base);
+}
+
+static int is_agent(pid_t pid, pid_t tid)
+{
+	char buf[64];
+	return !pf_status_field(pid, tid, "Name", buf, sizeof(buf)) &&
+	       !strcmp(buf, POLUS_RT_AGENT_NAME);
+}
+
+int sw_read_facts(pid_t pid, struct sw_facts *f)
+{
+	pid_t *tids = NULL, self = getpid();
+	int n, unfiltered = 0;
+	f->tracer = f->trap_blocked = f->filtered = 0;
 	if ((n = pf_tasks(pid, &tids)) < 0)
 		return n;
-	/* the runtime's agent blocks everything, and never runs the program's code */
-	for (int i = 0; i < n && !f->trap_blocked; i++)
-		if (!pf_status_field(pid, tids[i], "SigBlk", buf, sizeof(buf)) &&
-		    (strtoull(buf, NULL, 16) >> (SIGTRAP - 1) & 1) &&
-		    (pf_status_field(pid, tids[i], "Name", buf, sizeof(buf)) ||
-		     strcmp(buf, POLUS_RT_AGENT_NAME)))
+	for (int i = 0; i < n; i++) {
+		pid_t t = (pid_t)field(pid, tids[i], "TracerPid", 10);
+		int agent = is_agent(pid, tids[i]), sc = field(pid, tids[i], "Seccomp", 10) == 2;
+		if (t && t != self && !f->tracer)
+			f->tracer = t;
+		/* the runtime's agent blocks everything, and never runs the program's code */
+		if (!agent && !f->trap_blocked &&
+		    (field(pid, tids[i], "SigBlk", 16) >> (SIGTRAP - 1) & 1))
 			f->trap_blocked = tids[i];
+		if (agent && sc)
+			f->filtered = tids[i];
+		unfiltered += !agent && !sc;
+	}
+	if (n && !unfiltered && !f->filtered)
+		f->filtered = -1;
 	free(tids);
-	return rc;
+	return 0;
 }
 
 void sw_choose(const struct ps_site *sites, size_t n, int stopfree_ready, const struct sw_facts *f,
@@ -57,6 +78,15 @@ void sw_choose(const struct ps_site *sites, size_t n, int stopfree_ready, const 
 		snprintf(c->why, sizeof(c->why),
 			 "entries padded, but this polus-apply cannot run the stop-free switch "
 			 "in the target yet");
+	else if (f->data)
+		snprintf(c->why, sizeof(c->why),
+			 "entries padded, but the patch changes variables: their sync runs "
+			 "with every thread stopped");
+	else if (f->filtered)
+		snprintf(c->why, sizeof(c->why),
+			 "%s runs under a seccomp filter: the runtime's agent may not make its "
+			 "calls",
+			 f->filtered < 0 ? "every thread" : "the runtime's agent");
 	else if (f->tracer)
 		snprintf(c->why, sizeof(c->why),
 			 "process %d traces the target (a debugger?): it would take the "

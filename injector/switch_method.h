@@ -27,9 +27,15 @@ struct sw_choice {
 struct sw_facts {
 	pid_t tracer;	    /* TracerPid: another process traces the target (0: none) */
 	pid_t trap_blocked; /* a thread whose signal mask blocks SIGTRAP (0: none) */
+	pid_t filtered;	    /* the runtime's agent under a seccomp filter (-1: every thread) */
+	int data;	    /* set by the caller: the patch changes variables (their sync
+			       runs with every thread stopped) */
 };
 
-/* The facts of process pid; 0 or -errno (the facts read so far are kept). */
+/*
+ * The facts of process pid (a tracer other than this process: the update lock's own
+ * seize does not count); 0 or -errno (the facts read so far are kept).
+ */
 int sw_read_facts(pid_t pid, struct sw_facts *f);
 
 /* `stopfree_ready`: this polus-apply can run the stop-free switch in the target. */

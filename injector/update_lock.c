@@ -4,6 +4,7 @@
 #include "update_lock.h"
 #include "procfs.h"
 #include "ptrace_ctl.h"
+#include "rt_agent.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -14,20 +15,26 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The thread polus-apply hijacks too: the first outside seccomp filter mode, else the first. */
+/*
+ * The thread polus-apply works through too: the runtime's agent if there is one (no
+ * thread of the program is then held, docs/stopfree.md), else the first outside seccomp
+ * filter mode, else the first.
+ */
 static pid_t lock_thread(pid_t pid)
 {
-	pid_t *tids = NULL, tid = pid;
+	pid_t *tids = NULL, tid = 0, agent = 0;
 	char buf[32];
 	int n = pf_tasks(pid, &tids);
-	for (int i = 0; i < n; i++)
-		if (pf_status_field(pid, tids[i], "Seccomp", buf, sizeof(buf)) == 0 &&
-		    atoi(buf) != 2) {
+	for (int i = 0; i < n && !agent; i++) {
+		if (!pf_status_field(pid, tids[i], "Name", buf, sizeof(buf)) &&
+		    !strcmp(buf, POLUS_RT_AGENT_NAME))
+			agent = tids[i];
+		else if (!tid && pf_status_field(pid, tids[i], "Seccomp", buf, sizeof(buf)) == 0 &&
+			 atoi(buf) != 2)
 			tid = tids[i];
-			break;
-		}
+	}
 	free(tids);
-	return tid;
+	return agent ? agent : tid ? tid : pid;
 }
 
 /* The tracer of pid's thread tid, and its name. */

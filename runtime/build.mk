@@ -5,10 +5,11 @@
 RT_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -fPIC -ffreestanding -fno-builtin \
 	-fno-stack-protector -fvisibility=hidden -fno-tree-loop-distribute-patterns -D_GNU_SOURCE \
 	-Iruntime -Iversionfiles
-RT_SRCS := runtime/rt_commit.c runtime/rt_trampoline.S runtime/rt_track.c
+RT_SRCS := runtime/rt_commit.c runtime/rt_trampoline.S runtime/rt_track.c runtime/rt_switch.c \
+	runtime/rt_agent.c runtime/rt_stopfree.c
 
 $(BUILD)/polus-rt.so: $(RT_SRCS) runtime/rt_abi.h runtime/rt_track.h runtime/rt_sys.h \
-	versionfiles/track_format.h
+	versionfiles/track_format.h runtime/rt_switch.h runtime/rt_agent.h
 	@mkdir -p $(dir $@)
 	$(CC) $(RT_CFLAGS) -shared -nostdlib -Wl,-z,defs -Wl,--build-id -o $@ $(RT_SRCS)
 

@@ -18,6 +18,8 @@
 #define POLUS_RT_ABI_H
 #include <stdint.h>
 
+#include "rt_switch.h"
+
 #define RT_SITE_MAX 16	 /* bytes one site may change (a jmp rel32 and padding) */
 #define RT_ESITE 100000	 /* -(RT_ESITE + i): site i does not hold its old bytes */
 #define RT_NO_PROCMEM 1	 /* flags: do not write through /proc/self/mem */
@@ -46,8 +48,30 @@ struct polus_rt_journal {
 	struct polus_rt_site sites[];
 };
 
+/*
+ * polus_rt_commit_stopfree(journal) makes one patch live with the stop-free switch
+ * (rt_switch.h, docs/stopfree.md), run on the runtime's agent while every thread of the
+ * program runs: polus_rt_switch_init, the publish byte checked to be 0, every site
+ * switched as one, and then the publish byte written (a store: the registry is
+ * read-write). One call: a killed polus-apply leaves every site old and the record
+ * unpublished, or every site new and the record published. Returns 0; -EILSEQ (a wrong
+ * size, the publish byte not 0); -ENOSYS (no membarrier SYNC_CORE); polus_rt_switch's
+ * refusals (-EINVAL: a site holds other bytes, -ERANGE, -EBUSY, -ENOSPC), nothing
+ * written; -EIO: a write failed and every site was brought back, unpublished.
+ */
+struct polus_rt_sf_journal {
+	uint32_t size; /* sizeof(struct polus_rt_sf_journal) */
+	uint32_t nsites;
+	uint64_t publish; /* the registry byte that publishes the record (0 now) */
+	uint8_t publish_byte;
+	uint8_t pad[7];
+	struct polus_rt_swsite sites[];
+};
+
 /* The exported names the injector looks up in polus-rt.so. */
 #define RT_SYM_COMMIT "polus_rt_commit"
 #define RT_SYM_TRAMPOLINE "polus_rt_trampoline"
+#define RT_SYM_COMMIT_SF "polus_rt_commit_stopfree"
+#define RT_SYM_AGENT "polus_rt_agent_start" /* rt_agent.h: int (void), the agent's tid */
 
 #endif

@@ -61,15 +61,19 @@ int polus_rt_agent_tid(void)
 	return tid;
 }
 
-int polus_rt_agent_start(void)
+__attribute__((visibility("default"))) int polus_rt_agent_start(void)
 {
 	int tid = polus_rt_agent_tid(), ptid = 0;
 	if (tid)
 		return tid;
-	long a = rt_sys6(SYS_mmap, 0, POLUS_RT_AGENT_STACK, PROT_READ | PROT_WRITE,
+	/* one page more, given back: a hole above the stack, so that a conservative scan
+	 * of the stack (injector/patch_site.c) ends there instead of reading on into
+	 * whatever the kernel mapped next (the registry, with its journal's addresses) */
+	long a = rt_sys6(SYS_mmap, 0, POLUS_RT_AGENT_STACK + 4096, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
 	if (a < 0 && a > -4096)
 		return (int)a;
+	rt_sys4(SYS_munmap, a + POLUS_RT_AGENT_STACK, 4096, 0, 0);
 	unsigned long flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
 			      CLONE_SYSVSEM | CLONE_PARENT_SETTID;
 	long r = polus_rt_clone(flags, (char *)a + POLUS_RT_AGENT_STACK, &ptid, agent_main);

@@ -1,6 +1,9 @@
 /*
  * rt_switch — the stop-free switch inside the target (see rt_switch.h).
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* REG_RIP */
+#endif
 #include "rt_switch.h"
 #include "rt_sys.h"
 
@@ -170,7 +173,7 @@ unsigned long polus_rt_switch_traps(void)
 
 /* The instruction a site holds when switched: `EB disp8` back to the jmp rel32 before
  * the function (an entry), or `E8 rel32` to the target (a call). Its length. */
-static size_t switched(const struct polus_rt_site *s, uint8_t b[5])
+static size_t switched(const struct polus_rt_swsite *s, uint8_t b[5])
 {
 	int32_t rel;
 	if (s->kind == POLUS_RT_CALL) {
@@ -185,7 +188,7 @@ static size_t switched(const struct polus_rt_site *s, uint8_t b[5])
 }
 
 /* The jmp rel32 before an entry. */
-static void prepad_jump(const struct polus_rt_site *s, uint8_t b[5])
+static void prepad_jump(const struct polus_rt_swsite *s, uint8_t b[5])
 {
 	int32_t rel = (int32_t)((int64_t)s->target - (int64_t)s->func);
 	b[0] = JMP32;
@@ -202,7 +205,7 @@ static int same(const uint8_t *a, const uint8_t *b, size_t n)
 
 /* The NOPs before an entry, or the jump a revert left there to the same target (a
  * thread may still stand on it: it is never rewritten). */
-static int prepad_ok(const struct polus_rt_site *s)
+static int prepad_ok(const struct polus_rt_swsite *s)
 {
 	static const uint8_t nops[PAD_BEFORE] = {NOP, NOP, NOP, NOP, NOP};
 	uint8_t j[PAD_BEFORE];
@@ -212,7 +215,7 @@ static int prepad_ok(const struct polus_rt_site *s)
 }
 
 /* One site in the state its direction starts from, the target in reach. */
-static int check_site(const struct polus_rt_site *s, int revert)
+static int check_site(const struct polus_rt_swsite *s, int revert)
 {
 	uint8_t b[5];
 	size_t len = switched(s, b);
@@ -231,7 +234,7 @@ static int check_site(const struct polus_rt_site *s, int revert)
 }
 
 /* Every site in the state its direction starts from, before anything is written. */
-static int check_sites(const struct polus_rt_site *sites, size_t n, int revert)
+static int check_sites(const struct polus_rt_swsite *sites, size_t n, int revert)
 {
 	size_t fresh = 0;
 	int rc;
@@ -244,7 +247,7 @@ static int check_sites(const struct polus_rt_site *sites, size_t n, int revert)
 }
 
 /* Each site's table entry now belongs to switch `e`: a trap there waits for it. */
-static void mark_sites(const struct polus_rt_site *sites, size_t n, int e)
+static void mark_sites(const struct polus_rt_swsite *sites, size_t n, int e)
 {
 	for (size_t i = 0; i < n; i++) {
 		int k = find_trap(sites[i].site);
@@ -265,11 +268,11 @@ static void mark_sites(const struct polus_rt_site *sites, size_t n, int e)
  * 3, the rest of each site's instruction; 4, its first byte. `to_new`: the switched
  * instruction, else the original.
  */
-static int step_all(const struct polus_rt_site *sites, size_t n, int to_new, int step)
+static int step_all(const struct polus_rt_swsite *sites, size_t n, int to_new, int step)
 {
 	int rc = 0;
 	for (size_t i = 0; i < n && !rc; i++) {
-		const struct polus_rt_site *s = &sites[i];
+		const struct polus_rt_swsite *s = &sites[i];
 		uint8_t b[5], int3 = INT3;
 		size_t len = switched(s, b);
 		const uint8_t *want = to_new ? b : s->orig;
@@ -290,7 +293,7 @@ static int step_all(const struct polus_rt_site *sites, size_t n, int to_new, int
 	return rc;
 }
 
-int polus_rt_switch(const struct polus_rt_site *sites, size_t n, int revert)
+int polus_rt_switch(const struct polus_rt_swsite *sites, size_t n, int revert)
 {
 	int rc, e;
 	if (!ready)

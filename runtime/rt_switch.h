@@ -35,7 +35,7 @@
 
 enum { POLUS_RT_ENTRY, POLUS_RT_CALL };
 
-struct polus_rt_site {
+struct polus_rt_swsite {
 	uint64_t func;	 /* ENTRY: the function's address (its 5 padding NOPs lie before it) */
 	uint64_t site;	 /* ENTRY: its entry after any endbr64; CALL: the call instruction */
 	uint64_t target; /* the new code */
@@ -58,7 +58,7 @@ int polus_rt_switch_init(void);
  * table is full), -EPERM (init not done); then writes and returns 0, or -EIO if a write
  * failed (it then brings every site back and still releases every waiter).
  */
-int polus_rt_switch(const struct polus_rt_site *sites, size_t n, int revert);
+int polus_rt_switch(const struct polus_rt_swsite *sites, size_t n, int revert);
 
 /* Threads waiting in the handler now, and traps taken at our sites since init. */
 int polus_rt_switch_waiting(void);

@@ -68,7 +68,7 @@ static int (*const callers[NCALLS])(int) = {FNS(OLDP) direct0};
 static const int result_of[NCALLS] = {0, 1, 2, 3, 0};
 
 #define NSITES (NFN + 1)
-static struct polus_rt_site sites[NSITES];
+static struct polus_rt_swsite sites[NSITES];
 static volatile int stop, state_seq; /* even: stable; odd: a switch runs */
 static volatile int applied;	     /* the stable state when state_seq is even */
 static unsigned long violations, calls;
@@ -232,14 +232,14 @@ static int do_switch(int revert)
 }
 
 /* The `call rel32` to `old` in the first bytes of `fn`, as a CALL site to `target`. */
-static int find_call(struct polus_rt_site *s, const uint8_t *fn, uint64_t old, uint64_t target)
+static int find_call(struct polus_rt_swsite *s, const uint8_t *fn, uint64_t old, uint64_t target)
 {
 	for (int i = 0; i < 64; i++) {
 		int32_t rel;
 		memcpy(&rel, fn + i + 1, 4);
 		if (fn[i] == 0xe8 && (uint64_t)fn + i + 5 + (uint64_t)(int64_t)rel == old) {
-			*s =
-			    (struct polus_rt_site){0, (uint64_t)fn + i, target, {0}, POLUS_RT_CALL};
+			*s = (struct polus_rt_swsite){
+			    0, (uint64_t)fn + i, target, {0}, POLUS_RT_CALL};
 			memcpy(s->orig, fn + i, 5);
 			return 0;
 		}

@@ -16,7 +16,8 @@
 static void choices(void)
 {
 	struct ps_site s[2] = {{.name = "f", .padded = 1}, {.name = "g", .padded = 1}};
-	struct sw_facts none = {0, 0}, traced = {1234, 0}, blocked = {0, 77};
+	struct sw_facts none = {0, 0, 0, 0}, traced = {1234, 0, 0, 0}, blocked = {0, 77, 0, 0};
+	struct sw_facts data = {0, 0, 0, 1}, agent_sc = {0, 0, 55, 0}, all_sc = {0, 0, -1, 0};
 	struct sw_choice c;
 	sw_choose(s, 2, 1, &none, &c);
 	CHECK(c.method == SW_STOP_FREE && !strcmp(sw_name(c.method), "stop-free"));
@@ -26,6 +27,13 @@ static void choices(void)
 	CHECK(c.method == SW_STOP_WORLD && strstr(c.why, "process 1234 traces"));
 	sw_choose(s, 2, 1, &blocked, &c);
 	CHECK(c.method == SW_STOP_WORLD && strstr(c.why, "thread 77 blocks SIGTRAP"));
+	sw_choose(s, 2, 1, &data, &c);
+	CHECK(c.method == SW_STOP_WORLD && strstr(c.why, "changes variables"));
+	sw_choose(s, 2, 1, &agent_sc, &c);
+	CHECK(c.method == SW_STOP_WORLD &&
+	      strstr(c.why, "the runtime's agent runs under a seccomp"));
+	sw_choose(s, 2, 1, &all_sc, &c);
+	CHECK(c.method == SW_STOP_WORLD && strstr(c.why, "every thread runs under a seccomp"));
 	s[1].padded = 0;
 	sw_choose(s, 2, 1, &none, &c);
 	CHECK(c.method == SW_STOP_WORLD && strstr(c.why, "1 of 2 sites") && strstr(c.why, "g:"));
