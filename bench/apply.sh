@@ -15,6 +15,16 @@
 #    CPU time per call) release 1 live-updated to release 2 (a jump at the old entry),
 #    against itself before the update and against release 2 built and run natively at the
 #    same time.
+# 4. Both switches side by side (docs/stopfree.md): tests/stopfree/fixtures/live_server.c
+#    with 1, 4, 16 and 64 threads (a sixteenth busy calling the patched function, the others
+#    blocked in epoll, a futex, nanosleep, accept; a heartbeat thread, 100 us period) and a
+#    client asking all along, built with the plugin twice: padded entries (the stop-free
+#    switch, on the runtime's agent: no thread of the program stopped) and without them
+#    (-fpatchable-function-entry=0: the stop-the-world switch). Each server is patched and
+#    rolled back once first (the runtime and its agent are then there, as after any first
+#    apply). Pause = the heartbeat's longest gap during the apply, floor = the same over as
+#    long without one; end to end = polus-apply's wall time; agent = how long the agent
+#    was held (--json agent_ns).
 # Parts whose tools do not exist yet are skipped, saying so.
 . "$(dirname "$0")/lib.sh"
 SECS=${SECS:-3}
@@ -128,6 +138,78 @@ if [ $patch_ready = 1 ] && ! missing "$apply"; then
 			"$(median "${pauses[@]}")" "$(median "${floors[@]}")" "$(median "${injs[@]}")" "$fails"
 		echo "      runs: apply us ${ends[*]}; pause us ${pauses[*]}; floor us ${floors[*]}; injector us ${injs[*]}; last load: $summary"
 	done
+fi
+
+part="stop-free against stop-the-world"
+if ! missing "$PLUGIN" "$mkpatch" "$apply" "$BUILD/polus-rollback"; then
+	live="python3 $top/tests/stopfree/live.py"
+	for kind in padded unpadded; do
+		extra=$([ $kind = unpadded ] && echo -fpatchable-function-entry=0)
+		for v in 1 2; do
+			mkdir -p "$work/$kind$v"
+			sed "s/^#define RELEASE 1$/#define RELEASE $v/" "$top/tests/stopfree/fixtures/live_server.c" \
+				>"$work/$kind$v/live_server.c"
+			(cd "$work/$kind$v" && gcc -O2 -g -pthread -fplugin="$PLUGIN" $extra -o srv live_server.c) || exit 1
+		done
+		try "$work/sf-mk.log" "$mkpatch" "$work/${kind}1/srv" "$work/${kind}2/srv" -o "$work/$kind.so" || break
+	done
+	# one KIND THREADS: "end_us pause_us floor_us agent_us switch" of one apply
+	one() {
+		local out=$work/live.$RANDOM t0 t1 pause
+		"$work/${1}1/srv" --threads "$2" >"$out" 2>&1 &
+		pid=$!
+		pids+=($pid)
+		for _ in $(seq 500); do grep -q '^port' "$out" && break; sleep 0.02; done
+		port=$(sed -n 's/^port //p' "$out")
+		rm -f "$work/cstop"
+		$live client "$port" "$work/cstop" 2 >"$work/client.out" &
+		cpid=$!
+		"$apply" -q "$pid" "$work/$1.so" >"$work/sf-fail.log" 2>&1 &&
+			"$BUILD/polus-rollback" -q "$pid" >>"$work/sf-fail.log" 2>&1 || { kill -9 "$pid" $cpid; return 1; }
+		sleep 0.3
+		$live ask "$port" GAP >/dev/null
+		t0=$(date +%s%N)
+		"$apply" --json "$pid" "$work/$1.so" >"$work/sf-apply.json" 2>"$work/sf-fail.log" ||
+			{ kill -9 "$pid" $cpid; return 1; }
+		t1=$(date +%s%N)
+		pause=$($live ask "$port" GAP)
+		sleep "$(awk -v us=$(((t1 - t0) / 1000)) 'BEGIN {printf "%.3f", us / 1e6}')"
+		touch "$work/cstop"
+		wait $cpid
+		grep -q ' failed 0$' "$work/client.out" || { echo "FAILED $part: $(cat "$work/client.out")"; status=1; }
+		echo "$(((t1 - t0) / 1000)) $pause $($live ask "$port" GAP)" \
+			"$(sed -n 's/.*"agent_ns":\([0-9]*\).*/\1/p' "$work/sf-apply.json" | awk '{print int($1 / 1000)}')" \
+			"$(sed -n 's/.*"switch":"\([a-z-]*\)".*/\1/p' "$work/sf-apply.json")"
+		kill -9 "$pid"
+		wait "$pid" 2>/dev/null
+		return 0
+	}
+	if [ -e "$work/unpadded.so" ]; then
+		echo "== $part: tests/stopfree/fixtures/live_server.c -O2, client 2 threads, median of $REPEAT"
+		runs=
+		for t in "${threads[@]}"; do
+			line="  $(printf '%2d' "$t") threads:"
+			for kind in unpadded padded; do
+				ends=() pauses=() floors=() agents=() sw=
+				for ((r = 1; r <= REPEAT; r++)); do
+					res=$(one $kind "$t") || {
+						echo "FAILED $part ($kind, $t threads): $(tail -n 2 "$work/sf-fail.log")"
+						status=1
+						continue 3
+					}
+					read -r e p f a sw <<<"$res"
+					ends+=("$e") pauses+=("$p") floors+=("$f") agents+=("$a")
+				done
+				line+=$(printf '   %s: apply %6.1f ms, pause %6d us (floor %6d us)' "$sw" \
+					"$(awk -v u="$(median "${ends[@]}")" 'BEGIN {print u / 1000}')" \
+					"$(median "${pauses[@]}")" "$(median "${floors[@]}")")
+				[ "$sw" = stop-free ] && line+=" agent $(median "${agents[@]}") us"
+				runs+="      $t $sw runs: apply us ${ends[*]}; pause us ${pauses[*]}; floor us ${floors[*]}"$'\n'
+			done
+			echo "$line"
+		done
+		printf '%s' "$runs"
+	fi
 fi
 
 part="throughput before/after"
