@@ -107,15 +107,17 @@ int sf_record_fns(const struct ps_site *sites, size_t n, struct reg_patch *rec)
 	return 0;
 }
 
-/* The bytes a stop-free switch leaves from the padding to the end of the short jump. */
-static size_t switched_bytes(const struct ps_site *s, uint64_t func, uint8_t out[RT_SITE_MAX])
+/*
+ * The bytes a stop-free switch leaves from the padding (pad: the fn line, its site the
+ * padding's address) to the end of the short jump at entry + site_off; their count.
+ */
+static size_t switched_bytes(const struct ps_site *pad, size_t site_off, uint8_t out[RT_SITE_MAX])
 {
-	size_t site_off = (size_t)(s->site - s->func), len = SITE_PAD_BEFORE + site_off + 2;
-	if (ps_encode(s, out) != 0 || len > RT_SITE_MAX)
+	size_t at = SITE_PAD_BEFORE + site_off, len = at + 2;
+	if (ps_encode(pad, out) != 0 || len > RT_SITE_MAX)
 		return 0;
-	out[SITE_PAD_BEFORE + site_off] = JMP8;
-	out[SITE_PAD_BEFORE + site_off + 1] =
-	    (uint8_t)(int8_t)((int64_t)(func - SITE_PAD_BEFORE) - (int64_t)(func + site_off + 2));
+	out[at] = JMP8;
+	out[at + 1] = (uint8_t)(int8_t)(-(int)len); /* back to the padding */
 	return len;
 }
 
@@ -123,23 +125,19 @@ int sf_revert_bytes(int memfd, const struct ps_site *s, uint8_t old[RT_SITE_MAX]
 		    uint8_t new[RT_SITE_MAX])
 {
 	static const uint8_t endbr[ENDBR_LEN] = {0xf3, 0x0f, 0x1e, 0xfa};
-	uint64_t func = s->site + SITE_PAD_BEFORE;
 	uint8_t live[RT_SITE_MAX];
 	if (pf_mem_read(memfd, s->site, live, sizeof(live)) != 0)
 		return 0;
-	for (int e = 0; e < 2; e++) { /* the site at the entry, or after its endbr64 */
-		struct ps_site at = *s;
-		at.func = func;
-		at.site = func + (e ? ENDBR_LEN : 0);
-		size_t len = switched_bytes(&at, func, old);
-		if (!len || (e && memcmp(live + SITE_PAD_BEFORE, endbr, ENDBR_LEN)) ||
+	for (size_t off = 0; off <= ENDBR_LEN; off += ENDBR_LEN) { /* the site after any endbr64 */
+		size_t len = switched_bytes(s, off, old);
+		if (!len || (off && memcmp(live + SITE_PAD_BEFORE, endbr, ENDBR_LEN)) ||
 		    memcmp(live, old, len))
 			continue;
 		/* the padding's NOPs, the endbr64, the site's first two bytes */
 		memcpy(new, live, len);
 		memset(new, 0x90, SITE_PAD_BEFORE);
 		memcpy(new + len - 2, s->orig, 2);
-		return len;
+		return (int)len;
 	}
 	return 0;
 }

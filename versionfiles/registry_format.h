@@ -29,7 +29,9 @@
  *
  * Fields are tab separated with the escapes of docs/metadata.md (\\, \t, \n; "-" = empty).
  * Addresses are run-time addresses in hex (0x...). ORIG-BYTES are the bytes the jump
- * replaced at OLD-ADDR (at most REG_MAX_ORIG), kept for rollback. STATE is
+ * replaced at OLD-ADDR (at most REG_MAX_ORIG), kept for rollback. A function switched
+ * stop-free (docs/stopfree.md) has OLD-ADDR = its entry - 5, where the padding holds the
+ * jmp to NEW-ADDR, and ORIG-BYTES = its site's first bytes (the short jump replaced two). STATE is
  * REG_STATE_APPLIED (its jumps are live) or REG_STATE_ROLLED_BACK (polus-rollback wrote
  * ORIG-BYTES back at every OLD-ADDR; the image at LOAD-ADDR stays mapped, since pointers
  * into it may have escaped and threads may still run it, and an apply of the same patch,
