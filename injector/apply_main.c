@@ -1013,7 +1013,9 @@ static int run(struct apply *a)
 	/* the pause is known now: fill it into our record in place */
 	a->rec.pause_ns = a->pause_ns;
 	struct reg_event ev;
+	char result[1024];
 	ri_event(&ev, REG_ACT_APPLY, &a->rec, a->pause_ns);
+	ev.result = ri_result(result, sizeof(result), a->rec.data, a->rec.ndata);
 	if (ri_write_record(&a->reg, &a->rec, 0) != 0 || ri_add_events(&a->reg, &ev, 1) != 0)
 		a->err[0] = 0; /* pause 0 or no history line: not worth failing an applied patch */
 	if (a->sw.method == SW_STOP_FREE)

@@ -362,6 +362,14 @@ void ri_event(struct reg_event *ev, const char *action, const struct reg_patch *
 	    (char *)REG_RESULT_OK};
 }
 
+char *ri_result(char *buf, size_t len, const struct reg_live *data, size_t n)
+{
+	size_t o = (size_t)snprintf(buf, len, "%s", REG_RESULT_OK);
+	for (size_t i = 0; i < n && o < len; i++)
+		o += (size_t)snprintf(buf + o, len - o, "; %s: %s", data[i].name, data[i].how);
+	return buf;
+}
+
 int ri_add_events(struct ri_ctx *r, const struct reg_event *ev, size_t n)
 {
 	char *buf;

@@ -85,6 +85,12 @@ void ri_stage_free(struct ri_stage *st);
 void ri_event(struct reg_event *ev, const char *action, const struct reg_patch *p,
 	      uint64_t pause_ns);
 
+/*
+ * A history line's result in buf: "ok", then "; NAME: WHAT" for each of the n data lines
+ * (the syncs and checks that ran: "ok; stats: synced old -> new (...); check clean").
+ */
+char *ri_result(char *buf, size_t len, const struct reg_live *data, size_t n);
+
 /* Appends history lines (registry_format.h) to the text there now; never logged. */
 int ri_add_events(struct ri_ctx *r, const struct reg_event *ev, size_t n);
 

@@ -74,6 +74,7 @@ struct rollback {
 	int atomic;	     /* it is there: the restore is one call of it */
 	struct rl_ctx rl;    /* the thread that makes that call */
 	struct lk_lock lock; /* one updater at a time (update_lock.h) */
+	char synced[512];    /* "; VAR: synced new -> old" for each, for the history */
 	struct pt_group g;
 	int stopped;
 	size_t nthreads;
@@ -183,8 +184,10 @@ static int stop_threads(struct rollback *r)
 /* Every site and the records' state by one call of the runtime, in a thread held. */
 static void sync_line(void *ctx, const char *text)
 {
-	(void)ctx;
+	struct rollback *r = ctx;
+	size_t o = strlen(r->synced);
 	step("%s", text);
+	snprintf(r->synced + o, sizeof(r->synced) - o, "; %s", text);
 }
 
 /* The variables of the plan synced back, in the thread that makes the commit. */
@@ -307,6 +310,10 @@ static void record_history(struct rollback *r)
 		return;
 	for (size_t u = 0; u < r->rb.nundo; u++)
 		ri_event(&ev[u], REG_ACT_ROLLBACK, &r->rb.v[r->rb.undo[u]], r->pause_ns);
+	char result[sizeof(r->synced) + 8];
+	snprintf(result, sizeof(result), "%s%s", REG_RESULT_OK, r->synced);
+	for (size_t u = 0; u < r->rb.nundo; u++)
+		ev[u].result = result;
 	memcpy(keep, r->err, sizeof(keep));
 	ri_add_events(&r->reg, ev, r->rb.nundo);
 	memcpy(r->err, keep, sizeof(keep));

@@ -45,8 +45,10 @@
  * History: one `history` line per apply and rollback, oldest first, appended as they
  * happen, between records (ACTION REG_ACT_APPLY or REG_ACT_ROLLBACK; NAME, BUILD-ID: the patch's;
  * UNIX-NS: when it went live or was undone; UID: the real uid of the tool that did it; PAUSE-NS:
- * the longest time a thread was held; RESULT REG_RESULT_OK: done — results of later checks join
- * this field once recovery exists). At most REG_HISTORY_MAX lines are kept: the oldest go first,
+ * the longest time a thread was held; RESULT REG_RESULT_OK: done, followed by
+ * "; NAME: WHAT" for each sync and check that ran, as in the record's `data` lines: "ok;
+ * stats: synced old -> new (struct stats, 16 -> 24 bytes); check clean", or for a rollback
+ * "ok; stats: synced new -> old"). At most REG_HISTORY_MAX lines are kept: the oldest go first,
  * and the `history-dropped` line counts them, so the registry stays within its size however many
  * cycles a process sees.
  *

@@ -61,6 +61,18 @@ ok "rolled back: the old code counts on from the new copy's values ($1 >= ${unde
 wait_for 10 errors_live || fail "the new field is not live again"
 rollback -q "$pid" || fail "the second rollback failed: $(cat rb.txt)"
 wait_for 10 two_counters || fail "the old code is not back the second time"
+"$POLUS_BUILD/polus-status" --history --json "$pid" > hist.json || fail "polus-status --history"
+python3 - hist.json <<'PY' || fail "history: $(cat hist.json)"
+import json, sys
+h = json.load(open(sys.argv[1]))["history"]
+acts = [(e["action"], e["result"]) for e in h]
+assert [a for a, _ in acts] == ["apply", "rollback", "apply", "rollback"], acts
+for a, r in acts:
+    want = "ok; stats: synced old -> new" if a == "apply" else "ok; stats: synced new -> old"
+    assert r.startswith(want), (a, r)
+assert acts[0][1].endswith("check clean"), acts[0]
+PY
+ok "the history records each sync and check: $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["history"][0]["result"])' hist.json)"
 final=$(say stop)
 [[ $final =~ ^hits=([0-9]+)\ tally=([0-9]+)$ ]] || fail "final line: $final"
 [ "${BASH_REMATCH[1]}" = "${BASH_REMATCH[2]}" ] || fail "counts differ: $final"
