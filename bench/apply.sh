@@ -23,8 +23,9 @@
 #    (-fpatchable-function-entry=0: the stop-the-world switch). Each server is patched and
 #    rolled back once first (the runtime and its agent are then there, as after any first
 #    apply). Pause = the heartbeat's longest gap during the apply, floor = the same over as
-#    long without one; end to end = polus-apply's wall time; agent = how long the agent
-#    was held (--json agent_ns).
+#    long without one; end to end = polus-apply's wall time; threads held = how long
+#    polus-apply held threads of the program (--json pause_ns: 0 for stop-free); agent =
+#    how long the runtime's agent was held (--json agent_ns).
 # Parts whose tools do not exist yet are skipped, saying so.
 . "$(dirname "$0")/lib.sh"
 SECS=${SECS:-3}
@@ -153,13 +154,14 @@ if ! missing "$PLUGIN" "$mkpatch" "$apply" "$BUILD/polus-rollback"; then
 		done
 		try "$work/sf-mk.log" "$mkpatch" "$work/${kind}1/srv" "$work/${kind}2/srv" -o "$work/$kind.so" || break
 	done
-	# one KIND THREADS: "end_us pause_us floor_us agent_us switch" of one apply
+	# one KIND THREADS: "end_us pause_us floor_us agent_us held_us switch" of one apply
+	# (held: how long polus-apply held the program's threads, --json pause_ns)
 	one() {
 		local out=$work/live.$RANDOM t0 t1 pause
 		"$work/${1}1/srv" --threads "$2" >"$out" 2>&1 &
 		pid=$!
 		pids+=($pid)
-		for _ in $(seq 500); do grep -q '^port' "$out" && break; sleep 0.02; done
+		for _ in $(seq 500); do grep -qs '^port' "$out" && break; sleep 0.02; done
 		port=$(sed -n 's/^port //p' "$out")
 		rm -f "$work/cstop"
 		$live client "$port" "$work/cstop" 2 >"$work/client.out" &
@@ -179,6 +181,7 @@ if ! missing "$PLUGIN" "$mkpatch" "$apply" "$BUILD/polus-rollback"; then
 		grep -q ' failed 0$' "$work/client.out" || { echo "FAILED $part: $(cat "$work/client.out")"; status=1; }
 		echo "$(((t1 - t0) / 1000)) $pause $($live ask "$port" GAP)" \
 			"$(sed -n 's/.*"agent_ns":\([0-9]*\).*/\1/p' "$work/sf-apply.json" | awk '{print int($1 / 1000)}')" \
+			"$(sed -n 's/.*"pause_ns":\([0-9]*\).*/\1/p' "$work/sf-apply.json" | awk '{print int($1 / 1000)}')" \
 			"$(sed -n 's/.*"switch":"\([a-z-]*\)".*/\1/p' "$work/sf-apply.json")"
 		kill -9 "$pid"
 		wait "$pid" 2>/dev/null
@@ -190,19 +193,19 @@ if ! missing "$PLUGIN" "$mkpatch" "$apply" "$BUILD/polus-rollback"; then
 		for t in "${threads[@]}"; do
 			line="  $(printf '%2d' "$t") threads:"
 			for kind in unpadded padded; do
-				ends=() pauses=() floors=() agents=() sw=
+				ends=() pauses=() floors=() agents=() helds=() sw=
 				for ((r = 1; r <= REPEAT; r++)); do
 					res=$(one $kind "$t") || {
 						echo "FAILED $part ($kind, $t threads): $(tail -n 2 "$work/sf-fail.log")"
 						status=1
 						continue 3
 					}
-					read -r e p f a sw <<<"$res"
-					ends+=("$e") pauses+=("$p") floors+=("$f") agents+=("$a")
+					read -r e p f a h sw <<<"$res"
+					ends+=("$e") pauses+=("$p") floors+=("$f") agents+=("$a") helds+=("$h")
 				done
-				line+=$(printf '   %s: apply %6.1f ms, pause %6d us (floor %6d us)' "$sw" \
+				line+=$(printf '   %s: apply %6.1f ms, pause %6d us (floor %6d us), threads held %5d us' "$sw" \
 					"$(awk -v u="$(median "${ends[@]}")" 'BEGIN {print u / 1000}')" \
-					"$(median "${pauses[@]}")" "$(median "${floors[@]}")")
+					"$(median "${pauses[@]}")" "$(median "${floors[@]}")" "$(median "${helds[@]}")")
 				[ "$sw" = stop-free ] && line+=" agent $(median "${agents[@]}") us"
 				runs+="      $t $sw runs: apply us ${ends[*]}; pause us ${pauses[*]}; floor us ${floors[*]}"$'\n'
 			done
