@@ -16,7 +16,7 @@ _polus_apply() {
 	--deadline | --wait | -w) return ;;
 	esac
 	if [[ $cur == -* ]]; then
-		COMPREPLY=($(compgen -W "--quiet --json --check --no-log --require-signature --all --tree --store --deadline --wait --version --help" -- "$cur"))
+		COMPREPLY=($(compgen -W "--quiet --json --check --no-log --no-wait --no-track --wait --require-signature --all --tree --store --deadline --version --help" -- "$cur"))
 		return
 	fi
 	for ((i = 1; i < COMP_CWORD; i++)); do

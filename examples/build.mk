@@ -41,3 +41,10 @@ examples: $(EX_MP)
 
 $(EX_BUILD)/mp/%/prefork: examples-force
 	$(call ex_release,examples/mp/$*,all)
+
+# examples/coexist: a release that changes its state's layout (docs/coexistence.md).
+EX_CX := $(EX_BUILD)/coexist/v1/server $(EX_BUILD)/coexist/v2/server
+examples: $(EX_CX)
+
+$(EX_BUILD)/coexist/%/server: examples-force
+	$(call ex_release,examples/coexist/$*,server)

@@ -12,7 +12,9 @@
 # and loadgen's count of failed requests (it must be 0). Then a server of many processes
 # (examples/mp/prefork): a patch built into a store, applied with --all to the master and
 # its workers under load, a graceful restart forking workers that already run it,
-# polus-status --all at each step, 0 failed requests.
+# polus-status --all at each step, 0 failed requests. Last, examples/coexist: a release
+# that inserts a field into the server's state, applied under load while an old request
+# keeps writing the old copy (write tracking), until that request returns.
 # While a piece of polus is not there yet, the demo goes as far as it can and says what is
 # missing. Exit status: 0 if every step it attempted worked. Everything it starts is
 # killed on exit, success or not.
@@ -261,4 +263,43 @@ wait $mload || rc=$?
 say "$(cat "$work/mpload.out")"
 [ $rc -eq 0 ] || die "loadgen saw failed requests: $(cat "$work/mpload.err")"
 good "no request failed while every process of the server was updated"
+
+# ---- state whose layout changes: examples/coexist (write tracking of old code) ----
+CX=$EX/coexist
+section "State whose layout changes while an old request keeps writing it"
+"$CX/v1/server" --port 0 >"$work/cx.out" 2>&1 &
+pids+=($!)
+cx=$!
+for _ in $(seq 500); do grep -q '^listening' "$work/cx.out" && break; sleep 0.02; done
+port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$work/cx.out")
+[ -n "$port" ] || die "examples/coexist did not start: $(cat "$work/cx.out")"
+exec {watch}<>"/dev/tcp/127.0.0.1/$port"
+echo WATCH >&$watch
+IFS= read -r -t 10 line <&$watch
+python3 "$top/examples/coexist/load.py" "$port" 4 "$work/cxstop" >"$work/cxload.out" 2>"$work/cxload.err" &
+cxload=$!
+pids+=($cxload)
+for _ in $(seq 500); do grep -q '^running' "$work/cxload.err" && break; sleep 0.02; done
+say "examples/coexist v1 (pid $cx): 4 clients send HIT back to back; a WATCH request"
+say "($line) runs in v1 code, adding a tick to its state every millisecond."
+say "Release 2 inserts a field in the middle of that state (struct stats)."
+run "$work/cxmk.log" "$mkpatch" "$CX/v1/server" "$CX/v2/server" -o "$work/cx12.so" --quiet
+printf '   $ %s\n' "polus-apply $cx cx12.so   (returns when the WATCH returns)"
+"$apply" "$cx" "$work/cx12.so" >"$work/cxapply.log" 2>&1 &
+cxapply=$!
+for _ in $(seq 500); do grep -q '^coexistence: ' "$work/cxapply.log" && break; sleep 0.02; done
+grep -v '^polus-apply: warning' "$work/cxapply.log" | sed 's/^/     /'
+show VERSION
+show STATS
+run "$work/cxstatus.log" "$TOOL" "$cx"
+touch "$work/cxstop"
+wait $cxload || die "requests failed: $(cat "$work/cxload.out" "$work/cxload.err")"
+echo DONE >&$watch
+IFS= read -r -t 10 line <&$watch
+say "the WATCH returned in v1 code: $line (hits as its old copy saw them)"
+wait $cxapply || die "polus-apply failed: $(cat "$work/cxapply.log")"
+sed -n 's/^coexistence ended/     coexistence ended/p' "$work/cxapply.log"
+show STATS
+say "clients: $(cat "$work/cxload.out")"
+good "both sides' writes kept across the layout change, no request failed"
 printf '\n%sdemo complete%s\n' "$G" "$N"

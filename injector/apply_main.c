@@ -766,7 +766,8 @@ static int switch_funcs(struct apply *a)
 				  .publish_byte = a->reg.publish_byte,
 				  .journal = a->reg.journal,
 				  .journal_room = a->reg.journal_room};
-	if ((rc = choose_thread(a)) || (rc = rt_commit(&a->rt, &a->rl, &a->tg, &j)) ||
+	if ((a->ta.armed && (rc = ta_publish(&a->ta, a->memfd, j.publish, j.publish_byte))) ||
+	    (rc = choose_thread(a)) || (rc = rt_commit(&a->rt, &a->rl, &a->tg, &j)) ||
 	    (rc = test_fail(a, "switch")))
 		return rc;
 	ul_commit(&a->log); /* switched: never undone (pointers to the new code escape) */

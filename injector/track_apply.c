@@ -332,6 +332,19 @@ int ta_arm(struct ta_ctx *t, struct rs_ctx *rs, const struct rt_ctx *rt, const s
 	return 0;
 }
 
+int ta_publish(struct ta_ctx *t, int memfd, uint64_t publish, uint8_t byte)
+{
+	uint64_t at = t->rtx.base + t->rtx.off_state;
+	uint32_t b = byte;
+	if (pf_mem_write(memfd, at + offsetof(struct polus_rt_track_shared, publish_byte), &b,
+			 sizeof(b)) ||
+	    pf_mem_write(memfd, at + offsetof(struct polus_rt_track_shared, publish), &publish,
+			 sizeof(publish)))
+		return fail(t, PX_INTERNAL, "cannot write to the runtime in process %d",
+			    (int)t->pid);
+	return 0;
+}
+
 int ta_start(struct ta_ctx *t, struct rs_ctx *rs, const struct rt_ctx *rt)
 {
 	long res;

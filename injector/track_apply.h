@@ -61,6 +61,10 @@ int ta_check_masks(struct ta_ctx *t, const struct pt_group *g);
  * libc_sigaction: libc's sigaction entry in the target (0: not redirected). */
 int ta_arm(struct ta_ctx *t, struct rs_ctx *rs, const struct rt_ctx *rt, const struct vf_patch *vf,
 	   uint64_t bias, uint64_t patch_base, uint64_t libc_sigaction);
+/* Tells the armed runtime the registry byte that publishes the patch, before the commit:
+ * if polus-apply dies between arm and start, a writer that finds no tracer left starts
+ * tracking when the patch was committed, and takes the arming back when not (rt_track.h). */
+int ta_publish(struct ta_ctx *t, int memfd, uint64_t publish, uint8_t byte);
 int ta_start(struct ta_ctx *t, struct rs_ctx *rs, const struct rt_ctx *rt);
 /* Takes an armed tracking back (frames' return addresses put back, protection lifted). */
 int ta_end(struct ta_ctx *t, struct rs_ctx *rs, const struct rt_ctx *rt);

@@ -129,8 +129,9 @@ static void name_all(const struct polus_rt_track_shared *s, const struct tg_info
 				     have_ef ? tst_sym_at(ef, s->vars[i].addr - tg->bias, 0) : "?");
 	for (uint32_t i = 0; i < s->nframes; i++) {
 		struct tst_frame_view *f = &v->frames[i];
-		snprintf(f->fn, sizeof(f->fn), "%s",
-			 have_ef ? tst_sym_at(ef, s->frames[i].pc - tg->bias, 1) : "?");
+		const char *fn = have_ef ? tst_sym_at(ef, s->frames[i].pc - tg->bias, 1) : "?";
+		/* a clone (watch.constprop.0) by its source name, as polus-apply names it */
+		snprintf(f->fn, sizeof(f->fn), "%.*s", (int)strcspn(fn, "."), fn);
 		f->tid = (pid_t)s->frames[i].tid;
 		f->returned = s->frames[i].done != 0;
 		snprintf(f->comm, sizeof(f->comm), "?");

@@ -592,14 +592,21 @@ static void fatal_store(const char *why)
 	rt_sys4(SYS_rt_sigaction, SIGSEGV, &k, 0, 8);
 }
 
+static int traced(void);
+static void arming_orphaned(void);
+
 /* Our fault: a write to a protected page. Returns with the instruction done or to retry. */
 static void handle(ucontext_t *uc)
 {
 	lock();
 	while (__atomic_load_n(&P.state, __ATOMIC_ACQUIRE) == POLUS_TRACK_ARMING) {
 		unlock(); /* armed, the new copy not initialized yet: wait for start */
-		futex(&P.state, FUTEX_WAIT_PRIVATE, POLUS_TRACK_ARMING);
+		struct timespec slice = {0, 100000000};
+		rt_sys6(SYS_futex, (long)&P.state, FUTEX_WAIT_PRIVATE, POLUS_TRACK_ARMING,
+			(long)&slice, 0, 0);
 		lock();
+		if (P.state == POLUS_TRACK_ARMING && now_ns() - P.arm_ns > 2000000000u && !traced())
+			arming_orphaned();
 	}
 	if (P.state != POLUS_TRACK_ACTIVE) { /* ended meanwhile: the store will succeed */
 		unlock();
@@ -885,18 +892,28 @@ static long to_num(const char *p)
 	return n;
 }
 
-/* The SigBlk mask in the text of a /proc status file, or -1. */
-static int sigblk(const char *st, uint64_t *m)
+/* The value after `key` in the text of a /proc status file, or NULL. */
+static const char *field(const char *st, const char *key)
 {
-	static const char key[] = "SigBlk:\t";
 	for (const char *p = st; *p; p++) {
 		size_t i = 0;
 		while (key[i] && p[i] == key[i])
 			i++;
 		if (!key[i])
-			return parse_hex_mask(p + i, m);
+			return p + i;
 	}
-	return -1;
+	return NULL;
+}
+
+/* Reads a /proc status file into st (NUL-terminated): its length, or <= 0. */
+static long read_status(const char *path, char *st, size_t len)
+{
+	long fd = rt_sys4(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+	long r = fd < 0 ? -1 : rt_sys3(SYS_read, fd, st, len - 1);
+	if (fd >= 0)
+		rt_sys3(SYS_close, fd, 0, 0);
+	st[r > 0 ? r : 0] = 0;
+	return r;
 }
 
 /* Whether thread `name` (a /proc/self/task entry) blocks SIGSEGV. */
@@ -908,15 +925,19 @@ static int task_blocks_segv(const char *name)
 		return 0;
 	copy(path + n, name, l);
 	copy(path + n + l, "/status", 8);
-	long fd = rt_sys4(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
-	long r = fd < 0 ? -1 : rt_sys3(SYS_read, fd, st, sizeof(st) - 1);
-	if (fd >= 0)
-		rt_sys3(SYS_close, fd, 0, 0);
-	if (r <= 0)
-		return 0;
-	st[r] = 0;
+	const char *v = read_status(path, st, sizeof(st)) > 0 ? field(st, "SigBlk:\t") : NULL;
 	uint64_t m;
-	return sigblk(st, &m) == 0 && (m & (1ULL << (SIGSEGV - 1)));
+	return v && parse_hex_mask(v, &m) == 0 && (m & (1ULL << (SIGSEGV - 1)));
+}
+
+/* Whether a tracer (polus-apply) holds the calling thread. */
+static int traced(void)
+{
+	char st[2048];
+	const char *v = read_status("/proc/thread-self/status", st, sizeof(st)) > 0
+			    ? field(st, "TracerPid:\t")
+			    : NULL;
+	return v && to_num(v) != 0;
 }
 
 /* The tid of a thread but the caller that blocks SIGSEGV (0: none). The caller's own mask
@@ -1043,7 +1064,8 @@ int polus_rt_track_arm(const struct polus_rt_track_args *a)
 	P.nvars = a->nvars;
 	for (unsigned i = 0; i < a->nvars; i++)
 		S.flags[i] = flags ? (int *)flags[i] : NULL;
-	P.stores = P.chained = P.start_ns = P.end_ns = P.last_return_ns = 0;
+	P.stores = P.chained = P.start_ns = P.end_ns = P.last_return_ns = P.publish = 0;
+	P.arm_ns = now_ns();
 	__atomic_store_n(&P.state, POLUS_TRACK_ARMING, __ATOMIC_RELEASE);
 	rc = (int)rt_sys3(SYS_mprotect, S.lo, S.hi - S.lo, PROT_READ);
 	if (rc < 0)
@@ -1075,11 +1097,9 @@ int polus_rt_track_start(void)
 	return rc;
 }
 
-int polus_rt_track_end(void)
+/* The return addresses not used yet go back into their slots (the threads are held). */
+static void restore_frames_locked(void)
 {
-	uint64_t m;
-	block_all(&m);
-	lock();
 	for (unsigned i = 0; i < P.nframes; i++) {
 		void **slot = (void **)P.frames[i].slot;
 		if (!P.frames[i].done && *slot == (void *)rt_track_tramp) {
@@ -1088,6 +1108,30 @@ int polus_rt_track_end(void)
 			P.left--;
 		}
 	}
+}
+
+/* The injector died between arm and start: every thread was held then, so a writer that
+ * runs means it is gone. Committed (the publish byte written): tracking starts, as the
+ * injector would have made it; else the arming is taken back. Under the lock. */
+static void arming_orphaned(void)
+{
+	if (P.publish && *(volatile uint8_t *)P.publish == (uint8_t)P.publish_byte) {
+		P.start_ns = now_ns();
+		set_state(POLUS_TRACK_ACTIVE);
+		if (P.left == 0)
+			end_locked();
+		return;
+	}
+	restore_frames_locked();
+	end_locked();
+}
+
+int polus_rt_track_end(void)
+{
+	uint64_t m;
+	block_all(&m);
+	lock();
+	restore_frames_locked();
 	end_locked();
 	unlock();
 	restore_mask(&m);

@@ -100,6 +100,13 @@ struct polus_rt_track_shared {
 	uint32_t nvars, nframes;
 	uint64_t stores, chained, start_ns, end_ns, last_return_ns;
 	uint64_t seq; /* bumped by every change a reader shows */
+	/* Crash safety of the arming: when arm was made, and the registry byte whose value
+	 * publish_byte says the patch was committed (written by polus-apply before its commit).
+	 * A writer that waits in ARMING for over 2 s with no tracer left (the injector died
+	 * between arm and start) starts tracking if the patch was committed, else takes the
+	 * arming back. */
+	uint64_t arm_ns, publish;
+	uint32_t publish_byte, pad;
 	struct polus_rt_track_var vars[POLUS_TRACK_MAX_VARS];
 	struct polus_rt_track_frame frames[POLUS_TRACK_MAX_FRAMES];
 };

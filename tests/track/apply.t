@@ -12,25 +12,9 @@
 #   - --no-wait returns at once after the switch; coexistence then ends by itself.
 : "${POLUS_TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$POLUS_TOP/tests/lib.sh" || exit 1
-. "$POLUS_TOP/tests/data/lib-data.sh" || exit 1
-need_live
-HERE=$POLUS_TOP/tests/data
-cd "$TMP" || fail "cd"
-build_main stats ""
-"$MK" -q v1/prog v2/prog -o p.so 2> mk.err || fail "patch build: $(cat mk.err)"
+. "$POLUS_TOP/tests/track/lib-track.sh" || exit 1
 grep -q '^track-table: __polus_track_table$' p.yaml || fail "no store table in the patch"
 STATUS=$POLUS_BUILD/polus-status
-
-# final_count: stops the program; its counter must equal the tally
-final_count() {
-	local final
-	final=$(say stop)
-	[[ $final =~ ^hits=([0-9]+)\ tally=([0-9]+)$ ]] || fail "final line: $final"
-	[ "${BASH_REMATCH[1]}" = "${BASH_REMATCH[2]}" ] || fail "counts differ: $final"
-	ok "every increment counted across the switch: $final"
-	exec 3>&-
-	wait "$pid" 2> /dev/null
-}
 
 start_prog v1/prog
 [ "$(say b)" = blocking ] || fail "the blocking thread did not start"
@@ -40,7 +24,7 @@ expect_fail 3 "^polus-apply: unsafe to update now: thread [0-9]+ \(prog\) blocks
 grep -q 'polus:' /proc/$pid/maps && fail "a polus mapping was left: $(grep polus: /proc/$pid/maps)"
 [ "$(say go)" = released ] || fail "hold did not return"
 ok "a thread blocking SIGSEGV: refused, nothing left"
-final_count
+final_count "refused"
 
 start_prog v1/prog
 [ "$(say h)" = holding ] || fail "hold did not start"
@@ -72,7 +56,7 @@ grep -Eq "^coexistence ended: the last old frame returned, [1-9][0-9]* old write
 ok "returned once hold returned: $(grep '^coexistence ended' apply.txt)"
 errors_live() { set -- $(say s); [ $# = 3 ] && [ "$3" -gt 0 ]; }
 wait_for 10 errors_live || fail "the new field is not live: $(tail -n 1 out.txt)"
-final_count
+final_count "tracked"
 
 start_prog v1/prog
 [ "$(say h)" = holding ] || fail "hold did not start"
@@ -82,4 +66,4 @@ grep -q "^coexistence goes on until the old frames return" apply.txt || fail "$(
 ended() { "$STATUS" "$pid" | grep -q "^  coexistence ended"; }
 wait_for 10 ended || fail "coexistence did not end: $("$STATUS" "$pid")"
 ok "--no-wait returned at once; coexistence ended by itself"
-final_count
+final_count "--no-wait"
