@@ -1081,7 +1081,11 @@ static void print_json(struct apply *a)
 		json_str(stdout, vf->live[i].how);
 		printf("}");
 	}
-	printf("],\"warnings\":[");
+	if (a->ta.started) /* write tracking of old code (track_apply) */
+		printf(
+		    "],\"coexistence\":{\"old_frames\":%zu,\"state\":\"%s\",\"old_writes\":%llu}",
+		    a->ta.n, a->ta.ended ? "ended" : "active", (unsigned long long)a->ta.stores);
+	printf("%s\"warnings\":[", a->ta.started ? "," : "],");
 	for (size_t i = 0; i < vf->nwarnings; i++) {
 		char w[4096];
 		ts_warning_text(a->pid, vf, a->wr, i, w, sizeof(w));

@@ -426,6 +426,8 @@ int ta_wait(struct ta_ctx *t, const struct rt_ctx *rt, int memfd, void (*say)(co
 				    "process %d went away during coexistence (its memory: %s)",
 				    (int)t->pid, strerror(-rc));
 		if (s.state == POLUS_TRACK_ENDED) {
+			t->ended = 1;
+			t->stores = s.stores;
 			snprintf(line, sizeof(line),
 				 "coexistence ended: the last old frame returned, %llu old writes "
 				 "tracked, protection lifted %.3f ms after it",

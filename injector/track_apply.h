@@ -36,8 +36,9 @@ struct ta_ctx {
 	pid_t pid;
 	struct ta_frame *f;
 	size_t n, cap;
-	int armed, started;
-	struct tst_runtime rtx; /* the runtime's exports */
+	int armed, started, ended; /* ended: ta_wait saw coexistence end */
+	uint64_t stores;	   /* old writes tracked, when it ended */
+	struct tst_runtime rtx;	   /* the runtime's exports */
 	char *err;
 	size_t errlen;
 };

@@ -9,7 +9,8 @@
 #     many old writes it tracked; polus-status names the variable, thread and function
 #     meanwhile; the new field is live and every increment is counted across the switch
 #     (the program's counter equals an independent tally);
-#   - --no-wait returns at once after the switch; coexistence then ends by itself.
+#   - --no-wait returns at once after the switch (--json: the coexistence, active);
+#     coexistence then ends by itself.
 : "${POLUS_TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$POLUS_TOP/tests/lib.sh" || exit 1
 . "$POLUS_TOP/tests/track/lib-track.sh" || exit 1
@@ -60,10 +61,14 @@ final_count "tracked"
 
 start_prog v1/prog
 [ "$(say h)" = holding ] || fail "hold did not start"
-"$APPLY" --no-wait "$pid" p.so > apply.txt 2>&1 || fail "polus-apply --no-wait: $(cat apply.txt)"
-grep -q "^coexistence goes on until the old frames return" apply.txt || fail "$(cat apply.txt)"
+"$APPLY" --no-wait --json "$pid" p.so > apply.json 2> apply.err || fail "polus-apply --no-wait: $(cat apply.err)"
+python3 - apply.json <<'PY' || fail "--json: $(cat apply.json)"
+import json, sys
+c = json.load(open(sys.argv[1]))["coexistence"]
+assert c["state"] == "active" and c["old_frames"] >= 1, c
+PY
 [ "$(say go)" = released ] || fail "hold did not return"
 ended() { "$STATUS" "$pid" | grep -q "^  coexistence ended"; }
 wait_for 10 ended || fail "coexistence did not end: $("$STATUS" "$pid")"
-ok "--no-wait returned at once; coexistence ended by itself"
+ok "--no-wait returned at once (--json says so); coexistence ended by itself"
 final_count "--no-wait"
