@@ -620,10 +620,10 @@ static int stop_without_writers(struct apply *a)
 		if (!busy)
 			return 0;
 		if (!no_track && ta_possible(&a->lp.vf)) { /* track their writes, not wait */
-			rc =
-			    ta_find(&a->ta, &a->lp.vf, a->tg.bias, a->tg.exe_path, &a->g, a->memfd);
-			if (rc || a->ta.n)
-				return rc ? rc : ta_check_masks(&a->ta, &a->g);
+			rc = ta_find(&a->ta, &a->lp.vf, a->tg.bias, a->tg.exe_path, &a->tg.maps,
+				     &a->g, a->memfd);
+			if (rc || a->ta.n || a->ta.exact) /* exact and none: no writer runs */
+				return rc ? rc : a->ta.n ? ta_check_masks(&a->ta, &a->g) : 0;
 		}
 		release(a);
 		free(a->wr); /* found again at the next stop */
@@ -961,6 +961,13 @@ static int check_live(struct apply *a)
 	return 0;
 }
 
+static volatile sig_atomic_t stop_waiting;
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_waiting = 1;
+}
+
 static void say_line(const char *line)
 {
 	step("%s", line);
@@ -977,7 +984,17 @@ static int wait_coexistence(struct apply *a)
 		return 0;
 	}
 	lk_release(&a->lock); /* the update is done: the lock is for an operation only */
-	return ta_wait(&a->ta, &a->rt, a->memfd, say_line);
+	/* Ctrl-C now only stops the waiting (the signals held since the live phases) */
+	struct sigaction sa = {.sa_handler = on_stop};
+	sigset_t held;
+	sigemptyset(&held);
+	for (int s = 0; s < 3; s++) {
+		int sig = s == 0 ? SIGINT : s == 1 ? SIGTERM : SIGHUP;
+		sigaction(sig, &sa, NULL);
+		sigaddset(&held, sig);
+	}
+	sigprocmask(SIG_UNBLOCK, &held, NULL);
+	return ta_wait(&a->ta, a->memfd, &stop_waiting, say_line);
 }
 
 static int run(struct apply *a)

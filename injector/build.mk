@@ -5,7 +5,7 @@ INJ_APPLY_OBJS := $(patsubst %,$(BUILD)/obj/injector/%.o,apply_main ptrace_ctl r
 	seccomp_eval loader symresolve ifunc_self patch_site placement remote_load registry_io \
 	runtime_io update_lock thread_scan thread_frames undo_log proc_find patch_store multi_apply \
 	multi_cli switch_method stopfree_apply dryrun session reuse data_apply track_apply track_cfi \
-	track_state) $(INJ_BASE_OBJS) \
+	track_state track_unwind) $(INJ_BASE_OBJS) \
 	$(BUILD)/obj/versionfiles/versionfile.o $(COMMON_LIB)
 
 $(BUILD)/polus-apply: $(INJ_APPLY_OBJS) | $(BUILD)/polus-rt.so

@@ -8,6 +8,7 @@
 #include "procfs.h"
 #include "thread_frames.h"
 #include "track_cfi.h"
+#include "track_unwind.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -140,47 +141,93 @@ static int thread_frames(struct ta_ctx *t, const struct where *w, const struct p
 	return 0;
 }
 
+/* A frame of the unwinding: an old writer's, noted with its slot. */
+struct visit {
+	struct ta_ctx *t;
+	const struct vf_patch *vf;
+	uint64_t bias;
+	pid_t tid;
+};
+
+static int visit_frame(void *ctx, uint64_t pc, uint64_t cfa)
+{
+	struct visit *v = ctx;
+	for (size_t d = 0; d < v->vf->ndata; d++) {
+		const struct vf_data *x = &v->vf->data[d];
+		for (size_t k = 0; x->variable && k < x->nwriters; k++) {
+			uint64_t lo = v->bias + x->writers[k].old_addr;
+			if (pc >= lo && pc < lo + x->writers[k].old_size &&
+			    add_frame(v->t, cfa - 8, pc, v->tid, x->writers[k].name, x->variable))
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* Thread th's writer frames found by the stack scan (when its unwinding stopped short). */
+static int scan_thread(struct ta_ctx *t, const struct where *w, const struct pt_thread *th,
+		       const struct vf_patch *vf, uint64_t *stk)
+{
+	size_t got = tf_read_stack(w->memfd, th->regs.rsp, stk);
+	for (size_t d = 0; d < vf->ndata; d++) {
+		const struct vf_data *x = &vf->data[d];
+		for (size_t k = 0; x->variable && k < x->nwriters; k++) {
+			uint64_t lo = w->bias + x->writers[k].old_addr;
+			if (thread_frames(t, w, th, stk, got, lo, lo + x->writers[k].old_size,
+					  x->writers[k].name, x->variable))
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* Each thread unwound (exact); the stack scan where the unwinding stops short. */
+static int each_thread(struct ta_ctx *t, const struct vf_patch *vf, const struct where *w,
+		       const struct pt_group *g, const struct pf_maps *maps)
+{
+	struct tu_ctx u;
+	uint64_t *stk = malloc(PS_STACK_SCAN);
+	int bad = !stk || tu_init(&u, maps, w->memfd) != 0;
+	t->exact = !bad;
+	for (size_t i = 0; i < g->n && !bad; i++) {
+		const struct pt_thread *th = &g->v[i];
+		struct visit v = {t, vf, w->bias, th->tid};
+		if (th->state != PT_STOPPED)
+			continue;
+		int rc = tu_walk(&u, &th->regs, visit_frame, &v);
+		if (rc < 0)
+			bad = 1;
+		else if (rc == 0) { /* stopped short: what it found is kept, the scan adds */
+			t->exact = 0;
+			bad = scan_thread(t, w, th, vf, stk) != 0;
+		}
+	}
+	if (stk)
+		tu_free(&u);
+	free(stk);
+	return bad ? -1 : 0;
+}
+
 int ta_find(struct ta_ctx *t, const struct vf_patch *vf, uint64_t bias, const char *exe_path,
-	    const struct pt_group *g, int memfd)
+	    const struct pf_maps *maps, const struct pt_group *g, int memfd)
 {
 	struct ef_file ef;
 	struct cfi cfi;
 	char sub[256];
-	uint64_t *stk = malloc(PS_STACK_SCAN);
 	t->n = 0;
-	if (!stk)
-		return fail(t, PX_INTERNAL, "out of memory");
-	if (ef_open_path(&ef, exe_path, sub, sizeof(sub)) != 0) {
-		free(stk);
+	t->exact = 0;
+	if (ef_open_path(&ef, exe_path, sub, sizeof(sub)) != 0)
 		return fail(t, PX_INTERNAL, "%s: %s", exe_path, sub);
-	}
 	int rc = cfi_open(&cfi, &ef);
 	ef_close(&ef);
-	if (rc) { /* no call frame information: the frames cannot be found, wait instead */
-		free(stk);
+	if (rc) /* no call frame information: the frames cannot be found, wait instead */
 		return 0;
-	}
 	struct where w = {&cfi, memfd, bias};
-	int bad = 0;
-	for (size_t i = 0; i < g->n && !bad; i++) {
-		const struct pt_thread *th = &g->v[i];
-		if (th->state != PT_STOPPED)
-			continue;
-		size_t got = tf_read_stack(memfd, th->regs.rsp, stk);
-		for (size_t d = 0; d < vf->ndata && !bad; d++) {
-			const struct vf_data *x = &vf->data[d];
-			for (size_t k = 0; x->variable && k < x->nwriters && !bad; k++) {
-				uint64_t lo = bias + x->writers[k].old_addr;
-				bad = thread_frames(t, &w, th, stk, got, lo,
-						    lo + x->writers[k].old_size, x->writers[k].name,
-						    x->variable) != 0;
-			}
-		}
+	if (each_thread(t, vf, &w, g, maps)) { /* an old writer we cannot place: tracking */
+		t->n = 0;		       /* could end too early, so wait */
+		t->exact = 0;
 	}
 	cfi_close(&cfi);
-	free(stk);
-	if (bad) /* an old writer we cannot place: tracking could end too early, so wait */
-		t->n = 0;
 	return 0;
 }
 
@@ -219,52 +266,60 @@ static int call(struct ta_ctx *t, struct rs_ctx *rs, const struct rt_ctx *rt, ui
 	return 0;
 }
 
-/* The arguments of arm, laid out for the target at address `at` (one block). */
-struct arm_block {
-	struct polus_rt_track_args a;
-	struct polus_rt_track_var vars[POLUS_TRACK_MAX_VARS];
-	uintptr_t flags[POLUS_TRACK_MAX_VARS];
-};
+_Static_assert(sizeof(struct polus_rt_track_args) <= 128 &&
+		   sizeof(struct polus_rt_track_var) + sizeof(uintptr_t) <= 48 &&
+		   sizeof(struct polus_rt_track_frame) + sizeof(uintptr_t) <= 48,
+	       "POLUS_TRACK_ARGS_MAX holds them");
 
-/* arm's block in *b and the frames' arrays after it; its size, or 0 when too large. */
+/* Bytes of a vector of n elements of size sz (uint64 aligned). */
+#define VEC(n, sz) (((n) * (sz) + 7) & ~(size_t)7)
+
+/*
+ * arm's arguments laid out for the runtime's argument buffer at `at`: the args, the
+ * variables, their flags, the frames' slots, the frames' details. malloc'd *buf; its size.
+ */
 static size_t lay_out(struct ta_ctx *t, const struct vf_patch *vf, uint64_t bias,
-		      uint64_t patch_base, uint64_t libc_sigaction, uint64_t at, uint8_t *buf,
-		      size_t cap)
+		      uint64_t patch_base, uint64_t libc_sigaction, uint64_t at, uint8_t **buf)
 {
-	struct arm_block *b = (struct arm_block *)buf;
-	size_t need = sizeof(*b) + t->n * (sizeof(uintptr_t) + sizeof(struct polus_rt_track_frame));
-	if (need > cap)
+	size_t nv = 0;
+	for (size_t i = 0; i < vf->ndata; i++)
+		nv += vf->data[i].variable != NULL;
+	size_t o_vars = VEC(1, sizeof(struct polus_rt_track_args)),
+	       o_flags = o_vars + VEC(nv, sizeof(struct polus_rt_track_var)),
+	       o_slots = o_flags + VEC(nv, sizeof(uintptr_t)),
+	       o_info = o_slots + VEC(t->n, sizeof(uintptr_t)),
+	       need = o_info + VEC(t->n, sizeof(struct polus_rt_track_frame));
+	if (!(*buf = calloc(1, need)))
 		return 0;
-	memset(buf, 0, need);
-	uintptr_t *slots = (uintptr_t *)(buf + sizeof(*b));
-	struct polus_rt_track_frame *info = (struct polus_rt_track_frame *)(slots + t->n);
-	unsigned nv = 0;
-	for (size_t i = 0; i < vf->ndata && nv < POLUS_TRACK_MAX_VARS; i++) {
+	struct polus_rt_track_var *vars = (void *)(*buf + o_vars);
+	uintptr_t *flags = (void *)(*buf + o_flags), *slots = (void *)(*buf + o_slots);
+	struct polus_rt_track_frame *info = (void *)(*buf + o_info);
+	for (size_t i = 0, k = 0; i < vf->ndata; i++) {
 		const struct vf_data *d = &vf->data[i];
 		if (!d->variable)
 			continue;
-		b->vars[nv] = (struct polus_rt_track_var){
+		vars[k] = (struct polus_rt_track_var){
 		    bias + d->old_addr, d->old_size,
 		    (void (*)(void *, size_t, size_t))(patch_base + d->sync_track_addr), NULL};
-		b->flags[nv++] = patch_base + d->coexist_flag_addr;
+		flags[k++] = patch_base + d->coexist_flag_addr;
 	}
 	for (size_t i = 0; i < t->n; i++) {
 		slots[i] = t->f[i].slot;
 		info[i] = (struct polus_rt_track_frame){t->f[i].slot, 0, t->f[i].pc,
 							(uint32_t)t->f[i].tid, 0};
 	}
-	b->a = (struct polus_rt_track_args){
-	    .size = sizeof(b->a),
-	    .nvars = nv,
-	    .nframes = (uint32_t)t->n,
-	    .table = (const void *)(patch_base + vf->track_table_addr),
-	    .table_len = vf->track_table_size,
-	    .load_base = bias,
-	    .vars = (void *)(at + offsetof(struct arm_block, vars)),
-	    .frames = (void *)(at + sizeof(*b)),
-	    .libc_sigaction = libc_sigaction,
-	    .flags = (void *)(at + offsetof(struct arm_block, flags)),
-	    .frame_info = (void *)(at + sizeof(*b) + t->n * sizeof(uintptr_t))};
+	*(struct polus_rt_track_args *)*buf =
+	    (struct polus_rt_track_args){.size = sizeof(struct polus_rt_track_args),
+					 .nvars = (uint32_t)nv,
+					 .nframes = (uint32_t)t->n,
+					 .table = (const void *)(patch_base + vf->track_table_addr),
+					 .table_len = vf->track_table_size,
+					 .load_base = bias,
+					 .vars = (void *)(at + o_vars),
+					 .frames = (void *)(at + o_slots),
+					 .libc_sigaction = libc_sigaction,
+					 .flags = (void *)(at + o_flags),
+					 .frame_info = (void *)(at + o_info)};
 	return need;
 }
 
@@ -299,23 +354,29 @@ static const char *arm_error(long res)
 int ta_arm(struct ta_ctx *t, struct rs_ctx *rs, const struct rt_ctx *rt, const struct vf_patch *vf,
 	   uint64_t bias, uint64_t patch_base, uint64_t libc_sigaction)
 {
-	static uint8_t buf[RS_SCRATCH_MAX];
+	uint8_t *buf = NULL;
 	long res;
 	int rc = 0;
 	t->rtx.base = rt->base;
 	if (tst_exports(&t->rtx, (struct ef_file *)&rt->lp.ef) != 0)
 		return fail(t, PX_INTERNAL, "the runtime has no write tracking");
-	/* the block's addresses are known once placed: lay out, place, lay out again */
-	size_t len = lay_out(t, vf, bias, patch_base, libc_sigaction, 0, buf, sizeof(buf) - 512);
-	uint64_t at = len ? rs_scratch(rs, buf, len) : 0;
-	if (!at)
+	/* into the runtime's own argument buffer: arm copies what it keeps */
+	uint64_t at = t->rtx.base + t->rtx.off_argbuf;
+	size_t len = lay_out(t, vf, bias, patch_base, libc_sigaction, at, &buf);
+	if (!len)
+		return fail(t, PX_INTERNAL, "out of memory");
+	if (len > POLUS_TRACK_ARGS_MAX) {
+		free(buf);
 		return fail(t, PX_UNSAFE,
 			    "unsafe to update now: %zu old-writer frames are more than write "
 			    "tracking takes at once",
 			    t->n);
-	lay_out(t, vf, bias, patch_base, libc_sigaction, at, buf, sizeof(buf) - 512);
-	if (pf_mem_write(rs->memfd, at, buf, len) || (rc = write_carry(t, rs, vf, patch_base)))
-		return rc ? rc : fail(t, PX_INTERNAL, "cannot write to process %d", (int)t->pid);
+	}
+	rc = pf_mem_write(rs->memfd, at, buf, len);
+	free(buf);
+	if (rc || (rc = write_carry(t, rs, vf, patch_base)))
+		return rc > 0 ? rc
+			      : fail(t, PX_INTERNAL, "cannot write to process %d", (int)t->pid);
 	if ((rc = call(t, rs, rt, t->rtx.off_arm, (long)at, &res, "arming write tracking")))
 		return rc;
 	if (res == -EDEADLK) { /* another thread blocks SIGSEGV now */
@@ -412,14 +473,21 @@ static void progress(const struct ta_ctx *t, const struct polus_rt_track_shared 
 			 (unsigned long long)s->stores);
 }
 
-int ta_wait(struct ta_ctx *t, const struct rt_ctx *rt, int memfd, void (*say)(const char *))
+int ta_wait(struct ta_ctx *t, int memfd, volatile sig_atomic_t *stop, void (*say)(const char *))
 {
 	static struct polus_rt_track_shared s;
 	char line[1024];
 	int last = -1;
 	time_t said = 0;
-	(void)rt;
 	for (;;) {
+		if (*stop) {
+			snprintf(line, sizeof(line),
+				 "stopped waiting: the coexistence goes on until the old frames "
+				 "return (polus-status %d shows it)",
+				 (int)t->pid);
+			say(line);
+			return 0;
+		}
 		int rc = tst_read(&t->rtx, memfd, &s);
 		if (rc)
 			return fail(t, PX_INTERNAL,

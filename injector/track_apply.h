@@ -4,9 +4,9 @@
  * When an old function that writes a variable whose type changed is active at the switch
  * (da_busy), polus-apply need not wait for it to return: with every thread stopped,
  *   ta_find    finds each active old-writer frame and the slot of its return address
- *              (the frame's CFA - 8, from the program's .eh_frame: track_cfi): the
- *              innermost frame from the thread's registers, the others from the return
- *              addresses into the writer on its stack;
+ *              (the frame's CFA - 8): each thread unwound through the .eh_frame of the
+ *              files mapped (track_unwind, track_cfi), or, where that stops short, the
+ *              return addresses into the writer on its stack;
  *   ta_check_masks  refuses (unsafe now) a thread that blocks SIGSEGV;
  *   ta_arm     writes the runtime's carry entry into each variable's carry slot of the
  *              patch and calls polus_rt_track_arm in the hijacked thread (rs_fncall):
@@ -25,6 +25,7 @@
 #include "runtime_io.h"
 #include "track_state.h"
 #include "versionfile.h"
+#include <signal.h>
 
 struct ta_frame {
 	uint64_t slot, pc; /* return-address slot; where it runs (run-time) */
@@ -36,6 +37,7 @@ struct ta_ctx {
 	pid_t pid;
 	struct ta_frame *f;
 	size_t n, cap;
+	int exact; /* ta_find unwound every thread: t->n is exactly the active writers */
 	int armed, started, ended; /* ended: ta_wait saw coexistence end */
 	uint64_t stores;	   /* old writes tracked, when it ended */
 	struct tst_runtime rtx;	   /* the runtime's exports */
@@ -50,10 +52,15 @@ void ta_free(struct ta_ctx *t);
  * into a buffer, coexistence flag and carry slot. */
 int ta_possible(const struct vf_patch *vf);
 
-/* The active old-writer frames of the tracked variables in g (all stopped), into t->f.
- * 0 (t->n may be 0: none could be placed, the caller waits as before) or a PX_* code. */
+/*
+ * The active old-writer frames of the tracked variables in g (all stopped), into t->f:
+ * each thread unwound from its registers through the .eh_frame of the files mapped
+ * (track_unwind, maps); where that stops short, the return addresses into a writer on its
+ * stack placed by the writer's CFA rule. 0 (t->n may be 0: none could be placed, the
+ * caller waits as before; with t->exact, no writer is active at all) or a PX_* code.
+ */
 int ta_find(struct ta_ctx *t, const struct vf_patch *vf, uint64_t bias, const char *exe_path,
-	    const struct pt_group *g, int memfd);
+	    const struct pf_maps *maps, const struct pt_group *g, int memfd);
 
 /* PX_UNSAFE naming a thread of g that blocks SIGSEGV while old writers run, else 0. */
 int ta_check_masks(struct ta_ctx *t, const struct pt_group *g);
@@ -74,8 +81,8 @@ int ta_end(struct ta_ctx *t, struct rs_ctx *rs, const struct rt_ctx *rt);
 void ta_text(const struct ta_ctx *t, char *buf, size_t len);
 
 /* Waits until coexistence ended, calling say() with a progress line when the frames left
- * change and every few seconds. memfd: /proc/PID/mem. 0, or PX_INTERNAL when the process
- * went away first. */
-int ta_wait(struct ta_ctx *t, const struct rt_ctx *rt, int memfd, void (*say)(const char *));
+ * change and every few seconds; or until *stop is set (a signal: the coexistence goes on,
+ * say() tells). memfd: /proc/PID/mem. 0, or PX_INTERNAL when the process went away first. */
+int ta_wait(struct ta_ctx *t, int memfd, volatile sig_atomic_t *stop, void (*say)(const char *));
 
 #endif

@@ -153,8 +153,29 @@ static int parse_cie(const struct cfi *c, const uint8_t *p, struct cie *ci)
 struct rule {
 	int reg;
 	int64_t off;
-	int expr;
+	int expr;      /* the CFA, rbp or the return address by an expression */
+	int rbp_saved; /* rbp saved at CFA + rbp_off */
+	int64_t rbp_off;
+	int ra_undef; /* the outermost frame */
 };
+
+#define CFI_RA 16
+
+/* Register reg's rule: saved at CFA + off (how 1), restored to init's (2), not saved
+ * (same value or undefined: 0; undefined marks the return address of the outermost frame),
+ * by an expression (3). Only rbp and the return address matter here. */
+static void reg_rule(struct rule *cur, const struct rule *init, uint64_t reg, int how, int64_t off,
+		     int undefined)
+{
+	if (reg == CFI_RBP) {
+		cur->rbp_saved = how == 1 || (how == 2 && init->rbp_saved);
+		cur->rbp_off = how == 2 ? init->rbp_off : off;
+		cur->expr |= how == 3;
+	} else if (reg == CFI_RA) {
+		cur->ra_undef = how == 2 ? init->ra_undef : undefined;
+		cur->expr |= how == 3;
+	}
+}
 
 /* Runs CFA instructions [p, end) from loc while loc <= pc; updates *cur. */
 static int run(struct rd *r, const struct cie *ci, uint64_t loc, uint64_t pc, struct rule *cur,
@@ -163,26 +184,51 @@ static int run(struct rd *r, const struct cie *ci, uint64_t loc, uint64_t pc, st
 	struct rule stack[8];
 	int depth = 0;
 	while (r->p < r->end && !r->bad) {
-		uint64_t op = u8(r), delta = 0;
+		uint64_t op = u8(r), delta = 0, reg;
 		switch (op >> 6) {
 		case 1:
 			delta = (op & 0x3f) * ci->code_align;
 			break;
 		case 2:
-			uleb(r);
+			reg_rule(cur, init, op & 0x3f, 1, (int64_t)uleb(r) * ci->data_align, 0);
 			continue;
 		case 3:
+			reg_rule(cur, init, op & 0x3f, 2, 0, 0);
 			continue;
 		}
 		if (op >> 6 == 0) {
 			switch (op) {
 			case 0x00:
-			case 0x2e:
-			case 0x06:
-			case 0x07:
-			case 0x08:
+			case 0x2e: /* GNU_args_size */
 				if (op)
 					uleb(r);
+				continue;
+			case 0x05:
+				reg = uleb(r);
+				reg_rule(cur, init, reg, 1, (int64_t)uleb(r) * ci->data_align, 0);
+				continue;
+			case 0x11:
+				reg = uleb(r);
+				reg_rule(cur, init, reg, 1, sleb(r) * ci->data_align, 0);
+				continue;
+			case 0x06:
+				reg_rule(cur, init, uleb(r), 2, 0, 0);
+				continue;
+			case 0x07:
+			case 0x08:
+				reg_rule(cur, init, uleb(r), 0, 0, op == 0x07);
+				continue;
+			case 0x09:
+			case 0x14:
+			case 0x2f:
+				reg = uleb(r);
+				uleb(r);
+				reg_rule(cur, init, reg, 3, 0, 0);
+				continue;
+			case 0x15:
+				reg = uleb(r);
+				sleb(r);
+				reg_rule(cur, init, reg, 3, 0, 0);
 				continue;
 			case 0x01:
 				delta = enc_ptr(r, ci->fde_enc) - loc;
@@ -192,18 +238,6 @@ static int run(struct rd *r, const struct cie *ci, uint64_t loc, uint64_t pc, st
 			case 0x04:
 				delta = uN(r, op == 2 ? 1 : op == 3 ? 2 : 4) * ci->code_align;
 				break;
-			case 0x05:
-			case 0x09:
-			case 0x14:
-			case 0x2f:
-				uleb(r);
-				uleb(r);
-				continue;
-			case 0x11:
-			case 0x15:
-				uleb(r);
-				sleb(r);
-				continue;
 			case 0x0a:
 				if (depth < 8)
 					stack[depth++] = *cur;
@@ -214,7 +248,7 @@ static int run(struct rd *r, const struct cie *ci, uint64_t loc, uint64_t pc, st
 			case 0x0c:
 				cur->reg = (int)uleb(r);
 				cur->off = (int64_t)uleb(r);
-				cur->expr = 0;
+				cur->expr &= ~4;
 				continue;
 			case 0x0d:
 				cur->reg = (int)uleb(r);
@@ -225,19 +259,20 @@ static int run(struct rd *r, const struct cie *ci, uint64_t loc, uint64_t pc, st
 			case 0x12:
 				cur->reg = (int)uleb(r);
 				cur->off = sleb(r) * ci->data_align;
-				cur->expr = 0;
+				cur->expr &= ~4;
 				continue;
 			case 0x13:
 				cur->off = sleb(r) * ci->data_align;
 				continue;
 			case 0x0f: /* def_cfa_expression */
-				cur->expr = 1;
+				cur->expr |= 4;
 				r->p += uleb(r), r->at = 0;
 				continue;
 			case 0x10:
 			case 0x16:
-				uleb(r);
+				reg = uleb(r);
 				r->p += uleb(r);
+				reg_rule(cur, init, reg, 3, 0, 0);
 				continue;
 			default:
 				return -ENOTSUP;
@@ -273,7 +308,7 @@ static int try_fde(const struct cfi *c, const uint8_t *p, uint32_t len, uint64_t
 		uint64_t alen = uleb(&r);
 		r.p += alen;
 	}
-	struct rule init = {CFI_RSP, 8, 0};
+	struct rule init = {CFI_RSP, 8, 0, 0, 0, 0};
 	struct rd ri = {ci.ins, ci.ins_end, 0, 0};
 	if ((rc = run(&ri, &ci, lo, ~0ULL, &init, &init)) < 0)
 		return rc;
@@ -283,7 +318,7 @@ static int try_fde(const struct cfi *c, const uint8_t *p, uint32_t len, uint64_t
 	return 1;
 }
 
-int cfi_cfa(const struct cfi *c, uint64_t pc, int *reg, int64_t *off)
+int cfi_row(const struct cfi *c, uint64_t pc, struct cfi_row *row)
 {
 	const uint8_t *p = (const uint8_t *)c->eh, *end = p + c->len;
 	while (p + 8 <= end) {
@@ -300,13 +335,24 @@ int cfi_cfa(const struct cfi *c, uint64_t pc, int *reg, int64_t *off)
 		if (rc) {
 			if (ru.expr || (ru.reg != CFI_RSP && ru.reg != CFI_RBP))
 				return -ENOTSUP;
-			*reg = ru.reg;
-			*off = ru.off;
+			*row =
+			    (struct cfi_row){ru.reg, ru.off, ru.rbp_saved, ru.rbp_off, ru.ra_undef};
 			return 0;
 		}
 		p += 4 + len;
 	}
 	return -ENOENT;
+}
+
+int cfi_cfa(const struct cfi *c, uint64_t pc, int *reg, int64_t *off)
+{
+	struct cfi_row row;
+	int rc = cfi_row(c, pc, &row);
+	if (rc == 0) {
+		*reg = row.reg;
+		*off = row.off;
+	}
+	return rc;
 }
 
 int cfi_open(struct cfi *c, struct ef_file *f)

@@ -5,9 +5,9 @@
  * Write tracking needs the return-address slot of every active old-writer frame
  * (docs/coexistence.md): the frame's CFA - 8. cfi_cfa runs the CFA program of the FDE
  * holding a link-time pc up to that pc and gives the CFA rule there: a register (rsp or
- * rbp) plus an offset. Only the CFA rule is kept (no register restore rules: the frames
- * of interest are the program's own, found on the stack, not unwound through). Nothing
- * prints; functions return 0 or a negative errno.
+ * rbp) plus an offset; cfi_row adds what an unwinder through the frames needs (where rbp
+ * was saved, the outermost frame). Other registers are not followed: a CFA rule on one of
+ * them stops the unwinding. Nothing prints; functions return 0 or a negative errno.
  */
 #ifndef POLUS_TRACK_CFI_H
 #define POLUS_TRACK_CFI_H
@@ -31,5 +31,16 @@ void cfi_close(struct cfi *c);
 /* The CFA rule at link-time address pc: CFA = *reg + *off. -ENOENT no FDE covers pc,
  * -ENOTSUP an expression or another register, -EINVAL malformed. */
 int cfi_cfa(const struct cfi *c, uint64_t pc, int *reg, int64_t *off);
+
+/* The row at pc as an unwinder needs it: the CFA rule, where rbp was saved, and whether
+ * the return address is undefined (the outermost frame: _start, a thread's start). */
+struct cfi_row {
+	int reg;
+	int64_t off;
+	int rbp_saved;
+	int64_t rbp_off; /* rbp at CFA + rbp_off */
+	int ra_undef;
+};
+int cfi_row(const struct cfi *c, uint64_t pc, struct cfi_row *row);
 
 #endif

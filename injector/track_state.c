@@ -43,10 +43,13 @@ uint64_t tst_recorded_base(const char *text, const char *id)
 
 int tst_exports(struct tst_runtime *r, struct ef_file *f)
 {
-	static const char *names[] = {"polus_rt_track_arm", "polus_rt_track_start",
-				      "polus_rt_track_end", "polus_rt_track_carry",
-				      "polus_rt_track_state"};
-	uint64_t *offs[] = {&r->off_arm, &r->off_start, &r->off_end, &r->off_carry, &r->off_state};
+	static const char *names[] = {"polus_rt_track_arm",   "polus_rt_track_start",
+				      "polus_rt_track_end",   "polus_rt_track_carry",
+				      "polus_rt_track_state", "polus_rt_track_argbuf"};
+	uint64_t *offs[] = {&r->off_arm,   &r->off_start, &r->off_end,
+			    &r->off_carry, &r->off_state, &r->off_argbuf};
+	_Static_assert(sizeof(names) / sizeof(names[0]) == sizeof(offs) / sizeof(offs[0]),
+		       "one offset per name");
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		GElf_Sym s;
 		if (ef_dynsym_lookup(f, names[i], &s) != 0 || !s.st_value)

@@ -19,7 +19,7 @@
 /* The runtime's tracking exports (offsets in polus-rt.so) and where it is loaded. */
 struct tst_runtime {
 	uint64_t base;
-	uint64_t off_arm, off_start, off_end, off_carry, off_state;
+	uint64_t off_arm, off_start, off_end, off_carry, off_state, off_argbuf;
 };
 
 /* Our polus-rt.so: $POLUS_RT, else beside the running executable (beside.h). */

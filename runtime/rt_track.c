@@ -86,6 +86,9 @@ static struct {
 	uintptr_t hook_at;	  /* libc's sigaction entry, once redirected */
 } S = {.memfd = -1};
 
+/* arm's arguments, written by polus-apply (rt_track.h). */
+POLUS_EXPORT unsigned char polus_rt_track_argbuf[POLUS_TRACK_ARGS_MAX] __attribute__((aligned(16)));
+
 /* polus_rt_track_carry's copy of an old copy (no allocation in the target). */
 static unsigned char carry_buf[POLUS_TRACK_CARRY_MAX];
 

@@ -87,6 +87,9 @@ struct polus_rt_track_frame {
 #define POLUS_TRACK_MAX_VARS 64
 #define POLUS_TRACK_MAX_FRAMES 1024
 #define POLUS_TRACK_CARRY_MAX 65536 /* bytes of a variable polus_rt_track_carry can carry */
+/* polus_rt_track_argbuf: where polus-apply writes arm's arguments (the args, then every
+ * variable with its flag and every frame with its details), through /proc/PID/mem. */
+#define POLUS_TRACK_ARGS_MAX (128 + POLUS_TRACK_MAX_VARS * 48 + POLUS_TRACK_MAX_FRAMES * 48)
 
 /*
  * What polus-status reads through /proc/PID/mem (exported as polus_rt_track_state): the
