@@ -6,6 +6,7 @@
 #include "exitcodes.h"
 #include "patch_site.h"
 #include "procfs.h"
+#include "rt_agent.h"
 #include "thread_frames.h"
 #include "track_cfi.h"
 #include "track_unwind.h"
@@ -241,6 +242,8 @@ int ta_check_masks(struct ta_ctx *t, const struct pt_group *g)
 		    sscanf(buf, "%llx", &m) != 1 || !(m & (1ULL << (11 - 1))))
 			continue;
 		pf_status_field(t->pid, tid, "Name", comm, sizeof(comm));
+		if (!strcmp(comm, POLUS_RT_AGENT_NAME))
+			continue; /* the runtime's agent blocks every signal, writes no data */
 		return fail(t, PX_UNSAFE,
 			    "unsafe to update now: thread %d (%s) blocks SIGSEGV while old code "
 			    "writes %s (%s in thread %d): write tracking could not complete its "

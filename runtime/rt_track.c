@@ -31,6 +31,9 @@
  * system calls, no libc function. errno is the program's: reached through libc's
  * __errno_location when the process has it (a weak reference). */
 extern int *__errno_location(void) __attribute__((weak));
+/* The runtime's agent thread, when this module is linked into polus-rt.so (rt_agent.c);
+ * hidden and weak: nothing to import when the module is built alone. */
+extern int polus_rt_agent_tid(void) __attribute__((weak, visibility("hidden")));
 
 static size_t str_len(const char *s)
 {
@@ -952,6 +955,8 @@ static pid_t thread_blocking_segv(void)
 	long dir = rt_sys4(SYS_openat, AT_FDCWD, "/proc/self/task",
 			   O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0),
 	     n, self = tid();
+	/* the runtime's agent (rt_agent.c) blocks every signal, and writes no program data */
+	long agent = polus_rt_agent_tid ? polus_rt_agent_tid() : 0;
 	pid_t found = 0;
 	if (dir < 0)
 		return 0;
@@ -960,7 +965,7 @@ static pid_t thread_blocking_segv(void)
 			const char *name = buf + off + 19; /* d_name in struct linux_dirent64 */
 			off += *(unsigned short *)(buf + off + 16);
 			if (*name >= '0' && *name <= '9' && to_num(name) != self &&
-			    task_blocks_segv(name))
+			    to_num(name) != agent && task_blocks_segv(name))
 				found = (pid_t)to_num(name);
 		}
 	}
