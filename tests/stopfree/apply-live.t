@@ -15,32 +15,8 @@
 . "$POLUS_TOP/tests/lib.sh" || exit 1
 . "$POLUS_TOP/tests/mkpatch/lib-mkpatch.sh" || exit 1
 . "$POLUS_TOP/tests/stopfree/lib-stopfree.sh" || exit 1
-LIVE="python3 $POLUS_TOP/tests/stopfree/live.py"
 CYCLES=${CYCLES:-5}
 cd "$TMP" || fail "cd"
-
-# build_server: v1/srv, v2/srv (RELEASE 2) and srv.so
-build_server() {
-	local v
-	for v in 1 2; do
-		mkdir -p v$v && sed "s/^#define RELEASE 1$/#define RELEASE $v/" \
-			"$POLUS_TOP/tests/stopfree/fixtures/live_server.c" >v$v/live_server.c || fail "copy"
-		(cd v$v && gcc -O2 -g -pthread -fplugin="$PLUGIN" -o srv live_server.c) || fail "building v$v"
-	done
-	"$MK" -q v1/srv v2/srv -o srv.so || fail "patch build"
-	[ "$(grep -c '^  padded: true$' srv.yaml)" = "$(grep -c '^  redirect: true$' srv.yaml)" ] ||
-		fail "not every redirected function is padded: $(cat srv.yaml)"
-}
-
-# start_server ARGS...: SPID, PORT
-start_server() {
-	v1/srv "$@" >srv.out 2>&1 &
-	SPID=$!
-	track_pid $SPID
-	wait_for 10 grep -q '^port ' srv.out || fail "the server did not start: $(cat srv.out)"
-	PORT=$(sed -n 's/^port //p' srv.out)
-}
-q() { $LIVE ask "$PORT" "$1"; }
 
 build_server
 start_server --threads 62 # + the heartbeat and main: 64

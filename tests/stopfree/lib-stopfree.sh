@@ -53,3 +53,29 @@ answer() {
 	tail -n 1 out.txt | cut -d' ' -f1-4
 }
 OLD_ANSWER="10 6 16 40" NEW_ANSWER="16 10 38 41"
+
+# The live server (tests/stopfree/fixtures/live_server.c) and its helpers (live.py).
+LIVE="python3 $POLUS_TOP/tests/stopfree/live.py"
+# build_server: v1/srv, v2/srv (RELEASE 2) and srv.so
+build_server() {
+	local v
+	for v in 1 2; do
+		mkdir -p v$v && sed "s/^#define RELEASE 1$/#define RELEASE $v/" \
+			"$POLUS_TOP/tests/stopfree/fixtures/live_server.c" >v$v/live_server.c || fail "copy"
+		(cd v$v && gcc -O2 -g -pthread -fplugin="$PLUGIN" -o srv live_server.c) || fail "building v$v"
+	done
+	"$MK" -q v1/srv v2/srv -o srv.so || fail "patch build"
+	[ "$(grep -c '^  padded: true$' srv.yaml)" = "$(grep -c '^  redirect: true$' srv.yaml)" ] ||
+		fail "not every redirected function is padded: $(cat srv.yaml)"
+}
+
+# start_server ARGS...: SPID, PORT
+start_server() {
+	v1/srv "$@" >srv.out 2>&1 &
+	SPID=$!
+	track_pid $SPID
+	wait_for 10 grep -q '^port ' srv.out || fail "the server did not start: $(cat srv.out)"
+	PORT=$(sed -n 's/^port //p' srv.out)
+}
+q() { $LIVE ask "$PORT" "$1"; }
+

@@ -11,6 +11,8 @@ live.py watch PID STOP         samples every thread's state (/proc/PID/task/*/st
                                runtime's agent) in a ptrace or job-control stop
 live.py traps PID RTSO         the traps the runtime in PID counted (its ntrapped, read
                                at the symbol's offset of RTSO in the polus-rt mapping)
+live.py hook PID RTSO EXE SYM  points the runtime's polus_rt_switch_test_hook at EXE's
+                               function SYM in PID (0 as SYM: no hook)
 """
 import os
 import socket
@@ -75,17 +77,31 @@ def watch(pid, stop):
     print("samples %d stopped %d" % (samples, stopped))
 
 
-def traps(pid, rtso):
-    out = subprocess.run(["nm", rtso], capture_output=True, text=True).stdout
-    off = next(int(l.split()[0], 16) for l in out.splitlines() if l.endswith(" ntrapped"))
-    base = None
+def symbol(path, name):
+    out = subprocess.run(["nm", path], capture_output=True, text=True).stdout
+    return next(int(l.split()[0], 16) for l in out.splitlines() if l.endswith(" " + name))
+
+
+def base_of(pid, what):
+    """The start of the mapping at file offset 0 whose line holds `what`."""
     for line in open(f"/proc/{pid}/maps"):
         p = line.split()
-        if len(p) >= 6 and "polus:polus-rt" in line and int(p[2], 16) == 0:
-            base = int(p[0].split("-")[0], 16)
+        if len(p) >= 6 and what in line and int(p[2], 16) == 0:
+            return int(p[0].split("-")[0], 16)
+    sys.exit(f"no {what} in process {pid}")
+
+
+def traps(pid, rtso):
     with open(f"/proc/{pid}/mem", "rb") as m:
-        m.seek(base + off)
+        m.seek(base_of(pid, "polus:polus-rt") + symbol(rtso, "ntrapped"))
         print(int.from_bytes(m.read(8), "little"))
+
+
+def hook(pid, rtso, exe, sym):
+    fn = 0 if sym == "0" else base_of(pid, os.path.realpath(exe)) + symbol(exe, sym)
+    with open(f"/proc/{pid}/mem", "r+b") as m:
+        m.seek(base_of(pid, "polus:polus-rt") + symbol(rtso, "polus_rt_switch_test_hook"))
+        m.write(fn.to_bytes(8, "little"))
 
 
 cmd = sys.argv[1]
@@ -97,5 +113,7 @@ elif cmd == "watch":
     watch(int(sys.argv[2]), sys.argv[3])
 elif cmd == "traps":
     traps(int(sys.argv[2]), sys.argv[3])
+elif cmd == "hook":
+    hook(int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5])
 else:
     sys.exit("live.py: unknown command " + cmd)
