@@ -55,8 +55,8 @@ static int epoch_started, epoch_done; /* futex word: the last switch finished */
 static int busy;		      /* a switch runs (one at a time) */
 static int waiting;
 static unsigned long ntrapped;
-static int mem_fd = -1, ready;
-static struct ksigaction prev; /* the program's own SIGTRAP action */
+static int mem_fd = -1, ready, init_pid; /* /proc/self/mem as opened by process init_pid */
+static struct ksigaction prev;		 /* the program's own SIGTRAP action */
 
 void (*polus_rt_switch_test_hook)(int step);
 
@@ -148,16 +148,25 @@ static int install_handler(void)
 
 int polus_rt_switch_init(void)
 {
-	if (ready)
+	int pid = (int)rt_sys3(SYS_getpid, 0, 0, 0);
+	if (ready && pid == init_pid)
 		return install_handler();
+	if (mem_fd >= 0 && pid != init_pid) { /* a forked child: the descriptor is its parent's */
+		rt_sys3(SYS_close, mem_fd, 0, 0);
+		mem_fd = -1;
+		__atomic_store_n(&busy, 0, __ATOMIC_RELEASE); /* the parent's switch, if one ran */
+	}
+	ready = 0;
 	long r = rt_sys3(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0);
 	if (r)
 		return r == -EINVAL ? -ENOSYS : (int)r;
 	if (mem_fd < 0)
 		mem_fd = (int)rt_sys3(SYS_open, "/proc/self/mem", O_RDWR | O_CLOEXEC, 0);
 	int rc = install_handler();
-	if (!rc)
+	if (!rc) {
+		init_pid = pid;
 		ready = 1;
+	}
 	return rc;
 }
 

@@ -44,9 +44,10 @@ struct polus_rt_swsite {
 };
 
 /*
- * Once per process (again is harmless): registers for membarrier SYNC_CORE, opens
- * /proc/self/mem to write code, installs the SIGTRAP handler. 0 or -errno (-ENOSYS: no
- * membarrier SYNC_CORE, the stop-free switch is not possible here).
+ * Once per process (again is harmless; again in a forked child, whose inherited
+ * /proc/self/mem descriptor is its parent's, it opens its own): registers for membarrier
+ * SYNC_CORE, opens /proc/self/mem to write code, installs the SIGTRAP handler. 0 or -errno
+ * (-ENOSYS: no membarrier SYNC_CORE, the stop-free switch is not possible here).
  */
 int polus_rt_switch_init(void);
 

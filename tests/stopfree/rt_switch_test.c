@@ -26,6 +26,7 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -284,6 +285,30 @@ static void wake_blockers(void)
 	syscall(SYS_futex, &fword, FUTEX_WAKE_PRIVATE, 1 << 30, NULL);
 }
 
+/*
+ * A child forked after the runtime switched in its parent switches its own code: the
+ * runtime's /proc/self/mem descriptor was the parent's (it writes the parent's memory),
+ * so the first switch in a new process opens its own. The parent's code stays as it was.
+ */
+static int fork_check(void)
+{
+	int st, rc;
+	polus_rt_switch_test_hook = NULL;
+	if ((rc = polus_rt_switch(sites, NSITES, 1)))
+		return fail("revert before the fork", rc);
+	pid_t pid = fork();
+	if (pid == 0) {
+		rc = polus_rt_switch_init();
+		rc = rc ? rc : polus_rt_switch(sites, NSITES, 0);
+		_exit(rc ? 2 : olds[2](0) == NEW(2) && direct0(0) == NEW(0) ? 0 : 3);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st))
+		return fail("the forked child could not switch its own code", WEXITSTATUS(st));
+	if (olds[2](0) != OLD(2) || direct0(0) != OLD(0))
+		return fail("the child's switch changed the parent's code", olds[2](0));
+	return 0;
+}
+
 int main(void)
 {
 	pthread_t t[64];
@@ -350,9 +375,10 @@ int main(void)
 		return fail(why, (int)violations);
 	if (olds[2](0) != NEW(2) || direct0(0) != NEW(0))
 		return fail("not applied at the end", olds[2](0));
+	if ((rc = fork_check()))
+		return rc;
 	printf("ok: %d switches of %d functions and a call site, %d threads, %lu rounds of calls, "
-	       "%lu traps "
-	       "waited\n",
+	       "%lu traps waited; a forked child switched its own code, not its parent's\n",
 	       2 * CYCLES + 1, NFN, nt + 1, calls, polus_rt_switch_traps());
 	printf("heartbeat: longest gap %.3f ms during switches, %.3f ms outside\n",
 	       (double)gap_in / 1e6, (double)gap_out / 1e6);
