@@ -2,7 +2,8 @@
 """verify.py PID APPLY.json DIFF.json OLD.nm: checks a live patch from outside the process.
 
 Every function polus-apply says it switched must start (after an endbr64) with a jump to
-the new address it reported; every function the diff lists as changed (beyond __LINE__
+the new address it reported (the stop-free switch: a short jump to the padding's jump
+before the entry, docs/stopfree.md); every function the diff lists as changed (beyond __LINE__
 values) that OLD has an out-of-line copy of (its own symbol or a clone of it, by nm) must
 be among the switched ones, or the patch left the old code live there; and no struct or
 union may have changed its size (objects the old code made keep the old size, the new
@@ -16,12 +17,14 @@ import sys
 ENDBR64 = bytes.fromhex("f30f1efa")
 
 
-def jump_target(mem, addr):
+def jump_target(mem, addr, short=True):
     """The target of the jump at addr, or None when the code there is no jump."""
     mem.seek(addr)
     code = mem.read(24)
     if code.startswith(ENDBR64):
         addr, code = addr + 4, code[4:]
+    if code[0] == 0xEB and short:  # jmp rel8: the stop-free switch, to the padding's jmp
+        return jump_target(mem, addr + 2 + struct.unpack("<b", code[1:2])[0], False)
     if code[0] == 0xE9:  # jmp rel32
         return addr + 5 + struct.unpack("<i", code[1:5])[0]
     if code[:6] == bytes.fromhex("ff2500000000"):  # jmp *0(%rip); .quad target
