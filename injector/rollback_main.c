@@ -42,6 +42,7 @@
 #include "rollback_data.h"
 #include "runtime_io.h"
 #include "session.h"
+#include "stopfree_apply.h"
 #include "target.h"
 #include "test_kill.h"
 #include "thread_scan.h"
@@ -363,6 +364,27 @@ static int check_live(struct rollback *r)
 	return 0;
 }
 
+/*
+ * Without our runtime the bytes go back through /proc/PID/mem, ORIG-BYTES at OLD-ADDR:
+ * right for a stop-the-world jump, wrong for a stop-free one (its OLD-ADDR is the
+ * padding, its site holds a short jump: stopfree_apply.h), which only a runtime reverts.
+ */
+static int no_stopfree_sites(struct rollback *r)
+{
+	for (size_t k = 0; k < r->rb.nsites; k++) {
+		uint8_t old[RT_SITE_MAX], new[RT_SITE_MAX];
+		const struct ps_site *s = &r->rb.sites[k];
+		if (sf_revert_bytes(r->memfd, s, old, new) > 0)
+			return fail(
+			    r, PX_NOTAPPLY,
+			    "function %s of patch %s was switched stop-free by another polus "
+			    "(process %d holds no runtime of this one): roll it back with "
+			    "that polus",
+			    s->name, r->rb.v[r->rb.site_rec[k]].name, (int)r->pid);
+	}
+	return 0;
+}
+
 static int run(struct rollback *r)
 {
 	int rc;
@@ -392,6 +414,8 @@ static int run(struct rollback *r)
 			    "process %d holds no runtime of this polus (patched by an older one): "
 			    "the variables whose type its patches changed cannot be synced back",
 			    (int)r->pid);
+	if (!r->atomic && (rc = no_stopfree_sites(r)))
+		return rc;
 	if (!r->atomic && !check_only)
 		fprintf(stderr,
 			"%s: warning: process %d holds no runtime of this polus (patched by an "
