@@ -698,15 +698,6 @@ static void functions(FILE *f, const struct sync_var *sv, const char *fwd[3], co
 		" * writes into OLD while write tracking keeps OLD read-only. */\n"
 		"__attribute__((used)) void polus_sync_%s_new2old_to(unsigned char *polus_old)\n{\n"
 		"#undef OLD\n#define OLD polus_old\n%s#undef OLD\n#define OLD %s\n}\n\n"
-		"/* NEW -> OLD: while old code still runs on the old copy, and for a rollback. */\n"
-		"__attribute__((used)) void polus_sync_%s_new2old(void)\n{\n"
-		"    polus_sync_%s_new2old_to(OLD);\n}\n\n"
-		"/* Write tracking of old code: old code just wrote bytes [polus_off, polus_off +\n"
-		" * polus_len) of OLD; the fields they touch go to NEW. Runs in the runtime's\n"
-		" * SIGSEGV handler with every signal blocked. */\n"
-		"__attribute__((used)) void polus_sync_%s_track(void *polus_ctx, unsigned long "
-		"polus_off,\n                                     unsigned long polus_len)\n{\n"
-		"    (void)polus_ctx;\n    (void)polus_off;\n    (void)polus_len;\n%s}\n\n"
 		"/* Set while old code may still run on the old copy (write tracking of old\n"
 		" * code): each store of the new code is then carried to the old copy too. */\n"
 		"__attribute__((used)) volatile int polus_coexist_%s;\n"
@@ -714,14 +705,23 @@ static void functions(FILE *f, const struct sync_var *sv, const char *fwd[3], co
 		" * polus-apply with the flag). */\n"
 		"__attribute__((used)) void (*volatile polus_carry_%s)(void *, unsigned long,\n"
 		"                                                  void (*)(unsigned char *));\n\n"
+		"/* NEW -> OLD: while old code still runs on the old copy, and for a rollback; through\n"
+		" * the runtime while write tracking keeps OLD read-only. */\n"
+		"__attribute__((used)) void polus_sync_%s_new2old(void)\n{\n"
+		"    if (polus_coexist_%s && polus_carry_%s)\n"
+		"        polus_carry_%s(OLD, sizeof(OLD), polus_sync_%s_new2old_to);\n"
+		"    else\n"
+		"        polus_sync_%s_new2old_to(OLD);\n}\n\n"
+		"/* Write tracking of old code: old code just wrote bytes [polus_off, polus_off +\n"
+		" * polus_len) of OLD; the fields they touch go to NEW. Runs in the runtime's\n"
+		" * SIGSEGV handler with every signal blocked. */\n"
+		"__attribute__((used)) void polus_sync_%s_track(void *polus_ctx, unsigned long "
+		"polus_off,\n                                     unsigned long polus_len)\n{\n"
+		"    (void)polus_ctx;\n    (void)polus_off;\n    (void)polus_len;\n%s}\n\n"
 		"/* The patch's code calls this right after each of its stores to %s. */\n"
 		"__attribute__((used)) void polus_sync_%s_store(void)\n{\n"
-		"    if (__builtin_expect(polus_coexist_%s, 0)) {\n"
-		"        if (polus_carry_%s)\n"
-		"            polus_carry_%s(OLD, sizeof(OLD), polus_sync_%s_new2old_to);\n"
-		"        else\n"
-		"            polus_sync_%s_new2old();\n"
-		"    }\n}\n\n"
+		"    if (__builtin_expect(polus_coexist_%s, 0))\n"
+		"        polus_sync_%s_new2old();\n}\n\n"
 		"/* Is the state the new code will see sound? 0 yes; else polus_say() why. */\n"
 		"__attribute__((used)) int polus_check_%s(struct polus_msg *m)\n{\n"
 		"    (void)m;\n%s"
@@ -730,8 +730,8 @@ static void functions(FILE *f, const struct sync_var *sv, const char *fwd[3], co
 		"__attribute__((used)) int polus_recover_%s(struct polus_msg *m)\n{\n"
 		"    (void)m;\n"
 		"    return 0;\n}\n",
-		id, fwd[0], id, fwd[1], sv->oldsym, id, id, id, fwd[2], id, id, sv->key, id, id, id,
-		id, id, id, id, chk, id);
+		id, fwd[0], id, fwd[1], sv->oldsym, id, id, id, id, id, id, id, id, id, fwd[2],
+		sv->key, id, id, id, id, chk, id);
 }
 
 /* Whether path exists and was generated for the same layouts (-1: it does not exist). */
