@@ -56,7 +56,11 @@ static int busy;		      /* a switch runs (one at a time) */
 static int waiting;
 static unsigned long ntrapped;
 static int mem_fd = -1, ready, init_pid; /* /proc/self/mem as opened by process init_pid */
-static struct ksigaction prev;		 /* the program's own SIGTRAP action */
+/* The switch that runs (busy): a process forked meanwhile finds it here (fork_repair) */
+static const struct polus_rt_swsite *cur_sites;
+static size_t cur_n;
+static int cur_revert, switch_pid;
+static struct ksigaction prev; /* the program's own SIGTRAP action */
 
 void (*polus_rt_switch_test_hook)(int step);
 
@@ -108,6 +112,38 @@ static void chain(int sig, siginfo_t *si, void *uc)
 		((void (*)(int))p.handler)(sig);
 }
 
+static int step_all(const struct polus_rt_swsite *sites, size_t n, int to_new, int step);
+
+/*
+ * A process forked while a switch ran (fork copies the one calling thread, not the agent
+ * that writes the switch): its copy of the code is caught between two steps, and nothing
+ * would ever finish it there. Its only thread brings every site of that switch back to
+ * where the switch started (the steps of a failed switch; the record a stop-free commit
+ * publishes after the switch is unpublished in this copy too) through its own
+ * /proc/self/mem, then the switch is over here. Single-threaded: no core to synchronize.
+ */
+static void fork_repair(int pid)
+{
+	if (mem_fd >= 0 && init_pid != pid)
+		rt_sys3(SYS_close, mem_fd, 0, 0);
+	if (init_pid != pid) {
+		mem_fd = (int)rt_sys3(SYS_open, "/proc/self/mem", O_RDWR | O_CLOEXEC, 0);
+		init_pid = pid;
+		ready = 0; /* membarrier is registered per process: init again before a switch */
+	}
+	for (int step = 2; step <= 4; step++)
+		step_all(cur_sites, cur_n, cur_revert, step);
+	switch_pid = pid;
+	__atomic_store_n(&epoch_done, epoch_started, __ATOMIC_RELEASE);
+	__atomic_store_n(&busy, 0, __ATOMIC_RELEASE);
+}
+
+/* A switch of another process (our parent's, copied by a fork) left here half done. */
+static int forked_mid_switch(int pid)
+{
+	return __atomic_load_n(&busy, __ATOMIC_ACQUIRE) && switch_pid != pid;
+}
+
 /* A thread that met an int3 of a switch waits for the switch's end, then runs the site
  * again: the short jump into the new code (or the NOPs, after a revert). */
 static void on_trap(int sig, siginfo_t *si, void *ucv)
@@ -117,6 +153,12 @@ static void on_trap(int sig, siginfo_t *si, void *ucv)
 	int i = si->si_code == SI_KERNEL ? find_trap(at) : -1;
 	if (i < 0) {
 		chain(sig, si, ucv);
+		return;
+	}
+	int pid = (int)rt_sys3(SYS_getpid, 0, 0, 0);
+	if (forked_mid_switch(pid)) {
+		fork_repair(pid);
+		uc->uc_mcontext.gregs[REG_RIP] = (greg_t)at;
 		return;
 	}
 	int e = __atomic_load_n(&traps[i].epoch, __ATOMIC_ACQUIRE);
@@ -151,10 +193,11 @@ int polus_rt_switch_init(void)
 	int pid = (int)rt_sys3(SYS_getpid, 0, 0, 0);
 	if (ready && pid == init_pid)
 		return install_handler();
+	if (forked_mid_switch(pid))
+		fork_repair(pid);
 	if (mem_fd >= 0 && pid != init_pid) { /* a forked child: the descriptor is its parent's */
 		rt_sys3(SYS_close, mem_fd, 0, 0);
 		mem_fd = -1;
-		__atomic_store_n(&busy, 0, __ATOMIC_RELEASE); /* the parent's switch, if one ran */
 	}
 	ready = 0;
 	long r = rt_sys3(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0);
@@ -313,6 +356,10 @@ int polus_rt_switch(const struct polus_rt_swsite *sites, size_t n, int revert)
 		__atomic_store_n(&busy, 0, __ATOMIC_RELEASE);
 		return rc;
 	}
+	cur_sites = sites;
+	cur_n = n;
+	cur_revert = revert;
+	switch_pid = (int)rt_sys3(SYS_getpid, 0, 0, 0);
 	e = ++epoch_started;
 	mark_sites(sites, n, e);
 	/* a revert leaves the jumps before the entries: a thread that took the short jump

@@ -309,6 +309,41 @@ static int fork_check(void)
 	return 0;
 }
 
+/*
+ * A process forked while a switch runs (here at its step 2: an int3 over every site):
+ * only the forking thread is copied, so nothing would finish the switch in the child. Its
+ * thread meets an int3, and the runtime brings the child's sites back to where the switch
+ * started: the child runs the old code (it must not hang); the parent's switch ends.
+ */
+static pid_t mid_child;
+static void fork_hook(int step)
+{
+	if (step != 2 || mid_child)
+		return;
+	mid_child = fork();
+	if (mid_child == 0) {
+		alarm(10); /* a hang is a failure, not a stuck test */
+		_exit(olds[2](0) == OLD(2) && olds[1](0) == OLD(1) && direct0(0) == OLD(0) ? 0 : 3);
+	}
+}
+
+static int mid_fork_check(void)
+{
+	int st, rc;
+	polus_rt_switch_test_hook = fork_hook;
+	rc = polus_rt_switch(sites, NSITES, 0);
+	polus_rt_switch_test_hook = NULL;
+	if (rc)
+		return fail("the switch a child was forked in", rc);
+	if (mid_child < 0 || waitpid(mid_child, &st, 0) != mid_child || !WIFEXITED(st) ||
+	    WEXITSTATUS(st))
+		return fail("a child forked mid-switch hung or ran new code",
+			    WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st));
+	if (olds[2](0) != NEW(2) || direct0(0) != NEW(0))
+		return fail("the parent's switch did not end in the new code", olds[2](0));
+	return 0;
+}
+
 int main(void)
 {
 	pthread_t t[64];
@@ -375,10 +410,11 @@ int main(void)
 		return fail(why, (int)violations);
 	if (olds[2](0) != NEW(2) || direct0(0) != NEW(0))
 		return fail("not applied at the end", olds[2](0));
-	if ((rc = fork_check()))
+	if ((rc = fork_check()) || (rc = mid_fork_check()))
 		return rc;
 	printf("ok: %d switches of %d functions and a call site, %d threads, %lu rounds of calls, "
-	       "%lu traps waited; a forked child switched its own code, not its parent's\n",
+	       "%lu traps waited; a forked child switched its own code, not its parent's; one "
+	       "forked mid-switch ran the old code\n",
 	       2 * CYCLES + 1, NFN, nt + 1, calls, polus_rt_switch_traps());
 	printf("heartbeat: longest gap %.3f ms during switches, %.3f ms outside\n",
 	       (double)gap_in / 1e6, (double)gap_out / 1e6);
