@@ -182,7 +182,7 @@ static int stop_threads(struct rollback *r)
 	return 0;
 }
 
-/* Every site and the records' state by one call of the runtime, in a thread held. */
+/* A variable synced back: printed, and kept for the history line. */
 static void sync_line(void *ctx, const char *text)
 {
 	struct rollback *r = ctx;
@@ -236,13 +236,14 @@ static int stop_without_new_code(struct rollback *r)
 		ms = ms < 64 ? ms * 2 : ms;
 	}
 	if (tries)
-		step("attached %zu thread%s (%u tr%s: the patch's code was running)", r->nthreads,
-		     r->nthreads == 1 ? "" : "s", tries + 1, tries ? "ies" : "y");
+		step("attached %zu thread%s (%u tries: the patch's code was running)", r->nthreads,
+		     r->nthreads == 1 ? "" : "s", tries + 1);
 	else
 		step("attached %zu thread%s", r->nthreads, r->nthreads == 1 ? "" : "s");
 	return 0;
 }
 
+/* Every site and the records' state by one call of the runtime, in a thread held. */
 static int restore_atomic(struct rollback *r)
 {
 	struct pt_thread *t = ss_pick_worker(r->pid, &r->g);
