@@ -2,6 +2,7 @@
  * cli — shared front-end messages (see cli.h).
  */
 #include "cli.h"
+#include "exitcodes.h"
 #include "jsonout.h"
 #include <limits.h>
 #include <stdarg.h>
@@ -21,6 +22,29 @@ int cli_fail(const char *tool, int json, int code, const char *fmt, ...)
 	if (json)
 		json_error(stdout, code, msg);
 	return code;
+}
+
+void cli_step(int quiet, const char *fmt, ...)
+{
+	va_list ap;
+	if (quiet)
+		return;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+}
+
+int cli_seconds(const char *tool, int json, const char *option, const char *arg, int *ms)
+{
+	char *end;
+	double s = strtod(arg, &end);
+	if (end == arg || *end || !(s >= 0) || s > INT_MAX / 1000)
+		return cli_fail(tool, json, PX_INPUT, "%s needs a number of seconds, not %s",
+				option, arg);
+	*ms = (int)(s * 1000);
+	return 0;
 }
 
 static int is_pid(const char *s)

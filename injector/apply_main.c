@@ -137,17 +137,8 @@ static void tmark(const char *what)
 	fprintf(stderr, "polus-apply: trace %8.3f ms %s\n", (double)(t - trace_t0) / 1e6, what);
 }
 
-__attribute__((format(printf, 1, 2))) static void step(const char *fmt, ...)
-{
-	va_list ap;
-	if (quiet || json)
-		return;
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-}
+/* A progress line (cli.h), silent with --quiet or --json. */
+#define step(...) cli_step(quiet || json, __VA_ARGS__)
 
 /* Records the one error line to print; returns the exit code. */
 #define fail(a, code, ...) px_err((a)->err, sizeof((a)->err), code, __VA_ARGS__)
@@ -1159,10 +1150,8 @@ int main(int argc, char **argv)
 			mo.deadline_ms = (unsigned)(strtod(optarg, NULL) * 1000);
 			break;
 		case 'w':
-			wait_ms = (int)(strtod(optarg, &end) * 1000);
-			if (*end || wait_ms < 0)
-				return cli_fail("polus-apply", json, PX_INPUT,
-						"--wait needs a number of seconds, not %s", optarg);
+			if (cli_seconds("polus-apply", json, "--wait", optarg, &wait_ms))
+				return PX_INPUT;
 			break;
 		case 'W':
 			no_wait = 1;

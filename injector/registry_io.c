@@ -150,6 +150,15 @@ static int read_current(struct ri_ctx *r, char **text, size_t *len)
 	return 0;
 }
 
+/* Where text (len bytes) first differs from cur (cur_len): writes start there. */
+static size_t first_change(const char *cur, size_t cur_len, const char *text, size_t len)
+{
+	size_t i = 0;
+	while (i < len && i < cur_len && cur[i] == text[i])
+		i++;
+	return i;
+}
+
 /*
  * Makes the registry's text `text` (len bytes): writes, with its NUL, only from the first
  * byte that differs from the text there now (a record's in-place update is a small
@@ -159,15 +168,14 @@ static int read_current(struct ri_ctx *r, char **text, size_t *len)
 static int write_text(struct ri_ctx *r, const char *text, size_t len, int logged)
 {
 	char *cur;
-	size_t cur_len, first = 0;
+	size_t cur_len, first;
 	struct ul_entry *e = NULL;
 	int rc;
 	if (len >= REG_MAP_SIZE)
 		return fail(r, PX_NOTAPPLY, "the registry of process %d is full", (int)r->tg->pid);
 	if ((rc = read_current(r, &cur, &cur_len)))
 		return rc;
-	while (first < len && first < cur_len && cur[first] == text[first])
-		first++;
+	first = first_change(cur, cur_len, text, len);
 	free(cur);
 	if (first == len && cur_len == len)
 		return 0;
@@ -300,11 +308,10 @@ int ri_set_state(struct ri_ctx *r, const size_t *idx, size_t n, const char *stat
 static int stage(struct ri_ctx *r, const char *cur, size_t cur_len, const char *text, size_t len,
 		 struct ri_stage *st)
 {
-	size_t first = 0, end = len > cur_len ? len : cur_len;
+	size_t first, end = len > cur_len ? len : cur_len;
 	if (end >= REG_MAP_SIZE)
 		return fail(r, PX_NOTAPPLY, "the registry of process %d is full", (int)r->tg->pid);
-	while (first < len && first < cur_len && cur[first] == text[first])
-		first++;
+	first = first_change(cur, cur_len, text, len);
 	st->copy_len = len - first + 1; /* with its NUL */
 	st->copy = malloc(st->copy_len);
 	st->was = calloc(1, st->copy_len);

@@ -90,17 +90,8 @@ static unsigned fail_step;
 
 #define fail(r, code, ...) px_err((r)->err, sizeof((r)->err), code, __VA_ARGS__)
 
-__attribute__((format(printf, 1, 2))) static void step(const char *fmt, ...)
-{
-	va_list ap;
-	if (quiet || json)
-		return;
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-}
+/* A progress line (cli.h), silent with --quiet or --json. */
+#define step(...) cli_step(quiet || json, __VA_ARGS__)
 
 static void usage(FILE *f)
 {
@@ -490,10 +481,8 @@ static int parse_args(int argc, char **argv, struct rollback *r)
 			nmodes++;
 			break;
 		case 'w':
-			wait_ms = (int)(strtod(optarg, &end) * 1000);
-			if (*end || wait_ms < 0)
-				return cli_fail(TOOL, json, PX_INPUT,
-						"--wait needs a number of seconds, not %s", optarg);
+			if (cli_seconds(TOOL, json, "--wait", optarg, &wait_ms))
+				return PX_INPUT;
 			break;
 		case 'q':
 			quiet = 1;
