@@ -85,6 +85,14 @@ expect_fail 1 "^polus-status: 2 processes given \($S1 $S2\) where one PID is exp
 	"$STATUS" $S1 $S2
 json_fail 1 "$APPLY" $S1 $S2 "$TMP/none.so"
 
+# --wait SECONDS, the same on both tools that take the update lock
+expect_fail 1 "^polus-apply: --wait needs a number of seconds, not x$" "$APPLY" --wait x $S1 "$TMP/none.so"
+expect_fail 1 "^polus-rollback: --wait needs a number of seconds, not -1$" \
+	"$POLUS_BUILD/polus-rollback" --wait -1 $S1
+expect_fail 1 "^polus-rollback: --wait needs a number of seconds, not $" \
+	"$POLUS_BUILD/polus-rollback" --wait "" $S1
+json_fail 1 "$POLUS_BUILD/polus-rollback" --wait x $S1
+
 # polus-mkpatch: a warning (main changed: it never returns) is repeated after done:
 need_plugin
 mkdir -p "$TMP/w1" "$TMP/w2"
